@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# scripts/run.sh — quick start: install what is missing, build, and run
+# gannetd on its embedded defaults (MQTT on port 1883). Extra arguments go
+# to gannetd (try --help).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+gannet_install_packages
+gannet_build build --buildtype=release
+if [ -x build/tools/gannetd/gannetd ]; then
+  exec build/tools/gannetd/gannetd "$@"
+fi
+# Until the engine lands the main program is the codec benchmark.
+exec build/bench/bench_codec "$@"
