@@ -1,0 +1,111 @@
+/* engine/config.h — gn_config: every setting of a Gannet engine, its
+ * embedded defaults, the config-file parser and validation.
+ *
+ * File format (mosquitto-like): one "key value" per line, separated by
+ * spaces or tabs; '#' starts a comment (at line start or after
+ * whitespace); blank lines are ignored; a key may appear again (the last
+ * value wins). Booleans: true/false, yes/no, on/off, 1/0. Sizes accept
+ * k/m/g suffixes (1024-based) where the key is a byte count; durations are
+ * plain milliseconds or seconds as the key's name says. Unknown keys and
+ * bad values are errors reported as "FILE:LINE: key 'x': reason".
+ * docs/CONFIGURATION.md lists every key; gn_config_dump prints them in the
+ * same format, so its output loads back to an equal config.
+ *
+ * Reloading (SIGHUP): keys marked "reload" below are applied to a running
+ * engine by gn_engine_reload; the others ("restart") need a restart and are
+ * reported by gn_config_static_diff.
+ *
+ * Threading: plain data and pure functions; a gn_config is owned by whoever
+ * holds it, and gn_engine_create copies it. */
+#ifndef GN_ENGINE_CONFIG_H
+#define GN_ENGINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/log.h"
+
+#define GN_CONFIG_ADDR_MAX     64          /* listen_address buffer, NUL included */
+#define GN_CONFIG_MAX_SHARDS   256
+#define GN_MQTT_MAX_PACKET     268435460u  /* 5-byte fixed header + 268435455 */
+#define GN_SESSION_EXPIRY_NEVER UINT32_MAX
+
+typedef struct gn_config {
+    /* --- listener (restart) */
+    char     listen_address[GN_CONFIG_ADDR_MAX]; /* IPv4 or IPv6 literal; "0.0.0.0" */
+    uint16_t port;                        /* 1883 */
+    uint32_t listen_backlog;              /* 4096 */
+    bool     tcp_nodelay;                 /* true */
+
+    /* --- shards and io_uring (restart) */
+    uint32_t shards;                      /* online CPUs (1 .. GN_CONFIG_MAX_SHARDS) */
+    bool     pin_threads;                 /* true: shard i pinned to the i-th allowed CPU */
+    bool     sqpoll;                      /* false: IORING_SETUP_SQPOLL costs a core per shard */
+    uint32_t sqpoll_idle_ms;              /* 1000 */
+    uint32_t uring_entries;               /* 4096 submission queue entries per shard */
+    uint32_t rx_buffer_size;              /* 16384 bytes per provided receive buffer */
+    uint32_t rx_buffer_count;             /* 512 buffers per shard (power of two) */
+    uint32_t xshard_ring_slots;           /* 4096 slots per ordered shard pair (power of two) */
+
+    /* --- connections and protocol limits (reload; apply to new connections) */
+    uint32_t max_connections;             /* 0 = limited only by RLIMIT_NOFILE */
+    uint32_t connect_timeout_ms;          /* 60000: close if no CONNECT by then */
+    uint32_t max_packet_size;             /* 1048576 (1 MiB); up to GN_MQTT_MAX_PACKET */
+    uint16_t receive_maximum;             /* 1024: inbound QoS>=1 window we advertise */
+    uint16_t max_inflight_messages;       /* 256: outbound QoS>=1 window per client (also capped by its receive maximum) */
+    uint32_t max_queued_messages;         /* 1000: QoS>=1 queued per session before publishers feeding it are paused */
+    uint32_t qos0_high_water_bytes;       /* 1048576: outbound bytes per connection past which QoS 0 is dropped (counted) */
+    uint16_t max_keepalive;               /* 65535: larger / zero client values are lowered to this (v5 Server Keep Alive) */
+    uint16_t server_keep_alive;           /* 0 = off; else imposed on MQTT 5 clients */
+    uint8_t  max_qos;                     /* 2 */
+    bool     retain_available;            /* true */
+    bool     wildcard_subscription_available;    /* true */
+    bool     shared_subscription_available;      /* true */
+    bool     subscription_identifier_available;  /* true */
+    uint16_t max_topic_alias;             /* 10: Topic Alias Maximum accepted from clients (0 = none) */
+    uint32_t max_session_expiry_interval; /* seconds; GN_SESSION_EXPIRY_NEVER = no cap */
+    bool     allow_zero_length_clientid;  /* true */
+    bool     allow_anonymous;             /* true: gannetd logs a warning */
+
+    /* --- process (reload) */
+    uint32_t shutdown_grace_ms;           /* 2000 */
+    gn_log_level log_level;               /* info */
+} gn_config;
+
+/* Fill cfg with the embedded defaults (shards = online CPUs, capped at
+ * GN_CONFIG_MAX_SHARDS). Never fails. */
+void gn_config_defaults(gn_config *cfg);
+
+/* Set one key from its text value (what a config line or a CLI override
+ * says). On error returns -1, cfg unchanged, and err holds
+ * "key 'k': reason" (or "unknown key 'k'"). Returns 0 on success. */
+int gn_config_set(gn_config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+/* Apply every line of the file at path on top of cfg (call
+ * gn_config_defaults first). Returns 0, or -1 with err "path:line: ..."
+ * (or "path: strerror" when it cannot be read); on error cfg may hold the
+ * lines before the bad one. Lines longer than 4095 bytes are errors. */
+int gn_config_load_file(gn_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Same over a NUL-terminated text; name is used in messages. */
+int gn_config_load_string(gn_config *cfg, const char *name, const char *text,
+                          char *err, size_t errlen);
+
+/* Cross-field checks (address parses, buffers fit a ring, shards in range,
+ * rx_buffer_count power of two, ...). Returns 0 or -1 with a one-line err. */
+int gn_config_validate(const gn_config *cfg, char *err, size_t errlen);
+
+/* Print every key as a "key value" line (loadable by gn_config_load_file),
+ * with a comment line saying reload/restart. Returns 0 or -1 on I/O error. */
+int gn_config_dump(const gn_config *cfg, FILE *out);
+
+/* Is key reloadable by SIGHUP? -1 for an unknown key, else 0 / 1. */
+int gn_config_key_reloadable(const char *key);
+
+/* List, comma-separated into out, the restart-only keys whose values differ
+ * between a and b ("" when none). Returns how many differ. */
+int gn_config_static_diff(const gn_config *a, const gn_config *b, char *out, size_t outlen);
+
+#endif
