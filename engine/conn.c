@@ -1,0 +1,351 @@
+/* engine/conn.c — connection life cycle on a shard: creation from an
+ * accepted (or handed-off) socket, framing received bytes into packets
+ * (zero-copy from the receive buffer; only a packet split across buffers is
+ * copied into the carry buffer, which is freed as soon as it is empty),
+ * CONNECT / keep-alive timeouts, closing and release. */
+#include "engine/conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/log.h"
+#include "engine/mqtt.h"
+#include "engine/shard.h"
+
+static void conn_timer_fn(gn_timer *t, uint64_t now_ms, void *ctx)
+{
+    (void)ctx;
+    gn_conn *c = GN_CONTAINER_OF(t, gn_conn, timer);
+    if (c->state == GN_CS_ACTIVE && c->keep_alive) {
+        uint64_t limit = (uint64_t)c->keep_alive * 1500u;
+        if (now_ms < c->last_rx_ms + limit) {
+            gn_timer_arm(&c->shard->tw, &c->timer, c->last_rx_ms + limit);
+            return;
+        }
+    }
+    if (c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE)
+        gn_mqtt_on_timeout(c);
+}
+
+gn_conn *gn_conn_new(gn_shard *s, int fd, gn_carry *carry)
+{
+    gn_conn *c = gn_slab_zalloc(&s->conn_slab);
+    if (!c) {
+        close(fd);
+        free(carry);
+        return NULL;
+    }
+    c->shard = s;
+    c->fd = fd;
+    c->carry = carry;
+    c->state = GN_CS_NEW;
+    c->last_rx_ms = s->now_ms;
+    gn_timer_init(&c->timer, conn_timer_fn);
+    gn_timer_arm(&s->tw, &c->timer, s->now_ms + s->eng->cfg.connect_timeout_ms);
+    c->all_next = s->all;
+    if (s->all)
+        s->all->all_prev = c;
+    s->all = c;
+    s->nconns++;
+    gn_stat_add(&s->stats.conns_current, 1);
+    gn_stat_add(&s->stats.conns_total, 1);
+    return c;
+}
+
+void gn_conn_kick(gn_conn *c)
+{
+    if (!c->dirty)
+        gn_shard_mark_dirty(c->shard, c);
+}
+
+int gn_conn_send(gn_conn *c, const void *data, size_t len)
+{
+    if (c->lost || c->state == GN_CS_CLOSING)
+        return 0;
+    if (gn_outq_put(&c->out, &c->shard->opool, data, len) < 0) {
+        gn_conn_on_lost(c, ENOMEM);
+        return -1;
+    }
+    gn_conn_kick(c);
+    return 0;
+}
+
+void gn_conn_close(gn_conn *c)
+{
+    if (c->state == GN_CS_CLOSING)
+        return;
+    c->state = GN_CS_CLOSING;
+    gn_timer_cancel(&c->shard->tw, &c->timer);
+    /* The transport close runs in the flush phase of this turn, when no
+     * caller up the stack still holds c. */
+    c->close_req = true;
+    gn_conn_kick(c);
+}
+
+void gn_conn_pause(gn_conn *c)
+{
+    if (c->paused || c->state == GN_CS_CLOSING)
+        return;
+    c->paused = true;
+    c->shard->tp->recv_stop(c->shard->tpd, c);
+}
+
+void gn_conn_resume(gn_conn *c)
+{
+    if (!c->paused)
+        return;
+    c->paused = false;
+    if (c->state == GN_CS_ACTIVE && !c->lost)
+        c->shard->tp->recv_start(c->shard->tpd, c);
+}
+
+static int carry_append(gn_conn *c, const uint8_t *d, size_t n, size_t want_cap)
+{
+    gn_carry *k = c->carry;
+    size_t have = k ? k->len : 0;
+    size_t need = have + n;
+    if (want_cap < need)
+        want_cap = need;
+    if (!k || k->cap < need) {
+        size_t cap = k ? k->cap : 0;
+        if (cap < want_cap)
+            cap = want_cap < 256 ? 256 : want_cap;
+        gn_carry *nk = realloc(k, sizeof *nk + cap);
+        if (!nk)
+            return -1;
+        if (!k)
+            nk->len = 0;
+        nk->cap = (uint32_t)cap;
+        c->carry = k = nk;
+    }
+    memcpy(k->data + k->len, d, n);
+    k->len += (uint32_t)n;
+    return 0;
+}
+
+static void carry_free(gn_conn *c)
+{
+    free(c->carry);
+    c->carry = NULL;
+}
+
+/* After a packet was handled: false when input processing must stop. */
+static bool still_reading(const gn_conn *c)
+{
+    return c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE;
+}
+
+static void handle(gn_conn *c, const uint8_t *pkt, size_t len)
+{
+    gn_shard *s = c->shard;
+    c->last_rx_ms = s->now_ms;
+    gn_mqtt_on_packet(c, pkt, len);
+}
+
+static uint32_t max_packet(const gn_conn *c)
+{
+    return c->shard->eng->cfg.max_packet_size;
+}
+
+/* Start the handoff: the carry must hold the CONNECT and what followed. */
+static void begin_handoff(gn_conn *c, const uint8_t *rest, size_t rest_len)
+{
+    if (rest_len && carry_append(c, rest, rest_len, 0) < 0) {
+        gn_conn_close(c);
+        return;
+    }
+    gn_timer_cancel(&c->shard->tw, &c->timer);
+    c->shard->tp->recv_stop(c->shard->tpd, c);
+}
+
+void gn_conn_on_bytes(gn_conn *c, const uint8_t *data, size_t len)
+{
+    gn_shard *s = c->shard;
+    gn_stat_add(&s->stats.bytes_in, len);
+    if (c->state == GN_CS_HANDOFF) {
+        if (carry_append(c, data, len, 0) < 0)
+            gn_conn_close(c);
+        return;
+    }
+    if (!still_reading(c))
+        return;
+
+    /* 1. Complete the packet waiting in the carry buffer. */
+    while (c->carry) {
+        gn_frame f;
+        size_t need = 0;
+        gn_err r = gn_frame_one(c->carry->data, c->carry->len, max_packet(c), &f, &need);
+        if (r == GN_OK) {
+            /* The carry holds exactly one packet (it only ever receives the
+             * bytes that packet still needed). */
+            handle(c, c->carry->data, f.total_len);
+            if (c->state == GN_CS_HANDOFF) {
+                begin_handoff(c, data, len);
+                return;
+            }
+            carry_free(c);
+            if (!still_reading(c))
+                return;
+            break;
+        }
+        if (r != GN_NEED_MORE) {
+            gn_mqtt_fail(c, r);
+            return;
+        }
+        if (len == 0)
+            return;
+        size_t take = need ? need : 1;
+        if (take > len)
+            take = len;
+        size_t cap = c->carry->len + (need > 1 ? need : 16);
+        if (carry_append(c, data, take, cap) < 0) {
+            gn_conn_close(c);
+            return;
+        }
+        data += take;
+        len -= take;
+    }
+
+    /* 2. Frame straight out of the receive buffer. */
+    while (len) {
+        gn_frame f;
+        size_t need = 0;
+        gn_err r = gn_frame_one(data, len, max_packet(c), &f, &need);
+        if (r == GN_OK) {
+            handle(c, data, f.total_len);
+            if (c->state == GN_CS_HANDOFF) {
+                /* Keep the CONNECT and everything after it for the owner. */
+                if (carry_append(c, data, f.total_len, len) < 0) {
+                    gn_conn_close(c);
+                    return;
+                }
+                begin_handoff(c, data + f.total_len, len - f.total_len);
+                return;
+            }
+            if (!still_reading(c))
+                return;
+            data += f.total_len;
+            len -= f.total_len;
+            continue;
+        }
+        if (r != GN_NEED_MORE) {
+            gn_mqtt_fail(c, r);
+            return;
+        }
+        /* Split packet: copy the head, sized for the whole packet when known. */
+        if (carry_append(c, data, len, len + need) < 0)
+            gn_conn_close(c);
+        return;
+    }
+}
+
+void gn_conn_on_lost(gn_conn *c, int err)
+{
+    if (c->lost)
+        return;
+    c->lost = true;
+    if (err && err != ECONNRESET && err != EPIPE)
+        gn_log_debug("connection fd %d lost: %s", c->fd, strerror(err));
+    if (c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE)
+        gn_mqtt_on_lost(c);
+    gn_conn_close(c);
+}
+
+void gn_conn_on_recv_stopped(gn_conn *c)
+{
+    gn_shard *s = c->shard;
+    if (c->state != GN_CS_HANDOFF)
+        return;     /* paused: nothing to do until resume */
+    /* Move the socket and the bytes to the owner shard of the client id. */
+    uint16_t to = c->handoff_to;
+    uint32_t n = c->carry ? c->carry->len : 0;
+    gn_handoff *h = malloc(sizeof *h + n);
+    if (!h || to == s->id) {
+        free(h);
+        gn_conn_close(c);
+        return;
+    }
+    h->fd = c->fd;
+    h->len = n;
+    if (n)
+        memcpy(h->data, c->carry->data, n);
+    gn_xslot sl;
+    memset(&sl, 0, sizeof sl);
+    sl.kind = GN_X_HANDOFF;
+    sl.ptr = h;
+    if (gn_xshard_put(s, to, &sl) < 0) {
+        free(h);
+        gn_conn_close(c);
+        return;
+    }
+    c->fd = -1;             /* the socket now belongs to the owner shard */
+    c->lost = true;
+    gn_conn_close(c);
+}
+
+void gn_conn_on_sent(gn_conn *c, size_t n)
+{
+    gn_shard *s = c->shard;
+    gn_stat_add(&s->stats.bytes_out, n);
+    gn_outq_consume(&c->out, &s->opool, n);
+    /* The queue shrank: a session waiting for room can send more QoS 0. */
+}
+
+void gn_conn_on_released(gn_conn *c)
+{
+    gn_shard *s = c->shard;
+    if (c->sess && c->sess->conn == c)
+        c->sess->conn = NULL;
+    gn_timer_cancel(&s->tw, &c->timer);
+    gn_outq_clear(&c->out, &s->opool);
+    carry_free(c);
+    if (c->dirty) {
+        /* Unlink from the flush list. */
+        gn_conn **pp = &s->dirty;
+        while (*pp && *pp != c)
+            pp = &(*pp)->dirty_next;
+        if (*pp)
+            *pp = c->dirty_next;
+    }
+    if (c->all_prev)
+        c->all_prev->all_next = c->all_next;
+    else
+        s->all = c->all_next;
+    if (c->all_next)
+        c->all_next->all_prev = c->all_prev;
+    s->nconns--;
+    gn_stat_add(&s->stats.conns_current, (uint64_t)-1);
+    gn_slab_free(&s->conn_slab, c);
+}
+
+/* A connection handed over by another shard: adopt its socket and bytes. */
+void gn_conn_adopt(gn_shard *s, gn_handoff *h)
+{
+    gn_carry *k = NULL;
+    if (h->len) {
+        k = malloc(sizeof *k + h->len);
+        if (!k) {
+            close(h->fd);
+            free(h);
+            return;
+        }
+        k->len = k->cap = h->len;
+        memcpy(k->data, h->data, h->len);
+    }
+    int fd = h->fd;
+    free(h);
+    gn_conn *c = gn_conn_new(s, fd, NULL);
+    if (!c) {
+        free(k);
+        return;
+    }
+    /* Replay the carried bytes through the normal path, then read on. */
+    if (k) {
+        gn_conn_on_bytes(c, k->data, k->len);
+        free(k);
+    }
+    if (c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE)
+        s->tp->recv_start(s->tpd, c);
+}

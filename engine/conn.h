@@ -1,0 +1,90 @@
+/* engine/conn.h — one client connection on a shard: socket state the
+ * transport keeps, the carry buffer for a packet split across receive
+ * buffers, the outbound queue, and the link to the MQTT session.
+ *
+ * Ownership: allocated from the owning shard's slab, touched only by that
+ * shard's thread. Freed in gn_conn_on_released once the transport has
+ * nothing in flight for it. A connection moves to another shard only before
+ * its CONNECT has been accepted (handoff to the client id's owner shard),
+ * as a plain fd plus carry bytes, never as this object. */
+#ifndef GN_ENGINE_CONN_H
+#define GN_ENGINE_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec/packet.h"
+#include "engine/outq.h"
+#include "engine/timer_wheel.h"
+
+typedef struct gn_shard gn_shard;
+typedef struct gn_session gn_session;
+
+/* Transport state bits (gn_conn.io). */
+enum {
+    GN_IO_RECV_ARMED = 1u << 0,  /* a multishot receive is outstanding */
+    GN_IO_SEND_BUSY  = 1u << 1,  /* a sendmsg is outstanding */
+    GN_IO_CLOSING    = 1u << 2,  /* close requested */
+    GN_IO_STOP_RECV  = 1u << 3,  /* recv_stop requested, waiting for the final CQE */
+    GN_IO_CANCELLED  = 1u << 4,  /* cancel already submitted for the receive */
+    GN_IO_CLOSED     = 1u << 5,  /* fd closed, released */
+};
+
+/* Connection state (gn_conn.state). */
+typedef enum gn_conn_state {
+    GN_CS_NEW = 0,       /* waiting for CONNECT */
+    GN_CS_HANDOFF,       /* CONNECT seen, moving to the owner shard */
+    GN_CS_ACTIVE,        /* CONNACK sent */
+    GN_CS_CLOSING,       /* closing: no more input is processed */
+} gn_conn_state;
+
+/* A packet split across receive buffers. Allocated only while it holds bytes. */
+typedef struct gn_carry {
+    uint32_t len, cap;
+    uint8_t  data[];
+} gn_carry;
+
+typedef struct gn_conn {
+    gn_shard   *shard;
+    gn_session *sess;           /* NULL until CONNECT is accepted */
+    gn_carry   *carry;
+    void       *send_ctx;       /* transport: the in-flight send's msghdr/iovecs */
+    gn_outq     out;
+    gn_timer    timer;          /* CONNECT timeout, then keep-alive */
+    uint64_t    last_rx_ms;     /* last packet received (keep-alive) */
+    int         fd;
+    uint32_t    max_packet_out; /* client's maximum packet size (0: none) */
+    uint16_t    keep_alive;     /* seconds, as granted */
+    uint8_t     io;             /* GN_IO_* */
+    uint8_t     state;          /* gn_conn_state */
+    uint8_t     proto;          /* gn_proto once CONNECT was decoded */
+    bool        dirty;          /* on the shard's flush list */
+    bool        paused;         /* backpressure: not reading */
+    bool        lost;           /* the network side is gone */
+    bool        close_req;      /* transport close pending for the flush phase */
+    uint16_t    handoff_to;     /* GN_CS_HANDOFF: the owner shard */
+    struct gn_conn *dirty_next;
+    struct gn_conn *all_prev, *all_next;   /* every connection of the shard */
+} gn_conn;
+
+/* Queue bytes for sending and put c on the shard's flush list.
+ * Returns -1 (and starts closing c) when memory runs out. */
+int  gn_conn_send(gn_conn *c, const void *data, size_t len);
+/* Mark c for flushing at the end of this loop turn. */
+void gn_conn_kick(gn_conn *c);
+/* Start closing: stop reading, flush what is queued, close the socket.
+ * The session layer has already been told (or is being told) by the caller. */
+void gn_conn_close(gn_conn *c);
+/* Pause / resume reading (TCP backpressure). */
+void gn_conn_pause(gn_conn *c);
+void gn_conn_resume(gn_conn *c);
+
+/* Create a connection for fd on shard s; carry (may be NULL) holds bytes
+ * already received for it (handoff). */
+gn_conn *gn_conn_new(gn_shard *s, int fd, gn_carry *carry);
+/* Adopt a connection handed over by another shard (takes ownership of h). */
+struct gn_handoff;
+void gn_conn_adopt(gn_shard *s, struct gn_handoff *h);
+
+#endif

@@ -1,0 +1,182 @@
+/* engine/engine.c — the public lifecycle of libgannet (engine/gannet.h):
+ * create (router, shards with their listeners and rings, cross-shard
+ * rings), start (shard threads), reload, graceful stop, wait, destroy,
+ * and statistics. Also the default authentication hook. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+#include "engine/gannet.h"
+#include "engine/log.h"
+#include "engine/route.h"
+#include "engine/shard.h"
+
+uint8_t gn_auth_accept_all(void *ctx, const uint8_t *client_id, size_t cid_len,
+                           const uint8_t *user, size_t user_len, bool has_user,
+                           const uint8_t *pass, size_t pass_len, bool has_pass)
+{
+    (void)ctx; (void)pass; (void)pass_len; (void)has_pass;
+    gn_log_debug("auth: accepting '%.*s' (user %s%.*s)", (int)cid_len, (const char *)client_id,
+                 has_user ? "" : "none", has_user ? (int)user_len : 0,
+                 has_user ? (const char *)user : "");
+    return 0;
+}
+
+gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
+{
+    if (gn_config_validate(cfg, err, errlen) < 0)
+        return NULL;
+    gn_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    e->cfg = *cfg;
+    e->nshards = (uint16_t)(cfg->shards ? cfg->shards : 1);
+    e->auth = gn_auth_accept_all;
+    pthread_mutex_init(&e->wait_mu, NULL);
+    pthread_cond_init(&e->wait_cv, NULL);
+    gn_log_set_level(cfg->log_level);
+    e->shards = calloc(e->nshards, sizeof *e->shards);
+    if (!e->shards || !(e->router = gn_route_create(e->nshards))) {
+        snprintf(err, errlen, "out of memory creating the router");
+        goto fail;
+    }
+    for (uint16_t i = 0; i < e->nshards; i++) {
+        e->shards[i].eng = e;
+        e->shards[i].nshards = e->nshards;
+    }
+    if (gn_xshard_setup(e->shards, e->nshards, cfg->xshard_ring_slots) < 0) {
+        snprintf(err, errlen, "out of memory creating the cross-shard rings");
+        goto fail;
+    }
+    for (uint16_t i = 0; i < e->nshards; i++) {
+        if (gn_shard_init(&e->shards[i], e, i, err, errlen) < 0)
+            goto fail;
+    }
+    return e;
+fail:
+    gn_engine_destroy(e);
+    return NULL;
+}
+
+int gn_engine_start(gn_engine *e, char *err, size_t errlen)
+{
+    const gn_config *c = &e->cfg;
+    gn_log_info("gannet %s: listening on %s:%u (TCP, MQTT 3.1/3.1.1/5.0), %u shard%s",
+                GANNET_VERSION, c->listen_address, c->port, e->nshards, e->nshards == 1 ? "" : "s");
+    gn_log_info("I/O: %s", e->shards[0].tp->features(e->shards[0].tpd));
+    if (e->auth == gn_auth_accept_all)
+        gn_log_info("authentication: default hook, every client is accepted");
+    for (uint16_t i = 0; i < e->nshards; i++) {
+        if (gn_shard_start(&e->shards[i], err, errlen) < 0) {
+            for (uint16_t j = 0; j < i; j++)
+                gn_shard_request_stop(&e->shards[j]);
+            for (uint16_t j = 0; j < i; j++)
+                gn_shard_join(&e->shards[j]);
+            return -1;
+        }
+    }
+    e->started = true;
+    return 0;
+}
+
+int gn_engine_reload(gn_engine *e, const gn_config *cfg, char *err, size_t errlen)
+{
+    if (gn_config_validate(cfg, err, errlen) < 0)
+        return -1;
+    char diff[512];
+    int nd = gn_config_static_diff(&e->cfg, cfg, diff, sizeof diff);
+    gn_config *live = &e->cfg;
+    /* Reloadable keys: single aligned stores the shards read per event. */
+    live->max_connections = cfg->max_connections;
+    live->connect_timeout_ms = cfg->connect_timeout_ms;
+    live->max_packet_size = cfg->max_packet_size;
+    live->receive_maximum = cfg->receive_maximum;
+    live->max_inflight_messages = cfg->max_inflight_messages;
+    live->max_queued_messages = cfg->max_queued_messages;
+    live->qos0_high_water_bytes = cfg->qos0_high_water_bytes;
+    live->max_keepalive = cfg->max_keepalive;
+    live->server_keep_alive = cfg->server_keep_alive;
+    live->max_qos = cfg->max_qos;
+    live->retain_available = cfg->retain_available;
+    live->wildcard_subscription_available = cfg->wildcard_subscription_available;
+    live->shared_subscription_available = cfg->shared_subscription_available;
+    live->subscription_identifier_available = cfg->subscription_identifier_available;
+    live->max_topic_alias = cfg->max_topic_alias;
+    live->max_session_expiry_interval = cfg->max_session_expiry_interval;
+    live->allow_zero_length_clientid = cfg->allow_zero_length_clientid;
+    live->allow_anonymous = cfg->allow_anonymous;
+    live->shutdown_grace_ms = cfg->shutdown_grace_ms;
+    live->log_level = cfg->log_level;
+    gn_log_set_level(cfg->log_level);
+    if (nd > 0) {
+        snprintf(err, errlen, "ignored until restart: %s", diff);
+        return -1;
+    }
+    return 0;
+}
+
+void gn_engine_stop(gn_engine *e)
+{
+    if (!e->started)
+        return;
+    for (uint16_t i = 0; i < e->nshards; i++)
+        gn_shard_request_stop(&e->shards[i]);
+    for (uint16_t i = 0; i < e->nshards; i++)
+        gn_shard_join(&e->shards[i]);
+    e->started = false;
+    pthread_mutex_lock(&e->wait_mu);
+    /* seq_cst: read by gn_engine_wait under the same mutex */
+    atomic_store(&e->stopped, true);
+    pthread_cond_broadcast(&e->wait_cv);
+    pthread_mutex_unlock(&e->wait_mu);
+}
+
+void gn_engine_wait(gn_engine *e)
+{
+    pthread_mutex_lock(&e->wait_mu);
+    /* seq_cst: pairs with the store in gn_engine_stop */
+    while (!atomic_load(&e->stopped))
+        pthread_cond_wait(&e->wait_cv, &e->wait_mu);
+    pthread_mutex_unlock(&e->wait_mu);
+}
+
+void gn_engine_destroy(gn_engine *e)
+{
+    if (!e)
+        return;
+    if (e->started)
+        gn_engine_stop(e);
+    if (e->shards) {
+        gn_xshard_teardown(e->shards, e->nshards);
+        for (uint16_t i = 0; i < e->nshards; i++)
+            gn_shard_fini(&e->shards[i]);
+    }
+    if (e->router)
+        gn_route_destroy(e->router);
+    free(e->shards);
+    pthread_mutex_destroy(&e->wait_mu);
+    pthread_cond_destroy(&e->wait_cv);
+    free(e);
+}
+
+void gn_engine_get_stats(const gn_engine *e, gn_engine_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (uint16_t i = 0; i < e->nshards; i++) {
+        gn_shard_stats *st = &e->shards[i].stats;
+        /* relaxed: statistics, approximate while running */
+        out->connections_current += atomic_load_explicit(&st->conns_current, memory_order_relaxed);
+        out->connections_total += atomic_load_explicit(&st->conns_total, memory_order_relaxed);
+        out->msgs_received += atomic_load_explicit(&st->msgs_in, memory_order_relaxed);
+        out->msgs_sent += atomic_load_explicit(&st->msgs_out, memory_order_relaxed);
+        out->bytes_received += atomic_load_explicit(&st->bytes_in, memory_order_relaxed);
+        out->bytes_sent += atomic_load_explicit(&st->bytes_out, memory_order_relaxed);
+        out->qos0_dropped += atomic_load_explicit(&st->qos0_dropped, memory_order_relaxed);
+        out->protocol_errors += atomic_load_explicit(&st->protocol_errors, memory_order_relaxed);
+    }
+}

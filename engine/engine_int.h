@@ -1,0 +1,47 @@
+/* engine/engine_int.h — the engine object behind engine/gannet.h, as the
+ * shards see it: the configuration, the shards, the shared router and the
+ * authentication hook.
+ *
+ * Threading: cfg is written by the controller only while no shard reads the
+ * reloadable fields concurrently in a way that matters (single aligned
+ * stores of small integers; a shard sees the old or the new value). The
+ * shards array is fixed between gn_engine_create and gn_engine_destroy. */
+#ifndef GN_ENGINE_ENGINE_INT_H
+#define GN_ENGINE_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/config.h"
+#include "engine/gannet.h"
+
+typedef struct gn_shard gn_shard;
+struct gn_router;
+
+/* Authentication hook: decides a CONNECT. Called on the shard thread that
+ * owns the client id. Returns an MQTT 5 CONNACK reason code (0 = accept). */
+typedef uint8_t (*gn_auth_fn)(void *ctx, const uint8_t *client_id, size_t cid_len,
+                              const uint8_t *user, size_t user_len, bool has_user,
+                              const uint8_t *pass, size_t pass_len, bool has_pass);
+
+struct gn_engine {
+    gn_config         cfg;
+    uint16_t          nshards;
+    gn_shard         *shards;
+    struct gn_router *router;
+    gn_auth_fn        auth;
+    void             *auth_ctx;
+    _Atomic bool      stopped;     /* seq_cst: set after all shards joined; read by gn_engine_wait */
+    bool              started;
+    pthread_mutex_t   wait_mu;
+    pthread_cond_t    wait_cv;
+};
+
+/* The default authentication hook: accepts everyone (logged once at start). */
+uint8_t gn_auth_accept_all(void *ctx, const uint8_t *client_id, size_t cid_len,
+                           const uint8_t *user, size_t user_len, bool has_user,
+                           const uint8_t *pass, size_t pass_len, bool has_pass);
+
+#endif

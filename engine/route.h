@@ -1,0 +1,84 @@
+/* engine/route.h — the engine's only door to the router (router/router.h):
+ * subscriptions of sessions, matching a topic to deliveries, the retained
+ * store, and the shard's reader registration / quiescent states.
+ *
+ * engine/route.c is the only engine file that includes router headers
+ * (router/types.h and codec/packet.h both define a gn_sub_entry), so the
+ * delivery type is mirrored here; route.c checks the layouts match.
+ *
+ * Threading: the calling shard's thread with its own gn_route_ctx; the
+ * router itself is shared and lock-free for readers (writers serialise
+ * inside the router). */
+#ifndef GN_ENGINE_ROUTE_H
+#define GN_ENGINE_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/msg.h"
+
+#define GN_RD_MAX_SUB_IDS 8
+
+/* Mirrors router/types.h gn_delivery. */
+typedef struct gn_rdeliv {
+    uint64_t session;
+    uint16_t shard;
+    uint8_t  qos;
+    uint8_t  flags;             /* GN_RD_* */
+    uint8_t  nsub_ids;
+    uint32_t sub_ids[GN_RD_MAX_SUB_IDS];
+} gn_rdeliv;
+
+/* Mirrors the router's GN_DELIVER_* flags the engine uses. */
+enum {
+    GN_RD_RAP    = 0x01,        /* keep the RETAIN flag (retain as published) */
+    GN_RD_SHARED = 0x02,        /* picked from a shared group */
+};
+
+struct gn_router;
+struct gn_rreader;
+
+/* A shard's routing state. */
+typedef struct gn_route_ctx {
+    struct gn_router  *router;
+    struct gn_rreader *reader;
+    uint16_t           shard;
+    gn_rdeliv         *buf;     /* match results (grows) */
+    uint32_t           cap;
+} gn_route_ctx;
+
+/* Engine-wide router. */
+struct gn_router *gn_route_create(uint16_t nshards);
+void gn_route_destroy(struct gn_router *r);
+
+/* On the shard thread. */
+int  gn_route_reader_register(gn_route_ctx *rc, struct gn_router *r, uint16_t shard);
+void gn_route_reader_unregister(gn_route_ctx *rc);
+void gn_route_quiescent(gn_route_ctx *rc);     /* once per loop turn */
+void gn_route_offline(gn_route_ctx *rc);       /* around a blocking wait */
+void gn_route_online(gn_route_ctx *rc);
+
+/* Subscribe session sid (of this shard) to filter (checked by the caller)
+ * with the SUBSCRIBE options byte and identifier (0: none). Returns the
+ * SUBACK reason: the granted QoS or an MQTT 5 failure code. *existed: the
+ * session already had this filter. */
+uint8_t gn_route_subscribe(gn_route_ctx *rc, uint64_t sid, const uint8_t *filter, size_t len,
+                           uint8_t opts, uint32_t sub_id, bool *existed);
+/* Returns true when the subscription existed. */
+bool gn_route_unsubscribe(gn_route_ctx *rc, uint64_t sid, const uint8_t *filter, size_t len);
+
+/* Match a topic name published by session pub (0: none; used for No
+ * Local): returns the number of deliveries, in rc->buf (valid until the
+ * next call). */
+size_t gn_route_match(gn_route_ctx *rc, const uint8_t *topic, size_t len, uint64_t pub,
+                      const gn_rdeliv **out);
+
+/* Retained store: msg NULL deletes. The store takes its own reference. */
+void gn_route_retain(gn_route_ctx *rc, const uint8_t *topic, size_t len, gn_msg *msg);
+/* Call fn for every retained message matching filter (a reference valid
+ * during the call). */
+void gn_route_retained(gn_route_ctx *rc, const uint8_t *filter, size_t len,
+                       void (*fn)(void *ctx, gn_msg *m), void *ctx);
+
+#endif

@@ -1,0 +1,149 @@
+/* engine/session.h — an MQTT session: what survives a connection (client
+ * id, subscriptions, unacknowledged and queued QoS >= 1 messages, session
+ * expiry, the will) plus the per-connection protocol state it uses while a
+ * connection is attached (windows, topic aliases).
+ *
+ * Sessions live on the owner shard of their client id (gn_shard_owner) and
+ * never move: a connection for that id is handed to the owner shard before
+ * its CONNECT is processed, so takeover and resumption are shard-local.
+ * Other shards refer to a session only by its id (gn_session_id), which is
+ * checked against a generation on arrival.
+ *
+ * Memory: an idle session is the struct, its client id and its
+ * subscription list. Queues, packet-id bitmaps and alias tables are
+ * allocated when first needed and freed when empty.
+ *
+ * Threading: owner shard only. */
+#ifndef GN_ENGINE_SESSION_H
+#define GN_ENGINE_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/conn.h"
+#include "engine/msg.h"
+#include "engine/timer_wheel.h"
+
+typedef struct gn_shard gn_shard;
+struct gn_will;
+
+/* One subscription as the session remembers it (to unsubscribe all at the end). */
+typedef struct gn_ssub {
+    char    *filter;            /* NUL-terminated copy, as subscribed ($share/... included) */
+    uint16_t len;
+    uint8_t  opts;              /* SUBSCRIBE options byte */
+    uint32_t sub_id;
+} gn_ssub;
+
+/* A queued or in-flight outbound message. */
+typedef struct gn_qent {
+    gn_msg  *msg;
+    uint16_t pid;               /* assigned when sent (QoS >= 1) */
+    uint8_t  qos;               /* granted delivery QoS */
+    uint8_t  flags;             /* GN_RD_RAP, GN_XF_RETAINED */
+    uint8_t  state;             /* GN_QS_* */
+    uint8_t  nsub;
+    uint16_t pub_shard;         /* publisher to unblock when this queue drains */
+    uint64_t pub;
+    uint32_t sub_ids[4];
+} gn_qent;
+
+enum { GN_QS_FREE = 0, GN_QS_QUEUED, GN_QS_WAIT_ACK, GN_QS_WAIT_REC, GN_QS_WAIT_COMP };
+
+typedef struct gn_qring {
+    gn_qent *v;
+    uint32_t head, count, cap;  /* span head..head+count, capacity a power of two */
+    uint32_t live;              /* entries not GN_QS_FREE (holes after out-of-order acks) */
+} gn_qring;
+
+/* A publisher paused because this session's queue is full. */
+typedef struct gn_waiter {
+    uint64_t pub;
+    uint16_t shard;
+} gn_waiter;
+
+typedef struct gn_session {
+    gn_conn  *conn;             /* NULL while disconnected */
+    char     *client_id;        /* NUL-terminated */
+    uint64_t  sid;              /* gn_session_id */
+    uint64_t  cid_hash;         /* XXH3 of the client id (no-local origin) */
+    uint16_t  cid_len;
+    uint8_t   proto;
+    bool      assigned_id;
+    bool      clean_exit;       /* 3.x clean session: discard at disconnect */
+    bool      blocked_out;      /* queue over the limit: publishers paused */
+    bool      will_pending;     /* will delay running */
+    uint32_t  expiry_s;         /* session expiry interval (UINT32_MAX = never) */
+    gn_timer  expiry_timer;     /* session expiry while disconnected */
+    gn_timer  will_timer;       /* will delay */
+    struct gn_will *will;       /* will message parts (NULL: none), engine/will.c */
+
+    gn_ssub  *subs;
+    uint32_t  nsubs, capsubs;
+
+    /* outbound */
+    gn_qring  inflight;         /* sent, waiting for PUBACK / PUBREC / PUBCOMP */
+    gn_qring  queue;            /* waiting for the window or for a connection */
+    uint64_t *pid_used;         /* 65536-bit map of outbound packet ids in use */
+    uint16_t  next_pid;
+    uint16_t  send_window;      /* min(client receive maximum, server cap) */
+    gn_waiter *waiters;
+    uint32_t  nwaiters, capwaiters;
+    uint16_t  blocked_by;       /* full targets this session (as publisher) waits for */
+
+    /* inbound */
+    uint64_t *qos2_in;          /* 65536-bit map: PUBREC sent, PUBREL awaited */
+    uint16_t  qos2_in_count;
+
+    /* per connection (reset on attach) */
+    uint16_t  alias_in_max;     /* what we accept (CONNACK Topic Alias Maximum) */
+    uint16_t  alias_out_max;    /* what the client accepts */
+    uint32_t  max_packet_out;   /* client's Maximum Packet Size (0 = none) */
+    char    **alias_in;         /* alias_in[a-1]: topic for inbound alias a */
+    struct gn_alias_out *alias_out; /* alias_out[a-1]: topic sent with outbound alias a */
+    uint16_t  alias_out_used;
+    bool      req_problem_info; /* MQTT 5 Request Problem Information (default true) */
+} gn_session;
+
+/* ---- table and registry (engine/session.c) ---- */
+gn_session *gn_session_new(gn_shard *s, const uint8_t *cid, size_t len);
+gn_session *gn_session_find(gn_shard *s, const uint8_t *cid, size_t len);
+gn_session *gn_session_by_id(gn_shard *s, uint64_t sid);
+/* Unsubscribe everything, drop queues and the will, unregister, free. */
+void gn_session_destroy(gn_shard *s, gn_session *ss);
+/* Start the expiry clock of a disconnected session. */
+void gn_session_expiry_arm(gn_shard *s, gn_session *ss);
+/* Forget per-connection state (aliases) when a connection detaches. */
+void gn_session_reset_conn_state(gn_session *ss);
+/* Free every session (shard shutdown). */
+void gn_sessions_fini(gn_shard *s);
+int  gn_sessions_init(gn_shard *s);
+
+/* ---- outbound delivery (engine/deliver.c) ---- */
+/* Deliver msg to ss at granted qos (takes no reference from the caller).
+ * Returns false when the message was dropped (QoS 0 over the high-water
+ * mark, or expired). pub/pub_shard identify the publisher for
+ * backpressure (pub 0: none). */
+bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, uint8_t flags,
+                        const uint32_t *sub_ids, uint8_t nsub, uint16_t pub_shard, uint64_t pub);
+/* Send queued messages as the window allows. */
+void gn_session_pump(gn_shard *s, gn_session *ss);
+/* Resend unacknowledged messages (DUP) after a reconnect, then pump. */
+void gn_session_resend(gn_shard *s, gn_session *ss);
+/* Outbound acknowledgements; return false for an unknown packet id. */
+bool gn_session_on_puback(gn_shard *s, gn_session *ss, uint16_t pid);
+bool gn_session_on_pubrec(gn_shard *s, gn_session *ss, uint16_t pid, uint8_t reason);
+bool gn_session_on_pubcomp(gn_shard *s, gn_session *ss, uint16_t pid);
+/* Drop every queued and in-flight message. */
+void gn_session_drop_queues(gn_shard *s, gn_session *ss);
+/* Forget the outbound topic aliases. */
+void gn_session_alias_out_free(gn_session *ss);
+/* Publisher bookkeeping for backpressure. */
+void gn_session_add_waiter(gn_session *ss, uint16_t shard, uint64_t pub);
+void gn_session_release_waiters(gn_shard *s, gn_session *ss);
+/* A target of publisher `pub` on this shard is full / drained. */
+void gn_publisher_block(gn_shard *s, uint64_t pub);
+void gn_publisher_unblock(gn_shard *s, uint64_t pub);
+
+#endif

@@ -1,0 +1,265 @@
+/* engine/shard.c — a shard's thread and event loop:
+ *   poll transport (submit + wait + completions)
+ *   -> drain inbound cross-shard rings
+ *   -> push outbound cross-shard batches (wake on empty -> non-empty)
+ *   -> flush every connection with queued bytes (one send each)
+ *   -> timers
+ *   -> router quiescent state
+ * The loop blocks only when the previous turn found nothing to do, and
+ * then no longer than the next timer. */
+#include "engine/shard.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "engine/log.h"
+#include "engine/mqtt.h"
+#include "engine/route.h"
+#include "engine/session.h"
+
+uint16_t gn_shard_owner(const gn_shard *s, const uint8_t *cid, size_t len)
+{
+    if (s->nshards == 1)
+        return 0;
+    return (uint16_t)(XXH3_64bits(cid, len) % s->nshards);
+}
+
+void *gn_shard_transport(gn_shard *s)
+{
+    return s->tpd;
+}
+
+void gn_shard_mark_dirty(gn_shard *s, gn_conn *c)
+{
+    c->dirty = true;
+    c->dirty_next = s->dirty;
+    s->dirty = c;
+}
+
+void gn_shard_on_accept(gn_shard *s, int fd)
+{
+    uint32_t maxc = s->eng->cfg.max_connections;
+    if (s->stopping || (maxc && s->nconns * (uint32_t)s->nshards >= maxc)) {
+        close(fd);
+        return;
+    }
+    gn_conn *c = gn_conn_new(s, fd, NULL);
+    if (c)
+        s->tp->recv_start(s->tpd, c);
+}
+
+void gn_shard_on_wake(gn_shard *s)
+{
+    (void)s;    /* the loop drains the rings and checks the stop flag every turn */
+}
+
+void gn_xshard_handle(gn_shard *s, uint16_t from, gn_xslot *sl)
+{
+    (void)from;
+    switch (sl->kind) {
+    case GN_X_DELIVER: {
+        gn_msg *m = sl->ptr;
+        gn_session *ss = gn_session_by_id(s, sl->session);
+        if (ss) {
+            uint32_t ids[GN_X_SUBIDS];
+            uint8_t n = sl->nsub > GN_X_SUBIDS ? GN_X_SUBIDS : sl->nsub;
+            memcpy(ids, sl->sub_ids, sizeof(uint32_t) * n);
+            gn_session_deliver(s, ss, m, sl->qos, sl->flags, ids, n, sl->pub_shard, sl->pub);
+        }
+        gn_msg_unref(m);
+        break;
+    }
+    case GN_X_HANDOFF:
+        if (s->stopping) {
+            gn_handoff *h = sl->ptr;
+            close(h->fd);
+            free(h);
+        } else {
+            gn_conn_adopt(s, sl->ptr);
+        }
+        break;
+    case GN_X_BLOCK:
+        gn_publisher_block(s, sl->pub);
+        break;
+    case GN_X_UNBLOCK:
+        gn_publisher_unblock(s, sl->pub);
+        break;
+    default:
+        break;
+    }
+}
+
+static void flush_dirty(gn_shard *s)
+{
+    gn_conn *c;
+    while ((c = s->dirty) != NULL) {
+        s->dirty = c->dirty_next;
+        c->dirty = false;
+        c->dirty_next = NULL;
+        if (c->close_req) {
+            c->close_req = false;
+            s->tp->close(s->tpd, c);
+        } else {
+            s->tp->flush(s->tpd, c);
+        }
+    }
+}
+
+static void tw_advance(gn_shard *s)
+{
+    s->now_ms = gn_clock_ms();
+    gn_timer_wheel_advance(&s->tw, s->now_ms);
+}
+
+/* Graceful stop: stop accepting, DISCONNECT 0x8B to MQTT 5 clients, close
+ * everything; the loop ends when every connection is released or the
+ * grace period is over. */
+static void begin_stop(gn_shard *s)
+{
+    s->stopping = true;
+    s->stop_deadline = s->now_ms + s->eng->cfg.shutdown_grace_ms;
+    s->tp->stop_accept(s->tpd);
+    gn_sessions_shutdown(s);
+}
+
+static void *shard_main(void *arg)
+{
+    gn_shard *s = arg;
+    char tag[24];
+    snprintf(tag, sizeof tag, "shard %u", s->id);
+    gn_log_set_thread_tag(tag);
+    if (s->eng->cfg.pin_threads) {
+        cpu_set_t allowed, one;
+        CPU_ZERO(&allowed);
+        if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) > 0) {
+            int want = s->id % CPU_COUNT(&allowed), k = 0;
+            for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+                if (!CPU_ISSET(cpu, &allowed))
+                    continue;
+                if (k++ == want) {
+                    CPU_ZERO(&one);
+                    CPU_SET(cpu, &one);
+                    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+                    break;
+                }
+            }
+        }
+    }
+    s->now_ms = gn_clock_ms();
+    gn_timer_wheel_init(&s->tw, s->now_ms, s);
+    if (gn_route_reader_register(&s->rc, s->eng->router, s->id) < 0) {
+        gn_log_error("router reader registration failed");
+        return NULL;
+    }
+    int rc = s->tp->start(s->tpd);
+    if (rc < 0) {
+        gn_log_error("transport start failed: %s", strerror(-rc));
+        gn_route_reader_unregister(&s->rc);
+        return NULL;
+    }
+    bool busy = true;
+    for (;;) {
+        int timeout = 0;
+        if (!busy) {
+            uint64_t next = gn_timer_wheel_next(&s->tw);
+            uint64_t now = gn_clock_ms();
+            if (next == GN_TIMER_NEVER || next > now + 1000)
+                timeout = 1000;
+            else
+                timeout = next > now ? (int)(next - now) : 0;
+        }
+        if (timeout)
+            gn_route_offline(&s->rc);
+        s->tp->poll(s->tpd, timeout);
+        if (timeout)
+            gn_route_online(&s->rc);
+        s->now_ms = gn_clock_ms();
+        /* seq_cst: pairs with the store in gn_shard_request_stop before its wake */
+        if (!s->stopping && atomic_load(&s->stop_req))
+            begin_stop(s);
+        uint32_t drained = gn_xshard_drain(s);
+        bool pending = gn_xshard_push(s);
+        busy = drained != 0 || pending || s->dirty != NULL;
+        flush_dirty(s);
+        tw_advance(s);
+        gn_route_quiescent(&s->rc);
+        if (s->stopping && (s->nconns == 0 || s->now_ms >= s->stop_deadline) && !pending)
+            break;
+    }
+    gn_sessions_fini(s);
+    gn_route_reader_unregister(&s->rc);
+    return NULL;
+}
+
+int gn_shard_init(gn_shard *s, gn_engine *e, uint16_t id, char *err, size_t errlen)
+{
+    s->eng = e;
+    s->id = id;
+    s->nshards = e->nshards;
+    s->tp = &gn_uring_transport;
+    if (gn_slab_init(&s->conn_slab, "conn", sizeof(gn_conn), 0) < 0 ||
+        gn_slab_init(&s->sess_slab, "session", sizeof(gn_session), 0) < 0) {
+        snprintf(err, errlen, "slab init failed");
+        return -1;
+    }
+    gn_opool_init(&s->opool, 4096);
+    if (gn_sessions_init(s) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const gn_config *c = &e->cfg;
+    gn_tp_params p = {
+        .bind_addr = c->listen_address,
+        .port = c->port,
+        .shard_id = id,
+        .ring_entries = c->uring_entries,
+        .buf_size = c->rx_buffer_size,
+        .buf_count = c->rx_buffer_count,
+        .backlog = (int)c->listen_backlog,
+    };
+    s->tpd = s->tp->create(s, &p, err, errlen);
+    return s->tpd ? 0 : -1;
+}
+
+int gn_shard_start(gn_shard *s, char *err, size_t errlen)
+{
+    int rc = pthread_create(&s->thread, NULL, shard_main, s);
+    if (rc) {
+        snprintf(err, errlen, "pthread_create: %s", strerror(rc));
+        return -1;
+    }
+    s->thread_started = true;
+    return 0;
+}
+
+void gn_shard_request_stop(gn_shard *s)
+{
+    /* seq_cst: the shard reads the flag after the wake-up it causes */
+    atomic_store(&s->stop_req, true);
+    if (s->tpd)
+        s->tp->ctl_wake(s->tpd);
+}
+
+void gn_shard_join(gn_shard *s)
+{
+    if (s->thread_started) {
+        pthread_join(s->thread, NULL);
+        s->thread_started = false;
+    }
+}
+
+void gn_shard_fini(gn_shard *s)
+{
+    if (s->tpd)
+        s->tp->destroy(s->tpd);
+    s->tpd = NULL;
+    gn_opool_drain(&s->opool);
+    gn_slab_destroy(&s->conn_slab);
+    gn_slab_destroy(&s->sess_slab);
+}

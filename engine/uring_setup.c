@@ -1,0 +1,200 @@
+/* engine/uring_setup.c — io_uring backend set-up and tear-down: the ring
+ * (SINGLE_ISSUER | DEFER_TASKRUN, falling back to COOP_TASKRUN, then to no
+ * flags on kernels that reject them), the shard's SO_REUSEPORT listener,
+ * the provided-buffer ring for multishot receive, and the control eventfd.
+ *
+ * Debian's liburing 2.3 has no io_uring_setup_buf_ring, so the buffer ring
+ * is mmap'd here and registered with io_uring_register_buf_ring. */
+#include "engine/uring.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int ring_init(gn_uring *u, unsigned entries, char *err, size_t errlen)
+{
+    /* Preferred first. R_DISABLED lets the shard thread, not the creating
+     * thread, become the single issuer (enabled in start()). */
+    static const unsigned tries[] = {
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_R_DISABLED,
+        IORING_SETUP_COOP_TASKRUN,
+        0,
+    };
+    int rc = -EINVAL;
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        struct io_uring_params p;
+        memset(&p, 0, sizeof p);
+        p.flags = tries[i] | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
+        p.cq_entries = entries * 4;
+        rc = io_uring_queue_init_params(entries, &u->ring, &p);
+        if (rc == -EINVAL) {
+            /* Older kernel: retry without SUBMIT_ALL / CQSIZE too. */
+            memset(&p, 0, sizeof p);
+            p.flags = tries[i];
+            rc = io_uring_queue_init_params(entries, &u->ring, &p);
+        }
+        if (rc == 0) {
+            u->setup_flags = p.flags;
+            u->features = p.features;
+            return 0;
+        }
+        if (rc != -EINVAL)
+            break;
+    }
+    snprintf(err, errlen, "io_uring_queue_init: %s", strerror(-rc));
+    return -1;
+}
+
+static int listener_open(const gn_tp_params *p, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof ss);
+    const char *addr = p->bind_addr && *p->bind_addr ? p->bind_addr : "0.0.0.0";
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(p->port);
+        sl = sizeof *a4;
+    } else if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(p->port);
+        sl = sizeof *a6;
+    } else {
+        snprintf(err, errlen, "listen address '%s' is not a numeric IPv4/IPv6 address", addr);
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
+        listen(fd, p->backlog > 0 ? p->backlog : 4096) < 0) {
+        snprintf(err, errlen, "listen on %s:%u: %s", addr, p->port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int bufring_init(gn_uring *u, const gn_tp_params *p, char *err, size_t errlen)
+{
+    uint32_t n = 1;
+    while (n < p->buf_count && n < 32768)
+        n <<= 1;
+    u->buf_count = n;
+    u->buf_mask = (uint32_t)io_uring_buf_ring_mask(n);
+    u->buf_size = p->buf_size ? p->buf_size : 16384;
+    u->br_len = (size_t)n * sizeof(struct io_uring_buf);
+    void *m = mmap(NULL, u->br_len, PROT_READ | PROT_WRITE,
+                   MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (m == MAP_FAILED) {
+        snprintf(err, errlen, "mmap buffer ring: %s", strerror(errno));
+        return -1;
+    }
+    u->br = m;
+    u->bufs_len = (size_t)n * u->buf_size;
+    m = mmap(NULL, u->bufs_len, PROT_READ | PROT_WRITE,
+             MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (m == MAP_FAILED) {
+        snprintf(err, errlen, "mmap receive buffers: %s", strerror(errno));
+        return -1;
+    }
+    u->bufs = m;
+    io_uring_buf_ring_init(u->br);
+    struct io_uring_buf_reg reg;
+    memset(&reg, 0, sizeof reg);
+    reg.ring_addr = (uint64_t)(uintptr_t)u->br;
+    reg.ring_entries = n;
+    reg.bgid = 0;
+    int rc = io_uring_register_buf_ring(&u->ring, &reg, 0);
+    if (rc < 0) {
+        snprintf(err, errlen, "io_uring_register_buf_ring: %s (kernel >= 5.19 needed)",
+                 strerror(-rc));
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        io_uring_buf_ring_add(u->br, u->bufs + (size_t)i * u->buf_size, u->buf_size,
+                              (unsigned short)i, (int)u->buf_mask, (int)i);
+    io_uring_buf_ring_advance(u->br, (int)n);
+    return 0;
+}
+
+void *gn_uring_create(gn_shard *s, const gn_tp_params *p, char *err, size_t errlen)
+{
+    gn_uring *u = calloc(1, sizeof *u);
+    if (!u) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    u->shard = s;
+    u->listen_fd = -1;
+    u->ctl_efd = -1;
+    if (ring_init(u, p->ring_entries ? p->ring_entries : 4096, err, errlen) < 0) {
+        free(u);
+        return NULL;
+    }
+    if (bufring_init(u, p, err, errlen) < 0)
+        goto fail;
+    u->listen_fd = listener_open(p, err, errlen);
+    if (u->listen_fd < 0)
+        goto fail;
+    u->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (u->ctl_efd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        goto fail;
+    }
+    unsigned f = u->setup_flags;
+    snprintf(u->feat, sizeof u->feat,
+             "io_uring%s%s%s, multishot accept, multishot recv, provided buffers %ux%u B, msg_ring wake",
+             (f & IORING_SETUP_SINGLE_ISSUER) ? " SINGLE_ISSUER" : "",
+             (f & IORING_SETUP_DEFER_TASKRUN) ? " DEFER_TASKRUN" : "",
+             (f & IORING_SETUP_COOP_TASKRUN) ? " COOP_TASKRUN" : "",
+             u->buf_count, u->buf_size);
+    return u;
+fail:
+    gn_uring_destroy(u);
+    return NULL;
+}
+
+const char *gn_uring_features(void *tp)
+{
+    return ((gn_uring *)tp)->feat;
+}
+
+void gn_uring_destroy(void *tp)
+{
+    gn_uring *u = tp;
+    if (!u)
+        return;
+    if (u->ring.ring_fd > 0)
+        io_uring_queue_exit(&u->ring);
+    if (u->br)
+        munmap(u->br, u->br_len);
+    if (u->bufs)
+        munmap(u->bufs, u->bufs_len);
+    if (u->listen_fd >= 0)
+        close(u->listen_fd);
+    if (u->ctl_efd >= 0)
+        close(u->ctl_efd);
+    while (u->free_send) {
+        gn_send_ctx *c = u->free_send;
+        u->free_send = c->next;
+        free(c);
+    }
+    free(u);
+}
