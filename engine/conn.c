@@ -92,18 +92,17 @@ void gn_conn_pause(gn_conn *c)
     c->shard->tp->recv_stop(c->shard->tpd, c);
 }
 
-void gn_conn_resume(gn_conn *c)
-{
-    if (!c->paused)
-        return;
-    c->paused = false;
-    if (c->state == GN_CS_ACTIVE && !c->lost)
-        c->shard->tp->recv_start(c->shard->tpd, c);
-}
+
 
 static int carry_append(gn_conn *c, const uint8_t *d, size_t n, size_t want_cap)
 {
     gn_carry *k = c->carry;
+    if (k && k->off) {
+        /* Drop what was processed before growing. */
+        memmove(k->data, k->data + k->off, k->len - k->off);
+        k->len -= k->off;
+        k->off = 0;
+    }
     size_t have = k ? k->len : 0;
     size_t need = have + n;
     if (want_cap < need)
@@ -112,11 +111,13 @@ static int carry_append(gn_conn *c, const uint8_t *d, size_t n, size_t want_cap)
         size_t cap = k ? k->cap : 0;
         if (cap < want_cap)
             cap = want_cap < 256 ? 256 : want_cap;
+        if (cap < need * 2 && k)
+            cap = need * 2;     /* paused streams grow geometrically */
         gn_carry *nk = realloc(k, sizeof *nk + cap);
         if (!nk)
             return -1;
         if (!k)
-            nk->len = 0;
+            nk->len = nk->off = 0;
         nk->cap = (uint32_t)cap;
         c->carry = k = nk;
     }
@@ -134,7 +135,7 @@ static void carry_free(gn_conn *c)
 /* After a packet was handled: false when input processing must stop. */
 static bool still_reading(const gn_conn *c)
 {
-    return c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE;
+    return (c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE) && !c->paused;
 }
 
 static void handle(gn_conn *c, const uint8_t *pkt, size_t len)
@@ -160,53 +161,66 @@ static void begin_handoff(gn_conn *c, const uint8_t *rest, size_t rest_len)
     c->shard->tp->recv_stop(c->shard->tpd, c);
 }
 
-void gn_conn_on_bytes(gn_conn *c, const uint8_t *data, size_t len)
+/* Keep bytes for later (paused, or a split packet). */
+static void hold(gn_conn *c, const uint8_t *d, size_t n, size_t want_cap)
 {
-    gn_shard *s = c->shard;
-    gn_stat_add(&s->stats.bytes_in, len);
-    if (c->state == GN_CS_HANDOFF) {
-        if (carry_append(c, data, len, 0) < 0)
-            gn_conn_close(c);
-        return;
-    }
-    if (!still_reading(c))
-        return;
+    if (n && carry_append(c, d, n, want_cap) < 0)
+        gn_conn_close(c);
+}
 
-    /* 1. Complete the packet waiting in the carry buffer. */
+/* Process the packets pending in the carry, completing the last one from
+ * data[0 .. *len). Returns false when processing must stop. */
+static bool run_carry(gn_conn *c, const uint8_t **data, size_t *len)
+{
     while (c->carry) {
+        gn_carry *k = c->carry;
         gn_frame f;
         size_t need = 0;
-        gn_err r = gn_frame_one(c->carry->data, c->carry->len, max_packet(c), &f, &need);
+        gn_err r = gn_frame_one(k->data + k->off, k->len - k->off, max_packet(c), &f, &need);
         if (r == GN_OK) {
-            /* The carry holds exactly one packet (it only ever receives the
-             * bytes that packet still needed). */
-            handle(c, c->carry->data, f.total_len);
+            handle(c, k->data + k->off, f.total_len);
+            k = c->carry;
             if (c->state == GN_CS_HANDOFF) {
-                begin_handoff(c, data, len);
-                return;
+                begin_handoff(c, *data, *len);
+                return false;
             }
-            carry_free(c);
-            if (!still_reading(c))
-                return;
-            break;
+            if (!k)
+                return false;       /* released by a close during handle */
+            k->off += f.total_len;
+            if (k->off == k->len)
+                carry_free(c);
+            if (!still_reading(c)) {
+                if (c->paused && c->state == GN_CS_ACTIVE)
+                    hold(c, *data, *len, 0);
+                return false;
+            }
+            continue;
         }
         if (r != GN_NEED_MORE) {
             gn_mqtt_fail(c, r);
-            return;
+            return false;
         }
-        if (len == 0)
-            return;
+        if (*len == 0)
+            return false;
         size_t take = need ? need : 1;
-        if (take > len)
-            take = len;
-        size_t cap = c->carry->len + (need > 1 ? need : 16);
-        if (carry_append(c, data, take, cap) < 0) {
+        if (take > *len)
+            take = *len;
+        size_t cap = (k->len - k->off) + (need > 1 ? need : 16);
+        if (carry_append(c, *data, take, cap) < 0) {
             gn_conn_close(c);
-            return;
+            return false;
         }
-        data += take;
-        len -= take;
+        *data += take;
+        *len -= take;
     }
+    return true;
+}
+
+static void process(gn_conn *c, const uint8_t *data, size_t len)
+{
+    /* 1. Packets pending in the carry buffer. */
+    if (c->carry && !run_carry(c, &data, &len))
+        return;
 
     /* 2. Frame straight out of the receive buffer. */
     while (len) {
@@ -224,10 +238,13 @@ void gn_conn_on_bytes(gn_conn *c, const uint8_t *data, size_t len)
                 begin_handoff(c, data + f.total_len, len - f.total_len);
                 return;
             }
-            if (!still_reading(c))
-                return;
             data += f.total_len;
             len -= f.total_len;
+            if (!still_reading(c)) {
+                if (c->paused && c->state == GN_CS_ACTIVE)
+                    hold(c, data, len, 0);
+                return;
+            }
             continue;
         }
         if (r != GN_NEED_MORE) {
@@ -235,10 +252,23 @@ void gn_conn_on_bytes(gn_conn *c, const uint8_t *data, size_t len)
             return;
         }
         /* Split packet: copy the head, sized for the whole packet when known. */
-        if (carry_append(c, data, len, len + need) < 0)
-            gn_conn_close(c);
+        hold(c, data, len, len + need);
         return;
     }
+}
+
+void gn_conn_on_bytes(gn_conn *c, const uint8_t *data, size_t len)
+{
+    gn_shard *s = c->shard;
+    gn_stat_add(&s->stats.bytes_in, len);
+    if (c->state == GN_CS_HANDOFF || (c->paused && c->state == GN_CS_ACTIVE)) {
+        /* Moving to another shard, or backpressure: keep, do not parse. */
+        hold(c, data, len, 0);
+        return;
+    }
+    if (c->state != GN_CS_NEW && c->state != GN_CS_ACTIVE)
+        return;
+    process(c, data, len);
 }
 
 void gn_conn_on_lost(gn_conn *c, int err)
@@ -290,7 +320,9 @@ void gn_conn_on_sent(gn_conn *c, size_t n)
     gn_shard *s = c->shard;
     gn_stat_add(&s->stats.bytes_out, n);
     gn_outq_consume(&c->out, &s->opool, n);
-    /* The queue shrank: a session waiting for room can send more QoS 0. */
+    /* The backlog shrank: publishers paused for this session may resume. */
+    if (c->sess && c->sess->nwaiters)
+        gn_session_maybe_release(s, c->sess);
 }
 
 void gn_conn_on_released(gn_conn *c)
@@ -318,6 +350,20 @@ void gn_conn_on_released(gn_conn *c)
     s->nconns--;
     gn_stat_add(&s->stats.conns_current, (uint64_t)-1);
     gn_slab_free(&s->conn_slab, c);
+}
+
+void gn_conn_resume(gn_conn *c)
+{
+    if (!c->paused)
+        return;
+    c->paused = false;
+    if (c->state != GN_CS_ACTIVE || c->lost)
+        return;
+    /* What arrived while paused goes first; it may pause us again. */
+    if (c->carry)
+        process(c, NULL, 0);
+    if (c->state == GN_CS_ACTIVE && !c->paused && !c->lost)
+        c->shard->tp->recv_start(c->shard->tpd, c);
 }
 
 /* A connection handed over by another shard: adopt its socket and bytes. */

@@ -39,9 +39,12 @@ typedef enum gn_conn_state {
     GN_CS_CLOSING,       /* closing: no more input is processed */
 } gn_conn_state;
 
-/* A packet split across receive buffers. Allocated only while it holds bytes. */
+/* Received bytes not yet processed: a packet split across receive
+ * buffers, or, while reading is paused (backpressure), everything that
+ * arrived before the receive stopped. data[off .. len) is pending.
+ * Allocated only while it holds bytes. */
 typedef struct gn_carry {
-    uint32_t len, cap;
+    uint32_t off, len, cap;
     uint8_t  data[];
 } gn_carry;
 

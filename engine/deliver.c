@@ -311,6 +311,29 @@ void gn_publisher_unblock(gn_shard *s, uint64_t pub)
         gn_conn_resume(ps->conn);
 }
 
+/* Stop reading from publisher pub until this session drains. */
+static void block_publisher(gn_shard *s, gn_session *ss, uint16_t pub_shard, uint64_t pub)
+{
+    if (pub_shard == s->id && pub == ss->sid)
+        return;     /* never wait for oneself */
+    uint32_t before = ss->nwaiters;
+    gn_session_add_waiter(ss, pub_shard, pub);
+    if (ss->nwaiters != before)
+        signal_pub(s, pub_shard, pub, true);
+    ss->blocked_out = true;
+}
+
+void gn_session_maybe_release(gn_shard *s, gn_session *ss)
+{
+    if (!ss->nwaiters)
+        return;
+    const gn_config *cfg = &s->eng->cfg;
+    gn_conn *c = ss->conn;
+    if (ss->queue.count <= cfg->max_queued_messages / 2 &&
+        (!c || c->out.bytes <= cfg->qos0_high_water_bytes / 4))
+        gn_session_release_waiters(s, ss);
+}
+
 /* ---------------------------------------------------------------- window */
 
 static uint32_t window(const gn_session *ss)
@@ -366,9 +389,7 @@ void gn_session_pump(gn_shard *s, gn_session *ss)
             return;
     }
     qring_trim(q);
-    uint32_t lim = s->eng->cfg.max_queued_messages;
-    if (ss->nwaiters && q->count <= lim / 2)
-        gn_session_release_waiters(s, ss);
+    gn_session_maybe_release(s, ss);
 }
 
 bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, uint8_t flags,
@@ -382,13 +403,16 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
     if (qos == 0) {
         if (!c)
             return false;
-        if (c->out.bytes > s->eng->cfg.qos0_high_water_bytes) {
+        uint32_t hwm = s->eng->cfg.qos0_high_water_bytes;
+        if (c->out.bytes > hwm) {
             gn_stat_add(&s->stats.qos0_dropped, 1);
             return false;
         }
         int r = send_publish(s, ss, c, msg, 0, out_retain(msg, flags), false, 0, sub_ids, nsub);
         if (r < 0)
             gn_conn_on_lost(c, ENOMEM);
+        else if (pub && c->out.bytes > hwm / 2)
+            block_publisher(s, ss, pub_shard, pub);     /* slow down before dropping */
         return r > 0;
     }
     uint32_t lim = s->eng->cfg.max_queued_messages;
@@ -418,14 +442,8 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
         return false;
     }
     *slot = e;
-    if (c && ss->queue.count >= lim && pub) {
-        /* Full: stop reading from the publisher until the queue drains. */
-        uint32_t before = ss->nwaiters;
-        gn_session_add_waiter(ss, pub_shard, pub);
-        if (ss->nwaiters != before)
-            signal_pub(s, pub_shard, pub, true);
-        ss->blocked_out = true;
-    }
+    if (c && ss->queue.count >= lim && pub)
+        block_publisher(s, ss, pub_shard, pub);
     return true;
 }
 

@@ -63,6 +63,9 @@ void gn_mqtt_session_end(gn_shard *s, gn_session *ss, bool with_will)
         ss->conn = NULL;
     }
     gn_session_reset_conn_state(ss);
+    /* Publishers paused for this session must not wait for a client that
+     * is gone (an offline session's queue is bounded by dropping). */
+    gn_session_release_waiters(s, ss);
     if (with_will && ss->will)
         gn_will_trigger(s, ss);     /* may publish now or arm the delay */
     else if (!ss->will_pending) {

@@ -142,6 +142,8 @@ void gn_session_alias_out_free(gn_session *ss);
 /* Publisher bookkeeping for backpressure. */
 void gn_session_add_waiter(gn_session *ss, uint16_t shard, uint64_t pub);
 void gn_session_release_waiters(gn_shard *s, gn_session *ss);
+/* Release paused publishers once the queue and the socket backlog are low. */
+void gn_session_maybe_release(gn_shard *s, gn_session *ss);
 /* A target of publisher `pub` on this shard is full / drained. */
 void gn_publisher_block(gn_shard *s, uint64_t pub);
 void gn_publisher_unblock(gn_shard *s, uint64_t pub);
