@@ -84,21 +84,21 @@ static void qring_clear(gn_qring *r)
 
 static bool pid_test(const gn_session *ss, uint16_t p)
 {
-    return ss->pid_used && (ss->pid_used[p >> 6] >> (p & 63)) & 1u;
+    return ss->fl->pid_used && (ss->fl->pid_used[p >> 6] >> (p & 63)) & 1u;
 }
 
 static uint16_t pid_alloc(gn_session *ss)
 {
-    if (!ss->pid_used) {
-        ss->pid_used = calloc(1024, sizeof(uint64_t));
-        if (!ss->pid_used)
+    if (!ss->fl->pid_used) {
+        ss->fl->pid_used = calloc(1024, sizeof(uint64_t));
+        if (!ss->fl->pid_used)
             return 0;
     }
     for (uint32_t tries = 0; tries < 65535; tries++) {
-        uint16_t p = ss->next_pid;
-        ss->next_pid = p == 65535 ? 1 : (uint16_t)(p + 1);
+        uint16_t p = ss->fl->next_pid;
+        ss->fl->next_pid = p == 65535 ? 1 : (uint16_t)(p + 1);
         if (!pid_test(ss, p)) {
-            ss->pid_used[p >> 6] |= UINT64_C(1) << (p & 63);
+            ss->fl->pid_used[p >> 6] |= UINT64_C(1) << (p & 63);
             return p;
         }
     }
@@ -107,8 +107,8 @@ static uint16_t pid_alloc(gn_session *ss)
 
 static void pid_free(gn_session *ss, uint16_t p)
 {
-    if (ss->pid_used)
-        ss->pid_used[p >> 6] &= ~(UINT64_C(1) << (p & 63));
+    if (ss->fl->pid_used)
+        ss->fl->pid_used[p >> 6] &= ~(UINT64_C(1) << (p & 63));
 }
 
 /* ---------------------------------------------------------------- encoding */
@@ -247,20 +247,54 @@ static gn_conn *live_conn(gn_session *ss)
 
 /* ---------------------------------------------------------------- backpressure */
 
+gn_sflow *gn_session_flow(gn_session *ss)
+{
+    if (!ss->fl) {
+        ss->fl = calloc(1, sizeof *ss->fl);
+        if (ss->fl)
+            ss->fl->next_pid = 1;
+    }
+    return ss->fl;
+}
+
+void gn_session_flow_trim(gn_session *ss)
+{
+    gn_sflow *f = ss->fl;
+    if (!f || f->inflight.count || f->queue.count || f->nwaiters || f->qos2_in_count)
+        return;
+    gn_session_flow_free(ss);
+}
+
+void gn_session_flow_free(gn_session *ss)
+{
+    gn_sflow *f = ss->fl;
+    if (!f)
+        return;
+    qring_clear(&f->inflight);
+    qring_clear(&f->queue);
+    free(f->pid_used);
+    free(f->waiters);
+    free(f->qos2_in);
+    free(f);
+    ss->fl = NULL;
+}
+
 void gn_session_add_waiter(gn_session *ss, uint16_t shard, uint64_t pub)
 {
-    for (uint32_t i = 0; i < ss->nwaiters; i++)
-        if (ss->waiters[i].pub == pub && ss->waiters[i].shard == shard)
+    if (!gn_session_flow(ss))
+        return;     /* the publisher keeps running: bounded by its own window */
+    for (uint32_t i = 0; i < ss->fl->nwaiters; i++)
+        if (ss->fl->waiters[i].pub == pub && ss->fl->waiters[i].shard == shard)
             return;
-    if (ss->nwaiters == ss->capwaiters) {
-        uint32_t ncap = ss->capwaiters ? ss->capwaiters * 2 : 4;
-        gn_waiter *w = realloc(ss->waiters, sizeof *w * ncap);
+    if (ss->fl->nwaiters == ss->fl->capwaiters) {
+        uint32_t ncap = ss->fl->capwaiters ? ss->fl->capwaiters * 2 : 4;
+        gn_waiter *w = realloc(ss->fl->waiters, sizeof *w * ncap);
         if (!w)
             return;     /* the publisher keeps running: bounded by its own window */
-        ss->waiters = w;
-        ss->capwaiters = ncap;
+        ss->fl->waiters = w;
+        ss->fl->capwaiters = ncap;
     }
-    ss->waiters[ss->nwaiters++] = (gn_waiter){ .pub = pub, .shard = shard };
+    ss->fl->waiters[ss->fl->nwaiters++] = (gn_waiter){ .pub = pub, .shard = shard };
 }
 
 static void signal_pub(gn_shard *s, uint16_t shard, uint64_t pub, bool block)
@@ -281,14 +315,24 @@ static void signal_pub(gn_shard *s, uint16_t shard, uint64_t pub, bool block)
 
 void gn_session_release_waiters(gn_shard *s, gn_session *ss)
 {
-    for (uint32_t i = 0; i < ss->nwaiters; i++)
-        signal_pub(s, ss->waiters[i].shard, ss->waiters[i].pub, false);
-    ss->nwaiters = 0;
+    gn_sflow *f = ss->fl;
+    if (!f || !f->nwaiters)
+        return;
+    /* Detach the list first: a resumed local publisher runs at once and
+     * may block on this session again, adding itself to a fresh list. */
+    gn_waiter *w = f->waiters;
+    uint32_t n = f->nwaiters, cap = f->capwaiters;
+    f->waiters = NULL;
+    f->nwaiters = f->capwaiters = 0;
     ss->blocked_out = false;
-    if (ss->capwaiters > 16) {
-        free(ss->waiters);
-        ss->waiters = NULL;
-        ss->capwaiters = 0;
+    for (uint32_t i = 0; i < n; i++)
+        signal_pub(s, w[i].shard, w[i].pub, false);
+    f = ss->fl;     /* still there: trimming happens only at session end */
+    if (f && !f->waiters && cap <= 16) {
+        f->waiters = w;
+        f->capwaiters = cap;
+    } else {
+        free(w);
     }
 }
 
@@ -316,20 +360,20 @@ static void block_publisher(gn_shard *s, gn_session *ss, uint16_t pub_shard, uin
 {
     if (pub_shard == s->id && pub == ss->sid)
         return;     /* never wait for oneself */
-    uint32_t before = ss->nwaiters;
+    uint32_t before = ss->fl ? ss->fl->nwaiters : 0;
     gn_session_add_waiter(ss, pub_shard, pub);
-    if (ss->nwaiters != before)
+    if (ss->fl && ss->fl->nwaiters != before)
         signal_pub(s, pub_shard, pub, true);
     ss->blocked_out = true;
 }
 
 void gn_session_maybe_release(gn_shard *s, gn_session *ss)
 {
-    if (!ss->nwaiters)
+    if (!ss->fl || !ss->fl->nwaiters)
         return;
     const gn_config *cfg = &s->eng->cfg;
     gn_conn *c = ss->conn;
-    if (ss->queue.count <= cfg->max_queued_messages / 2 &&
+    if (ss->fl->queue.count <= cfg->max_queued_messages / 2 &&
         (!c || c->out.bytes <= cfg->qos0_high_water_bytes / 4))
         gn_session_release_waiters(s, ss);
 }
@@ -358,7 +402,7 @@ static void send_first(gn_shard *s, gn_session *ss, gn_conn *c, gn_qent *src)
             gn_conn_on_lost(c, ENOMEM);
         return;
     }
-    gn_qent *e = qring_push(&ss->inflight);
+    gn_qent *e = qring_push(&ss->fl->inflight);
     if (!e) {
         pid_free(ss, pid);
         gn_msg_unref(src->msg);
@@ -372,10 +416,10 @@ static void send_first(gn_shard *s, gn_session *ss, gn_conn *c, gn_qent *src)
 void gn_session_pump(gn_shard *s, gn_session *ss)
 {
     gn_conn *c = live_conn(ss);
-    if (!c)
+    if (!c || !ss->fl)
         return;
-    gn_qring *q = &ss->queue;
-    while (q->count && ss->inflight.live < window(ss)) {
+    gn_qring *q = &ss->fl->queue;
+    while (q->count && ss->fl->inflight.live < window(ss)) {
         gn_qent e = *qring_at(q, 0);
         q->head = (q->head + 1) & (q->cap - 1);
         q->count--;
@@ -416,7 +460,9 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
         return r > 0;
     }
     uint32_t lim = s->eng->cfg.max_queued_messages;
-    if (!c && ss->queue.count >= lim) {
+    if (!gn_session_flow(ss))
+        return false;
+    if (!c && ss->fl->queue.count >= lim) {
         /* Offline session at its limit: a client that may never return
          * must not stall live publishers. Counted. */
         gn_stat_add(&s->stats.qos1_dropped_offline, 1);
@@ -432,24 +478,26 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
     memcpy(e.sub_ids, sub_ids, sizeof(uint32_t) * e.nsub);
     e.pub_shard = pub_shard;
     e.pub = pub;
-    if (c && ss->queue.count == 0 && ss->inflight.live < window(ss)) {
+    if (c && ss->fl->queue.count == 0 && ss->fl->inflight.live < window(ss)) {
         send_first(s, ss, c, &e);
         return true;
     }
-    gn_qent *slot = qring_push(&ss->queue);
+    gn_qent *slot = qring_push(&ss->fl->queue);
     if (!slot) {
         gn_msg_unref(e.msg);
         return false;
     }
     *slot = e;
-    if (c && ss->queue.count >= lim && pub)
+    if (c && ss->fl->queue.count >= lim && pub)
         block_publisher(s, ss, pub_shard, pub);
     return true;
 }
 
 static gn_qent *find_inflight(gn_session *ss, uint16_t pid, uint8_t state)
 {
-    gn_qring *r = &ss->inflight;
+    if (!ss->fl)
+        return NULL;
+    gn_qring *r = &ss->fl->inflight;
     for (uint32_t i = 0; i < r->count; i++) {
         gn_qent *e = qring_at(r, i);
         if (e->state == state && e->pid == pid)
@@ -463,8 +511,8 @@ static void inflight_done(gn_shard *s, gn_session *ss, gn_qent *e)
     pid_free(ss, e->pid);
     gn_msg_unref(e->msg);
     e->state = GN_QS_FREE;
-    ss->inflight.live--;
-    qring_trim(&ss->inflight);
+    ss->fl->inflight.live--;
+    qring_trim(&ss->fl->inflight);
     gn_session_pump(s, ss);
 }
 
@@ -506,9 +554,9 @@ bool gn_session_on_pubcomp(gn_shard *s, gn_session *ss, uint16_t pid)
 void gn_session_resend(gn_shard *s, gn_session *ss)
 {
     gn_conn *c = live_conn(ss);
-    if (!c)
+    if (!c || !ss->fl)
         return;
-    gn_qring *r = &ss->inflight;
+    gn_qring *r = &ss->fl->inflight;
     for (uint32_t i = 0; i < r->count; i++) {
         gn_qent *e = qring_at(r, i);
         if (e->state == GN_QS_WAIT_COMP) {
@@ -525,11 +573,13 @@ void gn_session_resend(gn_shard *s, gn_session *ss)
 void gn_session_drop_queues(gn_shard *s, gn_session *ss)
 {
     (void)s;
-    qring_clear(&ss->inflight);
-    qring_clear(&ss->queue);
-    free(ss->pid_used);
-    ss->pid_used = NULL;
-    ss->next_pid = 1;
+    if (!ss->fl)
+        return;
+    qring_clear(&ss->fl->inflight);
+    qring_clear(&ss->fl->queue);
+    free(ss->fl->pid_used);
+    ss->fl->pid_used = NULL;
+    ss->fl->next_pid = 1;
 }
 
 void gn_session_alias_out_free(gn_session *ss)

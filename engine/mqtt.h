@@ -47,6 +47,8 @@ void gn_mqtt_session_end(gn_shard *s, gn_session *ss, bool with_will);
  * published (the message and its expiry are built then). */
 struct gn_will *gn_will_new(const gn_connect *cn);
 void gn_will_free(struct gn_will *w);
+/* When a pending (delayed) will is due. */
+uint64_t gn_will_due(const struct gn_will *w);
 /* The connection ended abnormally: publish the will now or after its delay. */
 void gn_will_trigger(gn_shard *s, gn_session *ss);
 

@@ -47,12 +47,32 @@ void gn_mqtt_send_ack(gn_conn *c, gn_packet_type type, uint16_t pid, uint8_t rea
     gn_conn_send(c, b, n);
 }
 
-static void send_disconnect(gn_conn *c, uint8_t rc)
+/* MQTT 5 DISCONNECT with reason rc and, when given, a Reason String. */
+static void send_disconnect(gn_conn *c, uint8_t rc, const char *why)
 {
     if (c->proto != GN_PROTO_V5 || c->lost)
         return;
-    uint8_t b[3] = { 0xE0, rc ? 1 : 0, rc };
-    gn_conn_send(c, b, rc ? 3 : 2);
+    size_t wl = why ? strlen(why) : 0;
+    if (wl > 200)
+        wl = 200;
+    uint8_t b[8 + 200];
+    size_t n = 0;
+    b[n++] = 0xE0;
+    if (!wl) {
+        b[n++] = rc ? 1 : 0;
+        if (rc)
+            b[n++] = rc;
+    } else {
+        b[n++] = (uint8_t)(2 + 3 + wl);     /* reason + property length + property */
+        b[n++] = rc;
+        b[n++] = (uint8_t)(3 + wl);
+        b[n++] = GN_PROP_REASON_STRING;
+        b[n++] = (uint8_t)(wl >> 8);
+        b[n++] = (uint8_t)wl;
+        memcpy(b + n, why, wl);
+        n += wl;
+    }
+    gn_conn_send(c, b, n);
 }
 
 void gn_mqtt_session_end(gn_shard *s, gn_session *ss, bool with_will)
@@ -66,6 +86,7 @@ void gn_mqtt_session_end(gn_shard *s, gn_session *ss, bool with_will)
     /* Publishers paused for this session must not wait for a client that
      * is gone (an offline session's queue is bounded by dropping). */
     gn_session_release_waiters(s, ss);
+    gn_session_flow_trim(ss);
     if (with_will && ss->will)
         gn_will_trigger(s, ss);     /* may publish now or arm the delay */
     else if (!ss->will_pending) {
@@ -81,15 +102,20 @@ void gn_mqtt_session_end(gn_shard *s, gn_session *ss, bool with_will)
     gn_session_expiry_arm(s, ss);
 }
 
-void gn_mqtt_disconnect(gn_conn *c, uint8_t rc, bool publish_will)
+static void disconnect_why(gn_conn *c, uint8_t rc, const char *why, bool publish_will)
 {
     if (c->state == GN_CS_CLOSING)
         return;
     if (c->state == GN_CS_ACTIVE)
-        send_disconnect(c, rc);
+        send_disconnect(c, rc, why);
     if (c->sess)
         gn_mqtt_session_end(c->shard, c->sess, publish_will);
     gn_conn_close(c);
+}
+
+void gn_mqtt_disconnect(gn_conn *c, uint8_t rc, bool publish_will)
+{
+    disconnect_why(c, rc, rc >= 0x80 ? gn_reason_name(rc) : NULL, publish_will);
 }
 
 void gn_mqtt_fail(gn_conn *c, gn_err err)
@@ -98,7 +124,7 @@ void gn_mqtt_fail(gn_conn *c, gn_err err)
     gn_stat_add(&s->stats.protocol_errors, 1);
     gn_log_debug("protocol error on fd %d: %s", c->fd, gn_err_name(err));
     uint8_t rc = gn_err_reason_code(err);
-    gn_mqtt_disconnect(c, rc ? rc : GN_RC_PROTOCOL_ERROR, true);
+    disconnect_why(c, rc ? rc : GN_RC_PROTOCOL_ERROR, gn_err_text(err), true);
 }
 
 void gn_mqtt_on_lost(gn_conn *c)

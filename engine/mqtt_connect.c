@@ -204,13 +204,9 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
         }
     }
     /* A reconnect within the will delay cancels the pending will. */
-    if (ss->will_pending) {
-        gn_timer_cancel(&s->tw, &ss->will_timer);
-        ss->will_pending = false;
-    }
+    gn_session_offline_stop(s, ss);
     gn_will_free(ss->will);
     ss->will = NULL;
-    gn_timer_cancel(&s->tw, &ss->expiry_timer);
     if (cn->will) {
         ss->will = gn_will_new(cn);
         if (!ss->will) {

@@ -122,25 +122,25 @@ void gn_route_publish(gn_shard *s, gn_msg *m, bool retain, uint64_t pub)
 
 static bool qos2_seen(const gn_session *ss, uint16_t pid)
 {
-    return ss->qos2_in && (ss->qos2_in[pid >> 6] >> (pid & 63)) & 1u;
+    const gn_sflow *f = ss->fl;
+    return f && f->qos2_in && (f->qos2_in[pid >> 6] >> (pid & 63)) & 1u;
 }
 
 static int qos2_mark(gn_session *ss, uint16_t pid)
 {
-    if (!ss->qos2_in && !(ss->qos2_in = calloc(1024, sizeof(uint64_t))))
+    gn_sflow *f = gn_session_flow(ss);
+    if (!f || (!f->qos2_in && !(f->qos2_in = calloc(1024, sizeof(uint64_t)))))
         return -1;
-    ss->qos2_in[pid >> 6] |= UINT64_C(1) << (pid & 63);
-    ss->qos2_in_count++;
+    f->qos2_in[pid >> 6] |= UINT64_C(1) << (pid & 63);
+    f->qos2_in_count++;
     return 0;
 }
 
 static void qos2_clear(gn_session *ss, uint16_t pid)
 {
-    ss->qos2_in[pid >> 6] &= ~(UINT64_C(1) << (pid & 63));
-    if (--ss->qos2_in_count == 0) {
-        free(ss->qos2_in);
-        ss->qos2_in = NULL;
-    }
+    gn_sflow *f = ss->fl;
+    f->qos2_in[pid >> 6] &= ~(UINT64_C(1) << (pid & 63));
+    f->qos2_in_count--;
 }
 
 /* Resolve the topic of an MQTT 5 PUBLISH with a Topic Alias. Returns false
@@ -245,7 +245,7 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
             gn_mqtt_send_ack(c, GN_PUBREC, pub.packet_id, 0);
             return;
         }
-        if (ss->qos2_in_count >= cfg->receive_maximum) {
+        if (ss->fl && ss->fl->qos2_in_count >= cfg->receive_maximum) {
             gn_mqtt_disconnect(c, GN_RC_RECEIVE_MAXIMUM_EXCEEDED, true);
             return;
         }

@@ -133,23 +133,49 @@ gn_session *gn_session_find(gn_shard *s, const uint8_t *cid, size_t len)
     return x == TOMB ? NULL : x;
 }
 
-static void expiry_fn(gn_timer *t, uint64_t now_ms, void *ctx)
+static void otimer_fn(gn_timer *t, uint64_t now_ms, void *ctx)
 {
-    (void)now_ms;
     gn_shard *s = ctx;
-    gn_session *ss = GN_CONTAINER_OF(t, gn_session, expiry_timer);
+    gn_session *ss = GN_CONTAINER_OF(t, gn_session, otimer);
     if (ss->conn)
         return;
+    if (ss->will_pending && now_ms >= gn_will_due(ss->will))
+        gn_will_trigger(s, ss);     /* delay over: publish */
+    if (ss->expire_at && now_ms >= ss->expire_at) {
+        if (ss->will_pending)
+            gn_will_trigger(s, ss);  /* the session ends before the will delay */
+        gn_session_destroy(s, ss);
+        return;
+    }
+    gn_session_offline_rearm(s, ss);
+}
+
+void gn_session_offline_rearm(gn_shard *s, gn_session *ss)
+{
+    uint64_t at = UINT64_MAX;
     if (ss->will_pending)
-        gn_will_trigger(s, ss);     /* the session ends before the will delay */
-    gn_session_destroy(s, ss);
+        at = gn_will_due(ss->will);
+    if (ss->expire_at && ss->expire_at < at)
+        at = ss->expire_at;
+    if (at == UINT64_MAX)
+        gn_timer_cancel(&s->tw, &ss->otimer);
+    else
+        gn_timer_arm(&s->tw, &ss->otimer, at);
+}
+
+void gn_session_offline_stop(gn_shard *s, gn_session *ss)
+{
+    ss->expire_at = 0;
+    ss->will_pending = false;
+    gn_timer_cancel(&s->tw, &ss->otimer);
 }
 
 void gn_session_expiry_arm(gn_shard *s, gn_session *ss)
 {
     if (ss->expiry_s == UINT32_MAX)
         return;     /* never expires */
-    gn_timer_arm(&s->tw, &ss->expiry_timer, s->now_ms + (uint64_t)ss->expiry_s * 1000u);
+    ss->expire_at = s->now_ms + (uint64_t)ss->expiry_s * 1000u;
+    gn_session_offline_rearm(s, ss);
 }
 
 gn_session *gn_session_new(gn_shard *s, const uint8_t *cid, size_t len)
@@ -160,9 +186,10 @@ gn_session *gn_session_new(gn_shard *s, const uint8_t *cid, size_t len)
     gn_session *ss = gn_slab_zalloc(&s->sess_slab);
     if (!ss)
         return NULL;
-    ss->client_id = malloc(len + 1);
+    ss->client_id = len < sizeof ss->cid_inline ? ss->cid_inline : malloc(len + 1);
     if (!ss->client_id || table_add(s, ss) < 0) {
-        free(ss->client_id);
+        if (ss->client_id != ss->cid_inline)
+            free(ss->client_id);
         gn_slab_free(&s->sess_slab, ss);
         return NULL;
     }
@@ -170,10 +197,8 @@ gn_session *gn_session_new(gn_shard *s, const uint8_t *cid, size_t len)
     ss->client_id[len] = 0;
     ss->cid_len = (uint16_t)len;
     ss->cid_hash = XXH3_64bits(cid, len);
-    ss->next_pid = 1;
     ss->req_problem_info = true;
-    gn_timer_init(&ss->expiry_timer, expiry_fn);
-    gn_timer_init(&ss->will_timer, NULL);
+    gn_timer_init(&ss->otimer, otimer_fn);
     uint32_t i = reg_probe(r, ss->cid_hash, cid, len, true);
     if (r->b[i] == TOMB)
         r->tomb--;
@@ -214,19 +239,17 @@ void gn_session_destroy(gn_shard *s, gn_session *ss)
     free(ss->subs);
     gn_session_drop_queues(s, ss);
     gn_session_release_waiters(s, ss);
-    free(ss->waiters);
-    free(ss->pid_used);
-    free(ss->qos2_in);
+    gn_session_flow_free(ss);
     gn_will_free(ss->will);
     ss->will = NULL;
-    gn_timer_cancel(&s->tw, &ss->expiry_timer);
-    gn_timer_cancel(&s->tw, &ss->will_timer);
+    gn_timer_cancel(&s->tw, &ss->otimer);
     gn_session_reset_conn_state(ss);
     if (ss->conn)
         ss->conn->sess = NULL;
     reg_del(s, ss);
     table_del(s, ss);
-    free(ss->client_id);
+    if (ss->client_id != ss->cid_inline)
+        free(ss->client_id);
     gn_slab_free(&s->sess_slab, ss);
 }
 

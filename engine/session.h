@@ -63,9 +63,22 @@ typedef struct gn_waiter {
     uint16_t shard;
 } gn_waiter;
 
+/* The busy part of a session, allocated on first use and freed when it is
+ * empty again, so idle sessions stay small. */
+typedef struct gn_sflow {
+    gn_qring   inflight;        /* sent, waiting for PUBACK / PUBREC / PUBCOMP */
+    gn_qring   queue;           /* waiting for the window or for a connection */
+    uint64_t  *pid_used;        /* 65536-bit map of outbound packet ids in use */
+    gn_waiter *waiters;         /* publishers paused for this session */
+    uint32_t   nwaiters, capwaiters;
+    uint64_t  *qos2_in;         /* 65536-bit map: PUBREC sent, PUBREL awaited */
+    uint16_t   qos2_in_count;
+    uint16_t   next_pid;
+} gn_sflow;
+
 typedef struct gn_session {
     gn_conn  *conn;             /* NULL while disconnected */
-    char     *client_id;        /* NUL-terminated */
+    char     *client_id;        /* NUL-terminated; cid_inline when short */
     uint64_t  sid;              /* gn_session_id */
     uint64_t  cid_hash;         /* XXH3 of the client id (no-local origin) */
     uint16_t  cid_len;
@@ -75,35 +88,25 @@ typedef struct gn_session {
     bool      blocked_out;      /* queue over the limit: publishers paused */
     bool      will_pending;     /* will delay running */
     uint32_t  expiry_s;         /* session expiry interval (UINT32_MAX = never) */
-    gn_timer  expiry_timer;     /* session expiry while disconnected */
-    gn_timer  will_timer;       /* will delay */
+    gn_timer  otimer;           /* while disconnected: will delay and session expiry */
+    uint64_t  expire_at;        /* session expiry deadline (ms), 0 = none armed */
     struct gn_will *will;       /* will message parts (NULL: none), engine/will.c */
 
     gn_ssub  *subs;
     uint32_t  nsubs, capsubs;
 
-    /* outbound */
-    gn_qring  inflight;         /* sent, waiting for PUBACK / PUBREC / PUBCOMP */
-    gn_qring  queue;            /* waiting for the window or for a connection */
-    uint64_t *pid_used;         /* 65536-bit map of outbound packet ids in use */
-    uint16_t  next_pid;
     uint16_t  send_window;      /* min(client receive maximum, server cap) */
-    gn_waiter *waiters;
-    uint32_t  nwaiters, capwaiters;
     uint16_t  blocked_by;       /* full targets this session (as publisher) waits for */
-
-    /* inbound */
-    uint64_t *qos2_in;          /* 65536-bit map: PUBREC sent, PUBREL awaited */
-    uint16_t  qos2_in_count;
+    struct gn_sflow *fl;        /* QoS >= 1 and backpressure state, NULL while idle */
 
     /* per connection (reset on attach) */
     uint16_t  alias_in_max;     /* what we accept (CONNACK Topic Alias Maximum) */
     uint16_t  alias_out_max;    /* what the client accepts */
-    uint32_t  max_packet_out;   /* client's Maximum Packet Size (0 = none) */
     char    **alias_in;         /* alias_in[a-1]: topic for inbound alias a */
     struct gn_alias_out *alias_out; /* alias_out[a-1]: topic sent with outbound alias a */
     uint16_t  alias_out_used;
     bool      req_problem_info; /* MQTT 5 Request Problem Information (default true) */
+    char      cid_inline[24];   /* short client ids live here (no allocation) */
 } gn_session;
 
 /* ---- table and registry (engine/session.c) ---- */
@@ -114,6 +117,10 @@ gn_session *gn_session_by_id(gn_shard *s, uint64_t sid);
 void gn_session_destroy(gn_shard *s, gn_session *ss);
 /* Start the expiry clock of a disconnected session. */
 void gn_session_expiry_arm(gn_shard *s, gn_session *ss);
+/* Arm the offline timer for the earlier of the will and expiry deadlines. */
+void gn_session_offline_rearm(gn_shard *s, gn_session *ss);
+/* Stop both clocks (the client is back). */
+void gn_session_offline_stop(gn_shard *s, gn_session *ss);
 /* Forget per-connection state (aliases) when a connection detaches. */
 void gn_session_reset_conn_state(gn_session *ss);
 /* Free every session (shard shutdown). */
@@ -137,6 +144,12 @@ bool gn_session_on_pubrec(gn_shard *s, gn_session *ss, uint16_t pid, uint8_t rea
 bool gn_session_on_pubcomp(gn_shard *s, gn_session *ss, uint16_t pid);
 /* Drop every queued and in-flight message. */
 void gn_session_drop_queues(gn_shard *s, gn_session *ss);
+/* The flow state, allocated when missing (NULL on no memory). */
+gn_sflow *gn_session_flow(gn_session *ss);
+/* Free the flow state when nothing is in it. */
+void gn_session_flow_trim(gn_session *ss);
+/* Free it unconditionally (session end; queues already dropped). */
+void gn_session_flow_free(gn_session *ss);
 /* Forget the outbound topic aliases. */
 void gn_session_alias_out_free(gn_session *ss);
 /* Publisher bookkeeping for backpressure. */

@@ -192,6 +192,17 @@ static void *shard_main(void *arg)
         if (s->stopping && (s->nconns == 0 || s->now_ms >= s->stop_deadline) && !pending)
             break;
     }
+    gn_shard_stats *st = &s->stats;
+    /* relaxed: own counters, read on the owning thread */
+    gn_log_info("stopped: %llu connections served, %llu messages in, %llu out, "
+                "%llu QoS 0 dropped (slow subscribers), %llu QoS>=1 dropped (offline queue full), "
+                "%llu protocol errors",
+                (unsigned long long)atomic_load_explicit(&st->conns_total, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&st->msgs_in, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&st->msgs_out, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&st->qos0_dropped, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&st->qos1_dropped_offline, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&st->protocol_errors, memory_order_relaxed));
     gn_sessions_fini(s);
     gn_route_reader_unregister(&s->rc);
     return NULL;

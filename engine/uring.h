@@ -50,6 +50,7 @@ typedef struct gn_uring {
     uint8_t   *bufs;            /* buf_count * buf_size bytes */
     size_t     bufs_len;
     uint32_t   buf_size, buf_count, buf_mask;
+    uint32_t   bufs_active;     /* buffers put in circulation so far (grows on ENOBUFS) */
     uint32_t   bufs_returned;   /* added since the last advance */
 
     gn_send_ctx *free_send;
@@ -57,6 +58,8 @@ typedef struct gn_uring {
     char       feat[160];
 } gn_uring;
 
+/* Put more buffers in circulation (after ENOBUFS), up to buf_count. */
+void gn_uring_bufs_grow(gn_uring *u);
 /* Return receive buffer bid to the ring (made visible by gn_uring_bufs_commit). */
 void gn_uring_buf_return(gn_uring *u, uint16_t bid);
 void gn_uring_bufs_commit(gn_uring *u);

@@ -257,8 +257,16 @@ static void on_recv(gn_uring *u, gn_conn *c, struct io_uring_cqe *cqe)
     }
     if (c->lost)
         return;
-    if (cqe->res == -ENOBUFS)
+    if (cqe->res == -ENOBUFS) {
         u->enobufs++;
+        /* Grow only for connections streaming data: a connection storm
+         * (many CONNECTs at once) just retries next turn, so idle
+         * connections do not make the whole pool resident. */
+        if (u->bufs_active < u->buf_count && c->state == GN_CS_ACTIVE) {
+            gn_uring_bufs_commit(u);    /* returns pending in this turn first */
+            gn_uring_bufs_grow(u);
+        }
+    }
     /* ENOBUFS, or the kernel ended the multishot: re-arm. Buffers returned in
      * this turn are committed before the next submit. */
     if (!c->paused)

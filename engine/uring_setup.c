@@ -127,11 +127,25 @@ static int bufring_init(gn_uring *u, const gn_tp_params *p, char *err, size_t er
                  strerror(-rc));
         return -1;
     }
-    for (uint32_t i = 0; i < n; i++)
-        io_uring_buf_ring_add(u->br, u->bufs + (size_t)i * u->buf_size, u->buf_size,
-                              (unsigned short)i, (int)u->buf_mask, (int)i);
-    io_uring_buf_ring_advance(u->br, (int)n);
+    /* Start with a few buffers in circulation: the ring hands buffers out
+     * in FIFO order, so every buffer in it gets touched (and becomes
+     * resident) even under a light load. More are added on ENOBUFS. */
+    u->bufs_active = 0;
+    gn_uring_bufs_grow(u);
     return 0;
+}
+
+void gn_uring_bufs_grow(gn_uring *u)
+{
+    uint32_t from = u->bufs_active;
+    uint32_t to = from ? from * 2 : 32;
+    if (to > u->buf_count)
+        to = u->buf_count;
+    for (uint32_t i = from; i < to; i++)
+        io_uring_buf_ring_add(u->br, u->bufs + (size_t)i * u->buf_size, u->buf_size,
+                              (unsigned short)i, (int)u->buf_mask, (int)(i - from));
+    io_uring_buf_ring_advance(u->br, (int)(to - from));
+    u->bufs_active = to;
 }
 
 void *gn_uring_create(gn_shard *s, const gn_tp_params *p, char *err, size_t errlen)
@@ -160,7 +174,7 @@ void *gn_uring_create(gn_shard *s, const gn_tp_params *p, char *err, size_t errl
     }
     unsigned f = u->setup_flags;
     snprintf(u->feat, sizeof u->feat,
-             "io_uring%s%s%s, multishot accept, multishot recv, provided buffers %ux%u B, msg_ring wake",
+             "io_uring%s%s%s, multishot accept, multishot recv, provided buffers up to %ux%u B, msg_ring wake",
              (f & IORING_SETUP_SINGLE_ISSUER) ? " SINGLE_ISSUER" : "",
              (f & IORING_SETUP_DEFER_TASKRUN) ? " DEFER_TASKRUN" : "",
              (f & IORING_SETUP_COOP_TASKRUN) ? " COOP_TASKRUN" : "",

@@ -13,6 +13,7 @@
 #include "engine/shard.h"
 
 typedef struct gn_will {
+    uint64_t due_ms;            /* when a delayed will goes out */
     uint32_t delay_s;
     uint32_t expiry_s;          /* message expiry interval; 0 = none */
     bool     has_expiry;
@@ -85,8 +86,10 @@ static void publish_now(gn_shard *s, gn_session *ss)
 {
     gn_will *w = ss->will;
     ss->will = NULL;
-    ss->will_pending = false;
-    gn_timer_cancel(&s->tw, &ss->will_timer);
+    if (ss->will_pending) {
+        ss->will_pending = false;
+        gn_session_offline_rearm(s, ss);
+    }
     if (!w)
         return;
     gn_msg_params mp = {
@@ -114,12 +117,9 @@ static void publish_now(gn_shard *s, gn_session *ss)
     gn_msg_unref(m);
 }
 
-static void will_timer_fn(gn_timer *t, uint64_t now_ms, void *ctx)
+uint64_t gn_will_due(const gn_will *w)
 {
-    (void)now_ms;
-    gn_session *ss = GN_CONTAINER_OF(t, gn_session, will_timer);
-    if (ss->will_pending)
-        publish_now(ctx, ss);
+    return w ? w->due_ms : UINT64_MAX;
 }
 
 void gn_will_trigger(gn_shard *s, gn_session *ss)
@@ -132,6 +132,6 @@ void gn_will_trigger(gn_shard *s, gn_session *ss)
         return;
     }
     ss->will_pending = true;
-    gn_timer_init(&ss->will_timer, will_timer_fn);
-    gn_timer_arm(&s->tw, &ss->will_timer, s->now_ms + (uint64_t)w->delay_s * 1000u);
+    w->due_ms = s->now_ms + (uint64_t)w->delay_s * 1000u;
+    gn_session_offline_rearm(s, ss);
 }
