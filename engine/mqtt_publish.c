@@ -105,6 +105,8 @@ static void deliver_all(gn_shard *s, gn_msg *m, const gn_rdeliv *dl, size_t n, u
         sl.ptr = gn_msg_ref(m);
         if (gn_xshard_put(s, d->shard, &sl) < 0)
             gn_msg_unref(m);
+        else
+            gn_xshard_throttle(s, d->shard, pub);
     }
 }
 

@@ -163,7 +163,7 @@ static void *shard_main(void *arg)
         gn_route_reader_unregister(&s->rc);
         return NULL;
     }
-    bool busy = true;
+    bool busy = true, pending = false;
     for (;;) {
         int timeout = 0;
         if (!busy) {
@@ -184,11 +184,17 @@ static void *shard_main(void *arg)
         if (!s->stopping && atomic_load(&s->stop_req))
             begin_stop(s);
         uint32_t drained = gn_xshard_drain(s);
-        bool pending = gn_xshard_push(s);
-        busy = drained != 0 || pending || s->dirty != NULL;
-        flush_dirty(s);
         tw_advance(s);
+        pending = gn_xshard_push(s);
+        flush_dirty(s);
+        if (gn_xshard_pending(s))
+            pending = gn_xshard_push(s);     /* wills of connections that failed in flush */
         gn_route_quiescent(&s->rc);
+        /* Block next turn only when this one found every ring empty and
+         * left nothing to send (a wake-up covers anything pushed later).
+         * A full target ring is retried at once: the target drains it
+         * within a turn, and its publishers here are paused meanwhile. */
+        busy = drained != 0 || s->dirty != NULL || pending;
         if (s->stopping && (s->nconns == 0 || s->now_ms >= s->stop_deadline) && !pending)
             break;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/session.h"
 #include "engine/shard.h"
 
 int gn_xshard_setup(gn_shard *shards, uint16_t n, uint32_t ring_slots)
@@ -70,6 +71,7 @@ void gn_xshard_teardown(gn_shard *shards, uint16_t n)
         free(x->in);
         free(x->out);
         free(x->pend);
+        free(x->held);
         memset(x, 0, sizeof *x);
     }
 }
@@ -91,10 +93,45 @@ int gn_xshard_put(gn_shard *s, uint16_t to, const gn_xslot *slot)
     return 0;
 }
 
+void gn_xshard_throttle(gn_shard *s, uint16_t to, uint64_t pub)
+{
+    gn_xshard *x = &s->x;
+    if (!pub || x->pend[to].n < GN_XPEND_HIGH)
+        return;
+    for (uint32_t i = 0; i < x->nheld; i++)
+        if (x->held[i] == pub)
+            return;
+    if (x->nheld == x->capheld) {
+        uint32_t ncap = x->capheld ? x->capheld * 2 : 16;
+        uint64_t *n = realloc(x->held, sizeof *n * ncap);
+        if (!n)
+            return;
+        x->held = n;
+        x->capheld = ncap;
+    }
+    x->held[x->nheld++] = pub;
+    gn_publisher_block(s, pub);
+}
+
+static void release_held(gn_shard *s)
+{
+    gn_xshard *x = &s->x;
+    uint64_t *h = x->held;
+    uint32_t n = x->nheld;
+    x->held = NULL;
+    x->nheld = x->capheld = 0;
+    for (uint32_t i = 0; i < n; i++)
+        gn_publisher_unblock(s, h[i]);
+    free(h);
+}
+
 bool gn_xshard_push(gn_shard *s)
 {
-    if (s->x.npend == 0)
-        return false;
+    if (s->x.npend == 0) {
+        if (s->x.nheld)
+            release_held(s);    /* resumed publishers may queue more */
+        return s->x.npend != 0;
+    }
     for (uint16_t j = 0; j < s->nshards; j++) {
         gn_xbatch *b = &s->x.pend[j];
         if (b->n == 0)
@@ -116,6 +153,8 @@ bool gn_xshard_push(gn_shard *s)
             b->cap = 0;
         }
     }
+    if (s->x.npend == 0 && s->x.nheld)
+        release_held(s);
     return s->x.npend != 0;
 }
 

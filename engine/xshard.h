@@ -61,17 +61,27 @@ typedef struct gn_xbatch {
     uint32_t  n, cap;
 } gn_xbatch;
 
+/* Pending slots for one target past which the publisher that adds more
+ * is paused until every batch went out (cross-shard backpressure). */
+#define GN_XPEND_HIGH 2048u
+
 typedef struct gn_xshard {
     gn_spsc_ring **in;       /* in[i]: from shard i (NULL for i == self) */
     gn_spsc_ring **out;      /* out[j]: to shard j (the same objects as shard j's in[self]) */
     gn_xbatch     *pend;     /* pend[j]: slots waiting to be pushed to j */
     uint32_t       npend;    /* shards with pending slots */
+    uint64_t      *held;     /* publishers (session ids here) paused by full rings */
+    uint32_t       nheld, capheld;
 } gn_xshard;
 
 /* Queue a slot for shard `to` (pushed at the end of the turn). Returns -1 on
  * allocation failure (the caller still owns the slot's reference). */
 int  gn_xshard_put(gn_shard *s, uint16_t to, const gn_xslot *slot);
-/* Push pending batches; wake targets whose ring was empty. Returns true
+/* A delivery to shard `to` was just queued by publisher pub (0: none):
+ * pause pub when that target's backlog is past GN_XPEND_HIGH. */
+void gn_xshard_throttle(gn_shard *s, uint16_t to, uint64_t pub);
+/* Push pending batches; wake targets whose ring was empty; resume the
+ * publishers paused by full rings once nothing is pending. Returns true
  * when something is still pending (ring full). */
 bool gn_xshard_push(gn_shard *s);
 /* Drain inbound rings (bounded per call); returns slots processed. */
