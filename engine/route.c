@@ -1,224 +1,177 @@
-/* engine/route.c — routing for the engine until router/router.h (the
- * lock-free trie, issue 3) is in the tree: one mutex-protected list of
- * subscriptions matched linearly, and a list of retained messages. Same
- * contract as engine/route.h; $share filters are plain filters here. */
+/* engine/route.c — the engine's adapter to the shared lock-free router
+ * (router/router.h): one reader handle and one growable delivery buffer
+ * per shard, SUBSCRIBE option bytes turned into gn_sub_opts, router errors
+ * turned into SUBACK reason codes, and gn_msg references held by the
+ * retained store.
+ *
+ * This is the only engine file that includes router headers (see route.h
+ * for why the delivery type is mirrored). */
 #include "engine/route.h"
 
-#include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
-typedef struct isub {
-    uint64_t sid;
-    uint16_t shard;
-    uint8_t opts;
-    uint32_t sub_id;
-    char *f;
-    size_t len;
-} isub;
-typedef struct iret {
-    char *t;
-    size_t len;
-    gn_msg *m;
-} iret;
-struct gn_router {
-    pthread_mutex_t mu;
-    isub *s;
-    size_t n, cap;
-    iret *r;
-    size_t nr, capr;
-};
+#include "router/router.h"
+
+_Static_assert(sizeof(gn_rdeliv) == sizeof(gn_delivery), "gn_rdeliv mirrors gn_delivery");
+_Static_assert(offsetof(gn_rdeliv, session) == offsetof(gn_delivery, session), "layout");
+_Static_assert(offsetof(gn_rdeliv, shard) == offsetof(gn_delivery, shard), "layout");
+_Static_assert(offsetof(gn_rdeliv, qos) == offsetof(gn_delivery, qos), "layout");
+_Static_assert(offsetof(gn_rdeliv, flags) == offsetof(gn_delivery, flags), "layout");
+_Static_assert(offsetof(gn_rdeliv, nsub_ids) == offsetof(gn_delivery, nsub_ids), "layout");
+_Static_assert(offsetof(gn_rdeliv, sub_ids) == offsetof(gn_delivery, sub_ids), "layout");
+_Static_assert(GN_RD_MAX_SUB_IDS == GN_ROUTE_MAX_SUB_IDS, "sub id bound");
+_Static_assert((int)GN_RD_RAP == (int)GN_DELIVER_RAP && (int)GN_RD_SHARED == (int)GN_DELIVER_SHARED, "flags");
+
+/* Reason codes (codec/reason_codes.h is not included here: see route.h). */
+enum { RC_UNSPECIFIED = 0x80, RC_PROTOCOL_ERROR = 0x82, RC_FILTER_INVALID = 0x8F };
 
 struct gn_router *gn_route_create(uint16_t nshards)
 {
-    (void)nshards;
-    struct gn_router *r = calloc(1, sizeof *r);
-    pthread_mutex_init(&r->mu, NULL);
-    return r;
+    /* Shared groups: plain round robin over the members under the
+     * high-water mark. The local-first picker would keep every message of
+     * a group on the publisher's shard while its local members keep up
+     * (the engine reports no queue depths yet), which starves members on
+     * other shards; MQTT clients expect a group to share the load. */
+    gn_router_config cfg = { .max_readers = (unsigned)nshards + 4u, .share_pick = gn_share_pick_rr };
+    return gn_router_create(&cfg);
 }
+
 void gn_route_destroy(struct gn_router *r)
 {
-    for (size_t i = 0; i < r->n; i++)
-        free(r->s[i].f);
-    for (size_t i = 0; i < r->nr; i++) {
-        free(r->r[i].t);
-        gn_msg_unref(r->r[i].m);
-    }
-    free(r->s);
-    free(r->r);
-    free(r);
+    gn_router_destroy(r);
 }
+
 int gn_route_reader_register(gn_route_ctx *rc, struct gn_router *r, uint16_t shard)
 {
     rc->router = r;
     rc->shard = shard;
+    rc->reader = (struct gn_rreader *)gn_router_reader_register(r, shard);
+    if (!rc->reader)
+        return -1;
+    rc->cap = 64;
+    rc->buf = malloc(sizeof *rc->buf * rc->cap);
+    if (!rc->buf) {
+        gn_route_reader_unregister(rc);
+        return -1;
+    }
     return 0;
 }
+
 void gn_route_reader_unregister(gn_route_ctx *rc)
 {
+    if (rc->reader)
+        gn_router_reader_unregister((gn_router_reader *)rc->reader);
+    rc->reader = NULL;
     free(rc->buf);
     rc->buf = NULL;
-}
-void gn_route_quiescent(gn_route_ctx *rc)
-{
-    (void)rc;
-}
-void gn_route_offline(gn_route_ctx *rc)
-{
-    (void)rc;
-}
-void gn_route_online(gn_route_ctx *rc)
-{
-    (void)rc;
+    rc->cap = 0;
 }
 
-static bool match(const char *f, size_t fl, const uint8_t *t, size_t tl)
+void gn_route_quiescent(gn_route_ctx *rc)
 {
-    if (tl && t[0] == '$' && fl && (f[0] == '+' || f[0] == '#'))
-        return false;
-    size_t i = 0, j = 0;
-    for (;;) {
-        size_t fe = i, te = j;
-        while (fe < fl && f[fe] != '/')
-            fe++;
-        while (te < tl && t[te] != '/')
-            te++;
-        if (fe - i == 1 && f[i] == '#')
-            return true;
-        bool plus = fe - i == 1 && f[i] == '+';
-        if (!plus && (fe - i != te - j || memcmp(f + i, t + j, fe - i) != 0))
-            return false;
-        bool flast = fe >= fl, tlast = te >= tl;
-        if (flast && tlast)
-            return true;
-        if (tlast)
-            return fe + 2 == fl && f[fe + 1] == '#';    /* "a/#" matches "a" */
-        if (flast)
-            return false;
-        i = fe + 1;
-        j = te + 1;
-    }
+    gn_router_quiescent((gn_router_reader *)rc->reader);
+}
+
+void gn_route_offline(gn_route_ctx *rc)
+{
+    gn_router_offline((gn_router_reader *)rc->reader);
+}
+
+void gn_route_online(gn_route_ctx *rc)
+{
+    gn_router_online((gn_router_reader *)rc->reader);
 }
 
 uint8_t gn_route_subscribe(gn_route_ctx *rc, uint64_t sid, const uint8_t *filter, size_t len,
                            uint8_t opts, uint32_t sub_id, bool *existed)
 {
-    struct gn_router *r = rc->router;
-    pthread_mutex_lock(&r->mu);
-    *existed = false;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->s[i].sid == sid && r->s[i].shard == rc->shard && r->s[i].len == len &&
-            !memcmp(r->s[i].f, filter, len)) {
-            r->s[i].opts = opts;
-            r->s[i].sub_id = sub_id;
-            *existed = true;
-            pthread_mutex_unlock(&r->mu);
-            return opts & 3;
-        }
-    if (r->n == r->cap) {
-        r->cap = r->cap ? r->cap * 2 : 16;
-        r->s = realloc(r->s, sizeof *r->s * r->cap);
+    gn_subscriber who = { .session = sid, .shard = rc->shard, .queue_depth = NULL };
+    gn_sub_opts so = {
+        .qos = opts & 0x03u,
+        .no_local = (opts & 0x04u) != 0,
+        .retain_as_published = (opts & 0x08u) != 0,
+        .retain_handling = (uint8_t)((opts >> 4) & 0x03u),
+        .sub_id = sub_id,
+    };
+    bool replaced = false;
+    gn_rerr e = gn_router_subscribe(rc->router, filter, len, &who, &so, &replaced);
+    *existed = replaced;
+    switch (e) {
+    case GN_ROUTER_OK:
+        return so.qos;
+    case GN_ROUTER_ERR_FILTER_INVALID:
+    case GN_ROUTER_ERR_SHARE_NAME_INVALID:
+        return RC_FILTER_INVALID;
+    case GN_ROUTER_ERR_SHARED_NO_LOCAL:
+        return RC_PROTOCOL_ERROR;
+    default:
+        return RC_UNSPECIFIED;
     }
-    char *f = malloc(len + 1);
-    memcpy(f, filter, len);
-    f[len] = 0;
-    r->s[r->n++] = (isub){sid, rc->shard, opts, sub_id, f, len};
-    pthread_mutex_unlock(&r->mu);
-    return opts & 3;
 }
+
 bool gn_route_unsubscribe(gn_route_ctx *rc, uint64_t sid, const uint8_t *filter, size_t len)
 {
-    struct gn_router *r = rc->router;
-    pthread_mutex_lock(&r->mu);
-    for (size_t i = 0; i < r->n; i++)
-        if (r->s[i].sid == sid && r->s[i].shard == rc->shard && r->s[i].len == len &&
-            !memcmp(r->s[i].f, filter, len)) {
-            free(r->s[i].f);
-            r->s[i] = r->s[--r->n];
-            pthread_mutex_unlock(&r->mu);
-            return true;
-        }
-    pthread_mutex_unlock(&r->mu);
-    return false;
+    return gn_router_unsubscribe(rc->router, filter, len, sid) == GN_ROUTER_OK;
 }
+
 size_t gn_route_match(gn_route_ctx *rc, const uint8_t *topic, size_t len, uint64_t pub,
                       const gn_rdeliv **out)
 {
-    struct gn_router *r = rc->router;
-    pthread_mutex_lock(&r->mu);
-    size_t n = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        isub *s = &r->s[i];
-        if (!match(s->f, s->len, topic, len))
-            continue;
-        if ((s->opts & 4) && s->sid == pub && s->shard == rc->shard)
-            continue;
-        size_t k;
-        for (k = 0; k < n; k++)
-            if (rc->buf[k].session == s->sid && rc->buf[k].shard == s->shard)
-                break;
-        if (k == n) {
-            if (n == rc->cap) {
-                rc->cap = rc->cap ? rc->cap * 2 : 16;
-                rc->buf = realloc(rc->buf, sizeof *rc->buf * rc->cap);
-            }
-            memset(&rc->buf[n], 0, sizeof rc->buf[n]);
-            rc->buf[n].session = s->sid;
-            rc->buf[n].shard = s->shard;
-            n++;
+    uint64_t publisher = pub ? pub : GN_ROUTER_NO_PUBLISHER;
+    for (;;) {
+        uint32_t count = 0;
+        gn_rerr e = gn_router_match((gn_router_reader *)rc->reader, topic, len, NULL, publisher,
+                                    (gn_delivery *)(void *)rc->buf, rc->cap, &count);
+        if (e == GN_ROUTER_OK) {
+            *out = rc->buf;
+            return count;
         }
-        gn_rdeliv *d = &rc->buf[k];
-        if ((s->opts & 3) > d->qos)
-            d->qos = s->opts & 3;
-        if (s->opts & 8)
-            d->flags |= GN_RD_RAP;
-        if (s->sub_id && d->nsub_ids < GN_RD_MAX_SUB_IDS)
-            d->sub_ids[d->nsub_ids++] = s->sub_id;
+        if (e != GN_ROUTER_ERR_OUT_TOO_SMALL) {
+            *out = rc->buf;
+            return 0;
+        }
+        uint32_t ncap = rc->cap;
+        while (ncap < count)
+            ncap *= 2;
+        gn_rdeliv *nb = realloc(rc->buf, sizeof *nb * ncap);
+        if (!nb) {
+            /* Deliver what fits rather than nothing. */
+            *out = rc->buf;
+            return rc->cap;
+        }
+        rc->buf = nb;
+        rc->cap = ncap;
     }
-    pthread_mutex_unlock(&r->mu);
-    *out = rc->buf;
-    return n;
 }
+
+static void retained_free(void *msg)
+{
+    gn_msg_unref(msg);
+}
+
 void gn_route_retain(gn_route_ctx *rc, const uint8_t *topic, size_t len, gn_msg *msg)
 {
-    struct gn_router *r = rc->router;
-    pthread_mutex_lock(&r->mu);
-    for (size_t i = 0; i < r->nr; i++)
-        if (r->r[i].len == len && !memcmp(r->r[i].t, topic, len)) {
-            gn_msg_unref(r->r[i].m);
-            if (msg)
-                r->r[i].m = gn_msg_ref(msg);
-            else {
-                free(r->r[i].t);
-                r->r[i] = r->r[--r->nr];
-            }
-            pthread_mutex_unlock(&r->mu);
-            return;
-        }
-    if (msg) {
-        if (r->nr == r->capr) {
-            r->capr = r->capr ? r->capr * 2 : 16;
-            r->r = realloc(r->r, sizeof *r->r * r->capr);
-        }
-        char *t = malloc(len + 1);
-        memcpy(t, topic, len);
-        r->r[r->nr++] = (iret){t, len, gn_msg_ref(msg)};
-    }
-    pthread_mutex_unlock(&r->mu);
+    void *h = msg ? gn_msg_ref(msg) : NULL;
+    if (gn_router_retain(rc->router, topic, len, h, retained_free) != GN_ROUTER_OK && h)
+        gn_msg_unref(h);
 }
+
+typedef struct visit_ctx {
+    void (*fn)(void *ctx, gn_msg *m);
+    void *ctx;
+} visit_ctx;
+
+static void visit(void *ctx, void *msg)
+{
+    visit_ctx *v = ctx;
+    v->fn(v->ctx, msg);
+}
+
 void gn_route_retained(gn_route_ctx *rc, const uint8_t *filter, size_t len,
                        void (*fn)(void *ctx, gn_msg *m), void *ctx)
 {
-    struct gn_router *r = rc->router;
-    pthread_mutex_lock(&r->mu);
-    gn_msg *ms[256];
-    size_t n = 0;
-    for (size_t i = 0; i < r->nr && n < 256; i++)
-        if (match((const char *)filter, len, (const uint8_t *)r->r[i].t, r->r[i].len))
-            ms[n++] = gn_msg_ref(r->r[i].m);
-    pthread_mutex_unlock(&r->mu);
-    for (size_t i = 0; i < n; i++) {
-        fn(ctx, ms[i]);
-        gn_msg_unref(ms[i]);
-    }
+    visit_ctx v = { .fn = fn, .ctx = ctx };
+    uint64_t n = 0;
+    gn_router_retained_lookup((gn_router_reader *)rc->reader, filter, len, visit, &v, &n);
 }
