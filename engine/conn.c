@@ -321,7 +321,7 @@ void gn_conn_on_sent(gn_conn *c, size_t n)
     gn_stat_add(&s->stats.bytes_out, n);
     gn_outq_consume(&c->out, &s->opool, n);
     /* The backlog shrank: publishers paused for this session may resume. */
-    if (c->sess && c->sess->fl && c->sess->fl->nwaiters)
+    if (c->sess && (c->sess->q0_slow || (c->sess->fl && c->sess->fl->nwaiters)))
         gn_session_maybe_release(s, c->sess);
 }
 

@@ -322,6 +322,8 @@ void gn_session_release_waiters(gn_shard *s, gn_session *ss)
      * may block on this session again, adding itself to a fresh list. */
     gn_waiter *w = f->waiters;
     uint32_t n = f->nwaiters, cap = f->capwaiters;
+    if (ss->conn)
+        gn_timer_cancel(&s->tw, &ss->otimer);   /* the QoS 0 pause clock measures one pause */
     f->waiters = NULL;
     f->nwaiters = f->capwaiters = 0;
     ss->blocked_out = false;
@@ -369,10 +371,12 @@ static void block_publisher(gn_shard *s, gn_session *ss, uint16_t pub_shard, uin
 
 void gn_session_maybe_release(gn_shard *s, gn_session *ss)
 {
-    if (!ss->fl || !ss->fl->nwaiters)
-        return;
     const gn_config *cfg = &s->eng->cfg;
     gn_conn *c = ss->conn;
+    if (ss->q0_slow && c && c->out.bytes <= cfg->qos0_high_water_bytes / 4)
+        ss->q0_slow = false;    /* caught up */
+    if (!ss->fl || !ss->fl->nwaiters)
+        return;
     if (ss->fl->queue.count <= cfg->max_queued_messages / 2 &&
         (!c || c->out.bytes <= cfg->qos0_high_water_bytes / 4))
         gn_session_release_waiters(s, ss);
@@ -455,8 +459,14 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
         int r = send_publish(s, ss, c, msg, 0, out_retain(msg, flags), false, 0, sub_ids, nsub);
         if (r < 0)
             gn_conn_on_lost(c, ENOMEM);
-        else if (pub && c->out.bytes > hwm / 2)
-            block_publisher(s, ss, pub_shard, pub);     /* slow down before dropping */
+        else if (pub && !ss->q0_slow && c->out.bytes > hwm / 2) {
+            /* Slow publishers down before dropping, for a while: a
+             * subscriber still behind after GN_Q0_PAUSE_MS is slow, and
+             * its QoS 0 messages are dropped instead (counted). */
+            block_publisher(s, ss, pub_shard, pub);
+            if (!gn_timer_armed(&ss->otimer))
+                gn_timer_arm(&s->tw, &ss->otimer, s->now_ms + GN_Q0_PAUSE_MS);
+        }
         return r > 0;
     }
     uint32_t lim = s->eng->cfg.max_queued_messages;

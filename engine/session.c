@@ -60,7 +60,9 @@ static int table_add(gn_shard *s, gn_session *ss)
         idx = t->used++;
     }
     t->slot[idx] = ss;
-    ss->sid = ((uint64_t)t->gen[idx] << 32) | idx;
+    /* Unique across shards (the router and no-local compare ids): shard in
+     * bits 48..63, generation (16 bits) in 32..47, slot index below. */
+    ss->sid = ((uint64_t)s->id << 48) | ((uint64_t)(t->gen[idx] & 0xFFFF) << 32) | idx;
     return 0;
 }
 
@@ -69,7 +71,7 @@ static void table_del(gn_shard *s, gn_session *ss)
     gn_sess_table *t = &s->sessions;
     uint32_t idx = (uint32_t)ss->sid;
     t->slot[idx] = NULL;
-    t->gen[idx]++;
+    t->gen[idx] = (t->gen[idx] + 1) & 0xFFFF;
     if (t->gen[idx] == 0)
         t->gen[idx] = 1;     /* id 0 stays "no session" */
     t->free_idx[t->nfree++] = idx;
@@ -79,7 +81,8 @@ gn_session *gn_session_by_id(gn_shard *s, uint64_t sid)
 {
     gn_sess_table *t = &s->sessions;
     uint32_t idx = (uint32_t)sid;
-    if (idx >= t->used || t->gen[idx] != (uint32_t)(sid >> 32))
+    if ((uint16_t)(sid >> 48) != s->id || idx >= t->used ||
+        t->gen[idx] != (uint32_t)((sid >> 32) & 0xFFFF))
         return NULL;
     return t->slot[idx];
 }
@@ -137,8 +140,15 @@ static void otimer_fn(gn_timer *t, uint64_t now_ms, void *ctx)
 {
     gn_shard *s = ctx;
     gn_session *ss = GN_CONTAINER_OF(t, gn_session, otimer);
-    if (ss->conn)
+    if (ss->conn) {
+        /* Connected: the QoS 0 pause is over. Still behind: slow. */
+        if (ss->fl && ss->fl->nwaiters &&
+            ss->conn->out.bytes > s->eng->cfg.qos0_high_water_bytes / 4) {
+            ss->q0_slow = true;
+            gn_session_release_waiters(s, ss);
+        }
         return;
+    }
     if (ss->will_pending && now_ms >= gn_will_due(ss->will))
         gn_will_trigger(s, ss);     /* delay over: publish */
     if (ss->expire_at && now_ms >= ss->expire_at) {

@@ -28,6 +28,9 @@
 typedef struct gn_shard gn_shard;
 struct gn_will;
 
+/* Longest a subscriber over half the QoS 0 mark pauses its publishers. */
+#define GN_Q0_PAUSE_MS 250
+
 /* One subscription as the session remembers it (to unsubscribe all at the end). */
 typedef struct gn_ssub {
     char    *filter;            /* NUL-terminated copy, as subscribed ($share/... included) */
@@ -87,8 +90,10 @@ typedef struct gn_session {
     bool      clean_exit;       /* 3.x clean session: discard at disconnect */
     bool      blocked_out;      /* queue over the limit: publishers paused */
     bool      will_pending;     /* will delay running */
+    bool      q0_slow;          /* stayed over the QoS 0 mark: drop instead of pausing publishers */
     uint32_t  expiry_s;         /* session expiry interval (UINT32_MAX = never) */
-    gn_timer  otimer;           /* while disconnected: will delay and session expiry */
+    gn_timer  otimer;           /* disconnected: will delay and session expiry;
+                                   connected: how long QoS 0 may pause publishers */
     uint64_t  expire_at;        /* session expiry deadline (ms), 0 = none armed */
     struct gn_will *will;       /* will message parts (NULL: none), engine/will.c */
 
