@@ -1,0 +1,48 @@
+/* bench/loadgen/storm.c — connect / CONNACK / close cycles for the storm mode. */
+#include "bench/loadgen/storm.h"
+
+#include <stdio.h>
+
+#include "bench/loadgen/conn.h"
+
+void gl_storm_begin(gl_worker *w, gl_conn *c, uint64_t now)
+{
+    c->t_start_ns = now;
+    if (gl_conn_open(w, c) != GL_OK) {
+        w->connect_failures++;
+        c->state = GL_CS_FREE;      /* retried on the next loop turn */
+    }
+}
+
+gl_status gl_storm_send_connect(gl_worker *w, gl_conn *c)
+{
+    char id[64];
+    uint8_t buf[128];
+    size_t len;
+    snprintf(id, sizeof id, "gnload-%03x-%u-%llu", w->o->run_tag, w->index,
+             (unsigned long long)w->storm_seq++);
+    gl_status s = gl_encode_connect(w->o, id, buf, sizeof buf, &len);
+    if (s != GL_OK)
+        return s;
+    return gl_conn_put(c, buf, len);
+}
+
+void gl_storm_done(gl_worker *w, gl_conn *c, uint64_t now, int phase)
+{
+    w->connects++;
+    gl_hist_record(&w->lat, now - c->t_start_ns);
+    /* Best effort: a polite DISCONNECT, then RST so neither side keeps TIME_WAIT. */
+    if (gl_conn_put(c, w->ctl.disconnect, w->ctl.disconnect_len) == GL_OK)
+        (void)gl_conn_flush(w, c, now);
+    gl_conn_close(c, true, GL_CS_FREE);
+    if (phase == GL_PHASE_RUN)
+        gl_storm_begin(w, c, now);
+}
+
+void gl_storm_failed(gl_worker *w, gl_conn *c, uint64_t now, int phase)
+{
+    w->connect_failures++;
+    gl_conn_close(c, true, GL_CS_FREE);
+    if (phase == GL_PHASE_RUN)
+        gl_storm_begin(w, c, now);
+}
