@@ -387,6 +387,8 @@ void gn_conn_adopt(gn_shard *s, gn_handoff *h)
         free(k);
         return;
     }
+    /* Counted once, by the shard that accepted it. */
+    gn_stat_add(&s->stats.conns_total, (uint64_t)-1);
     /* Replay the carried bytes through the normal path, then read on. */
     if (k) {
         gn_conn_on_bytes(c, k->data, k->len);
