@@ -1,0 +1,75 @@
+/* router/cache.c — per-thread match cache: allocation and replacement of
+ * entries (lookup is inline in cache.h). */
+#include "router/cache.h"
+
+#include <stdlib.h>
+
+gn_match_cache *gn_cache_create(uint32_t slots)
+{
+    uint32_t n = 1;
+    while (n < slots && n < (1u << 24))
+        n *= 2;
+    gn_match_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->slot = calloc(n, sizeof *c->slot);
+    if (!c->slot) {
+        free(c);
+        return NULL;
+    }
+    c->mask = n - 1;
+    return c;
+}
+
+void gn_cache_clear(gn_match_cache *c)
+{
+    for (uint32_t i = 0; i <= c->mask; i++) {
+        free(c->slot[i]);
+        c->slot[i] = NULL;
+    }
+    c->bytes = 0;
+}
+
+void gn_cache_destroy(gn_match_cache *c)
+{
+    if (!c)
+        return;
+    gn_cache_clear(c);
+    free(c->slot);
+    free(c);
+}
+
+bool gn_cache_put(gn_match_cache *c, uint64_t hash, const uint8_t *topic, size_t len, uint64_t gen,
+                  const gn_delivery *d, uint32_t nd, gn_share_group *const *g, uint32_t ng)
+{
+    if (nd + ng > GN_CACHE_MAX_RESULTS || len > UINT32_MAX)
+        return false;
+    size_t need = sizeof(gn_cache_entry) + sizeof *d * nd + sizeof *g * ng + len;
+    gn_cache_entry **slot = &c->slot[hash & c->mask];
+    gn_cache_entry *e = *slot;
+    if (!e || e->size < need || e->size > 4 * need) {
+        size_t alloc = (need + 63) & ~(size_t)63;
+        gn_cache_entry *ne = malloc(alloc);
+        if (!ne)
+            return false;
+        if (e)
+            c->bytes -= e->size;
+        free(e);
+        e = ne;
+        e->size = (uint32_t)alloc;
+        c->bytes += alloc;
+        *slot = e;
+    }
+    e->hash = hash;
+    e->gen = gen;
+    e->topic_len = (uint32_t)len;
+    e->ndeliv = (uint16_t)nd;
+    e->ngroups = (uint16_t)ng;
+    e->has_nl = 0;
+    for (uint32_t i = 0; i < nd; i++)
+        e->has_nl |= (d[i].flags & GN_DELIVER_NL_SOME) != 0;
+    memcpy(gn_cache_deliv(e), d, sizeof *d * nd);
+    memcpy(gn_cache_groups(e), g, sizeof *g * ng);
+    memcpy((uint8_t *)gn_cache_topic(e), topic, len);
+    return true;
+}

@@ -1,0 +1,474 @@
+/* router/trie.c — the subscription trie: lock-free matching (readers) and
+ * copy-on-write insert / split / remove / merge (the single writer). */
+#include "router/trie.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------- labels ---------- */
+
+/* Length of the level starting at label[pos] (up to the next '/'). */
+static inline uint32_t seg_len(const uint8_t *label, uint32_t len, uint32_t pos)
+{
+    const uint8_t *p = memchr(label + pos, '/', len - pos);
+    return p ? (uint32_t)(p - (label + pos)) : len - pos;
+}
+
+static inline bool seg_is_plus(const uint8_t *s, uint32_t n)
+{
+    return n == 1 && s[0] == '+';
+}
+
+static uint64_t first_level_hash(const gn_node *n)
+{
+    return gn_level_hash(n->label, seg_len(n->label, n->len, 0));
+}
+
+static bool first_is_plus(const gn_node *n)
+{
+    return seg_is_plus(n->label, seg_len(n->label, n->len, 0));
+}
+
+/* Does edge c match topic levels [i, i + c->nlevels)? */
+static inline bool edge_matches(const gn_node *c, const uint8_t *topic, const gn_levels *lv,
+                                uint32_t i)
+{
+    if (i + c->nlevels > lv->count)
+        return false;
+    uint32_t pos = 0;
+    for (uint32_t j = 0; j < c->nlevels; j++) {
+        uint32_t sl = seg_len(c->label, c->len, pos);
+        if (!seg_is_plus(c->label + pos, sl)) {
+            if (sl != lv->len[i + j] || memcmp(c->label + pos, topic + lv->start[i + j], sl) != 0)
+                return false;
+        }
+        pos += sl + 1;
+    }
+    return true;
+}
+
+/* ---------- reader ---------- */
+
+static gn_rerr vec_push(gn_entry_vec *out, const gn_sub_entry *e, uint32_t n)
+{
+    if (out->n + n > out->cap) {
+        uint32_t cap = out->cap ? out->cap : 16;
+        while (cap < out->n + n)
+            cap *= 2;
+        gn_sub_entry *v = realloc(out->v, sizeof *v * cap);
+        if (!v)
+            return GN_ROUTER_ERR_NOMEM;
+        out->v = v;
+        out->cap = cap;
+    }
+    memcpy(out->v + out->n, e, sizeof *e * n);
+    out->n += n;
+    return GN_ROUTER_OK;
+}
+
+static gn_rerr walk(const gn_node *n, uint32_t i, const uint8_t *topic, const gn_levels *lv,
+                    bool dollar_root, gn_entry_vec *out)
+{
+    /* acquire: the array's contents were written before its publication. */
+    const gn_subs *s = atomic_load_explicit(&n->subs, memory_order_acquire);
+    if (s) {
+        gn_rerr err = GN_ROUTER_OK;
+        if (s->nhash && !dollar_root)
+            err = vec_push(out, s->e, s->nhash);             /* "<prefix>/#" */
+        if (!err && i == lv->count && s->n > s->nhash)
+            err = vec_push(out, s->e + s->nhash, s->n - s->nhash);
+        if (err)
+            return err;
+    }
+    if (i == lv->count)
+        return GN_ROUTER_OK;
+    /* acquire: the table's slots were written before the table pointer. */
+    const gn_ltab *kt = atomic_load_explicit(&n->kids, memory_order_acquire);
+    if (kt) {
+        uint64_t h = lv->hash[i];
+        uint32_t pos = gn_ltab_start(kt, h);
+        const gn_node *c;
+        while ((c = gn_ltab_next(kt, h, &pos)) != NULL) {
+            if (edge_matches(c, topic, lv, i)) {
+                gn_rerr err = walk(c, i + c->nlevels, topic, lv, false, out);
+                if (err)
+                    return err;
+                break;      /* at most one literal child has this level's bytes */
+            }
+        }
+    }
+    if (!dollar_root) {
+        /* acquire: the child's contents before the pointer. */
+        const gn_node *p = atomic_load_explicit(&n->plus, memory_order_acquire);
+        if (p && edge_matches(p, topic, lv, i))
+            return walk(p, i + p->nlevels, topic, lv, false, out);
+    }
+    return GN_ROUTER_OK;
+}
+
+gn_rerr gn_trie_collect(const gn_trie *t, const uint8_t *topic, const gn_levels *lv,
+                        gn_entry_vec *out)
+{
+    bool dollar = lv->count > 0 && lv->len[0] > 0 && topic[lv->start[0]] == '$';
+    return walk(t->root, 0, topic, lv, dollar, out);
+}
+
+/* ---------- writer: nodes ---------- */
+
+static gn_node *node_new(gn_trie *t, const uint8_t *label, uint32_t len, uint32_t nlevels)
+{
+    gn_node *n = gn_rmem_alloc(t->mem, sizeof *n + len);
+    if (!n)
+        return NULL;
+    atomic_init(&n->kids, NULL);
+    atomic_init(&n->plus, NULL);
+    atomic_init(&n->subs, NULL);
+    n->nlevels = (uint16_t)nlevels;
+    n->len = (uint16_t)len;
+    if (len)
+        memcpy(n->label, label, len);
+    t->nodes++;
+    return n;
+}
+
+/* Free a node's own memory only (its tables/arrays may live on elsewhere). */
+static void node_defer_shell(gn_trie *t, gn_node *n)
+{
+    t->nodes--;
+    gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, n);
+}
+
+/* Attach child c under p (not yet visible to readers before this call). */
+static gn_rerr attach(gn_trie *t, gn_node *p, gn_node *c)
+{
+    if (first_is_plus(c)) {
+        /* release: c's contents before the pointer. */
+        atomic_store_explicit(&p->plus, c, memory_order_release);
+        return GN_ROUTER_OK;
+    }
+    return gn_ltab_add(&p->kids, first_level_hash(c), c, t->mem, t->qsbr);
+}
+
+/* Put `to` where `from` hangs under p (same first level). */
+static void relink(gn_node *p, gn_node *from, gn_node *to)
+{
+    if (first_is_plus(from)) {
+        /* release: `to`'s contents before the pointer. */
+        atomic_store_explicit(&p->plus, to, memory_order_release);
+    } else {
+        gn_ltab_replace(&p->kids, first_level_hash(from), from, to);
+    }
+}
+
+static void unlink_child(gn_trie *t, gn_node *p, gn_node *c)
+{
+    if (first_is_plus(c))
+        /* release: symmetric with attach (readers then see no child). */
+        atomic_store_explicit(&p->plus, NULL, memory_order_release);
+    else
+        gn_ltab_del(&p->kids, first_level_hash(c), c, t->mem, t->qsbr);
+}
+
+/* Byte offset in label after `k` levels (k <= nlevels). */
+static uint32_t label_offset(const gn_node *n, uint32_t k)
+{
+    uint32_t pos = 0;
+    for (uint32_t j = 0; j < k; j++)
+        pos += seg_len(n->label, n->len, pos) + 1;
+    return pos;
+}
+
+/* Levels shared by c's label and filter levels [i, npath) (structural). */
+static uint32_t common_levels(const gn_node *c, const uint8_t *f, const gn_levels *lv, uint32_t i,
+                              uint32_t npath)
+{
+    uint32_t pos = 0, m = 0;
+    while (m < c->nlevels && i + m < npath) {
+        uint32_t sl = seg_len(c->label, c->len, pos);
+        if (sl != lv->len[i + m] || memcmp(c->label + pos, f + lv->start[i + m], sl) != 0)
+            break;
+        pos += sl + 1;
+        m++;
+    }
+    return m;
+}
+
+/* Split c (child of p) after m levels: p -> top(m levels) -> bottom(rest),
+ * bottom inheriting c's tables and subscribers. Returns top. */
+static gn_node *split(gn_trie *t, gn_node *p, gn_node *c, uint32_t m)
+{
+    uint32_t off = label_offset(c, m);
+    gn_node *top = node_new(t, c->label, off - 1, m);
+    gn_node *bot = top ? node_new(t, c->label + off, c->len - off, c->nlevels - m) : NULL;
+    if (!bot) {
+        if (top) {
+            t->nodes--;
+            gn_rmem_free(t->mem, top);
+        }
+        return NULL;
+    }
+    /* relaxed loads: writer-owned fields; the stores into `bot` are
+     * published by the release store that makes `top` (and bot) reachable. */
+    atomic_store_explicit(&bot->kids, atomic_load_explicit(&c->kids, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&bot->plus, atomic_load_explicit(&c->plus, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&bot->subs, atomic_load_explicit(&c->subs, memory_order_relaxed),
+                          memory_order_relaxed);
+    if (attach(t, top, bot) != GN_ROUTER_OK) {
+        t->nodes -= 2;
+        gn_rmem_free(t->mem, bot);
+        gn_rmem_free(t->mem, top);
+        return NULL;
+    }
+    relink(p, c, top);
+    node_defer_shell(t, c);
+    return top;
+}
+
+gn_node *gn_trie_locate(gn_trie *t, const uint8_t *f, const gn_levels *lv, uint32_t npath,
+                        bool create, gn_trie_path *path, gn_rerr *err)
+{
+    gn_node *n = t->root;
+    uint32_t i = 0;
+    path->depth = 0;
+    path->n[0] = n;
+    while (i < npath) {
+        gn_node *c = NULL;
+        if (seg_is_plus(f + lv->start[i], lv->len[i])) {
+            c = atomic_load_explicit(&n->plus, memory_order_relaxed); /* relaxed: writer-owned */
+        } else {
+            gn_ltab *kt = atomic_load_explicit(&n->kids, memory_order_relaxed); /* relaxed: writer-owned */
+            if (kt) {
+                uint32_t pos = gn_ltab_start(kt, lv->hash[i]);
+                gn_node *x;
+                while ((x = gn_ltab_next(kt, lv->hash[i], &pos)) != NULL) {
+                    if (common_levels(x, f, lv, i, i + 1) == 1) {
+                        c = x;
+                        break;
+                    }
+                }
+            }
+        }
+        if (!c) {
+            if (!create) {
+                *err = GN_ROUTER_ERR_NOT_FOUND;
+                return NULL;
+            }
+            uint32_t from = lv->start[i];
+            uint32_t to = lv->start[npath - 1] + lv->len[npath - 1];
+            c = node_new(t, f + from, to - from, npath - i);
+            if (!c || attach(t, n, c) != GN_ROUTER_OK) {
+                if (c) {
+                    t->nodes--;
+                    gn_rmem_free(t->mem, c);
+                }
+                *err = GN_ROUTER_ERR_NOMEM;
+                return NULL;
+            }
+            path->n[++path->depth] = c;
+            return c;
+        }
+        uint32_t m = common_levels(c, f, lv, i, npath);
+        if (m < c->nlevels) {
+            if (!create) {
+                *err = GN_ROUTER_ERR_NOT_FOUND;
+                return NULL;
+            }
+            c = split(t, n, c, m);
+            if (!c) {
+                *err = GN_ROUTER_ERR_NOMEM;
+                return NULL;
+            }
+        }
+        path->n[++path->depth] = c;
+        n = c;
+        i += m;
+    }
+    return n;
+}
+
+/* ---------- writer: subscriber arrays ---------- */
+
+bool gn_filter_ends_with_hash(const uint8_t *f, const gn_levels *lv)
+{
+    uint32_t k = lv->count - 1;
+    return lv->count > 0 && lv->len[k] == 1 && f[lv->start[k]] == '#';
+}
+
+int gn_subs_find(const gn_subs *s, bool hash, bool (*match)(const gn_sub_entry *, const void *),
+                 const void *key)
+{
+    if (!s)
+        return -1;
+    uint32_t from = hash ? 0 : s->nhash, to = hash ? s->nhash : s->n;
+    for (uint32_t i = from; i < to; i++)
+        if (match(&s->e[i], key))
+            return (int)(i - from);
+    return -1;
+}
+
+static void publish_subs(gn_trie *t, gn_node *n, gn_subs *old, gn_subs *s)
+{
+    /* release: the array's contents before the pointer. */
+    atomic_store_explicit(&n->subs, s, memory_order_release);
+    if (old)
+        gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, old);
+}
+
+gn_rerr gn_trie_node_put(gn_trie *t, gn_node *n, bool hash, int idx, const gn_sub_entry *e)
+{
+    gn_subs *old = atomic_load_explicit(&n->subs, memory_order_relaxed); /* relaxed: writer-owned */
+    uint32_t on = old ? old->n : 0, oh = old ? old->nhash : 0;
+    uint32_t nn = idx < 0 ? on + 1 : on;
+    gn_subs *s = gn_rmem_alloc(t->mem, sizeof *s + sizeof(gn_sub_entry) * nn);
+    if (!s)
+        return GN_ROUTER_ERR_NOMEM;
+    s->n = nn;
+    s->nhash = (idx < 0 && hash) ? oh + 1 : oh;
+    if (old)
+        memcpy(s->e, old->e, sizeof(gn_sub_entry) * on);
+    uint32_t base = hash ? 0 : oh;
+    if (idx >= 0) {
+        s->e[base + (uint32_t)idx] = *e;
+    } else {
+        /* append at the end of the part: shift the exact part if hash */
+        uint32_t at = hash ? oh : on;
+        memmove(s->e + at + 1, s->e + at, sizeof(gn_sub_entry) * (on - at));
+        s->e[at] = *e;
+        t->entries++;
+    }
+    publish_subs(t, n, old, s);
+    return GN_ROUTER_OK;
+}
+
+gn_rerr gn_trie_node_drop(gn_trie *t, gn_node *n, bool hash, int idx)
+{
+    gn_subs *old = atomic_load_explicit(&n->subs, memory_order_relaxed); /* relaxed: writer-owned */
+    uint32_t at = (hash ? 0 : old->nhash) + (uint32_t)idx;
+    gn_subs *s = NULL;
+    if (old->n > 1) {
+        s = gn_rmem_alloc(t->mem, sizeof *s + sizeof(gn_sub_entry) * (old->n - 1));
+        if (!s)
+            return GN_ROUTER_ERR_NOMEM;
+        s->n = old->n - 1;
+        s->nhash = hash ? old->nhash - 1 : old->nhash;
+        memcpy(s->e, old->e, sizeof(gn_sub_entry) * at);
+        memcpy(s->e + at, old->e + at + 1, sizeof(gn_sub_entry) * (old->n - at - 1));
+    }
+    t->entries--;
+    publish_subs(t, n, old, s);
+    return GN_ROUTER_OK;
+}
+
+/* ---------- writer: pruning and merging ---------- */
+
+static bool node_empty(gn_node *n)
+{
+    /* relaxed: writer-owned. */
+    return atomic_load_explicit(&n->subs, memory_order_relaxed) == NULL &&
+           atomic_load_explicit(&n->plus, memory_order_relaxed) == NULL &&
+           gn_ltab_count(&n->kids) == 0;
+}
+
+/* The only child of a subscriber-less node, or NULL. */
+static gn_node *sole_child(gn_node *n)
+{
+    if (atomic_load_explicit(&n->subs, memory_order_relaxed) != NULL) /* relaxed: writer-owned */
+        return NULL;
+    gn_node *p = atomic_load_explicit(&n->plus, memory_order_relaxed); /* relaxed: writer-owned */
+    uint32_t k = gn_ltab_count(&n->kids);
+    if (p && k == 0)
+        return p;
+    if (!p && k == 1)
+        return gn_ltab_any(&n->kids);
+    return NULL;
+}
+
+/* Replace x (child of p, sole child c) by one node x+c. Best effort: on
+ * allocation failure the chain just stays split (still correct). */
+static void merge(gn_trie *t, gn_node *p, gn_node *x, gn_node *c)
+{
+    uint32_t len = (uint32_t)x->len + 1 + c->len;
+    if (len > UINT16_MAX)
+        return;
+    gn_node *m = gn_rmem_alloc(t->mem, sizeof *m + len);
+    if (!m)
+        return;
+    t->nodes++;
+    memcpy(m->label, x->label, x->len);
+    m->label[x->len] = '/';
+    memcpy(m->label + x->len + 1, c->label, c->len);
+    m->len = (uint16_t)len;
+    m->nlevels = (uint16_t)(x->nlevels + c->nlevels);
+    /* relaxed: published by the release in relink. */
+    atomic_init(&m->kids, atomic_load_explicit(&c->kids, memory_order_relaxed));
+    atomic_init(&m->plus, atomic_load_explicit(&c->plus, memory_order_relaxed));
+    atomic_init(&m->subs, atomic_load_explicit(&c->subs, memory_order_relaxed));
+    relink(p, x, m);
+    /* x's child table (holding only c) is no longer referenced by m. */
+    gn_ltab *xk = atomic_load_explicit(&x->kids, memory_order_relaxed); /* relaxed: writer-owned */
+    if (xk)
+        gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, xk);
+    node_defer_shell(t, x);
+    node_defer_shell(t, c);
+}
+
+void gn_trie_prune(gn_trie *t, gn_trie_path *path)
+{
+    for (uint32_t k = path->depth; k >= 1; k--) {
+        gn_node *x = path->n[k], *p = path->n[k - 1];
+        if (node_empty(x)) {
+            unlink_child(t, p, x);
+            node_defer_shell(t, x);
+            continue;
+        }
+        gn_node *c = sole_child(x);
+        if (c)
+            merge(t, p, x, c);
+        return;
+    }
+}
+
+/* ---------- lifetime ---------- */
+
+gn_rerr gn_trie_init(gn_trie *t, gn_rmem *mem, gn_qsbr *qsbr)
+{
+    t->mem = mem;
+    t->qsbr = qsbr;
+    t->nodes = 0;
+    t->entries = 0;
+    t->root = node_new(t, NULL, 0, 0);
+    return t->root ? GN_ROUTER_OK : GN_ROUTER_ERR_NOMEM;
+}
+
+static void free_rec(gn_trie *t, gn_node *n, void (*dtor)(void *, gn_sub_entry *), void *ctx)
+{
+    /* relaxed everywhere: no reader is online any more. */
+    gn_ltab *kt = atomic_load_explicit(&n->kids, memory_order_relaxed);
+    if (kt) {
+        uint32_t pos = 0;
+        gn_node *c;
+        while ((c = gn_ltab_iter(kt, &pos)) != NULL)
+            free_rec(t, c, dtor, ctx);
+        gn_rmem_free(t->mem, kt);
+    }
+    gn_node *p = atomic_load_explicit(&n->plus, memory_order_relaxed);
+    if (p)
+        free_rec(t, p, dtor, ctx);
+    gn_subs *s = atomic_load_explicit(&n->subs, memory_order_relaxed);
+    if (s) {
+        if (dtor)
+            for (uint32_t i = 0; i < s->n; i++)
+                dtor(ctx, &s->e[i]);
+        gn_rmem_free(t->mem, s);
+    }
+    gn_rmem_free(t->mem, n);
+}
+
+void gn_trie_fini(gn_trie *t, void (*entry_dtor)(void *ctx, gn_sub_entry *e), void *ctx)
+{
+    if (t->root)
+        free_rec(t, t->root, entry_dtor, ctx);
+    t->root = NULL;
+}
