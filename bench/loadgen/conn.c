@@ -41,7 +41,8 @@ gl_status gl_conn_open(gl_worker *w, gl_conn *c)
     if (fd < 0)
         return GL_ERR_SYS;
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (c->role != GL_ROLE_STORM)    /* storm sends one packet each way: skip the syscall */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(fd, (const struct sockaddr *)&w->sh->addr, sizeof w->sh->addr) != 0 &&
         errno != EINPROGRESS) {
         close(fd);
@@ -68,8 +69,12 @@ gl_status gl_conn_connected(gl_conn *c)
 {
     int err = 0;
     socklen_t len = sizeof err;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
         return GL_ERR_SYS;
+    if (err != 0) {
+        errno = err;                 /* reported by the caller */
+        return GL_ERR_SYS;
+    }
     return GL_OK;
 }
 

@@ -161,9 +161,12 @@ static gl_status start_handshake(gl_worker *w, gl_conn *c)
 }
 
 /* EPOLLOUT while CONNECTING: the TCP handshake is over. */
-static gl_status on_connected(gl_worker *w, gl_conn *c)
+static gl_status on_connected(gl_worker *w, gl_conn *c, uint32_t events)
 {
-    gl_status s = gl_conn_connected(c);
+    /* Storm: an error shows as EPOLLERR/EPOLLHUP (or on the send), so the
+     * SO_ERROR syscall is saved on the path being measured. */
+    gl_status s = c->role == GL_ROLE_STORM && !(events & (EPOLLERR | EPOLLHUP))
+        ? GL_OK : gl_conn_connected(c);
     if (s != GL_OK)
         return s;
     c->state = GL_CS_WAIT_CONNACK;
@@ -215,7 +218,7 @@ static void handle_event(gl_worker *w, const struct epoll_event *ev, uint64_t no
     if (c->state == GL_CS_CONNECTING) {
         if (!(ev->events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
             return;
-        gl_status s = on_connected(w, c);
+        gl_status s = on_connected(w, c, ev->events);
         if (s != GL_OK) {
             conn_lost(w, c, s, now, phase);
             return;
