@@ -65,11 +65,19 @@ int gn_conn_send(gn_conn *c, const void *data, size_t len)
     if (c->lost || c->state == GN_CS_CLOSING)
         return 0;
     if (gn_outq_put(&c->out, &c->shard->opool, data, len) < 0) {
-        gn_conn_on_lost(c, ENOMEM);
+        gn_conn_fail(c);
         return -1;
     }
     gn_conn_kick(c);
     return 0;
+}
+
+void gn_conn_fail(gn_conn *c)
+{
+    if (c->lost || c->fail_req)
+        return;
+    c->fail_req = true;
+    gn_conn_kick(c);
 }
 
 void gn_conn_close(gn_conn *c)
@@ -357,7 +365,14 @@ void gn_conn_resume(gn_conn *c)
     if (!c->paused)
         return;
     c->paused = false;
-    if (c->state != GN_CS_ACTIVE || c->lost)
+    c->resume_req = true;
+    gn_conn_kick(c);
+}
+
+void gn_conn_resume_now(gn_conn *c)
+{
+    c->resume_req = false;
+    if (c->paused || c->state != GN_CS_ACTIVE || c->lost)
         return;
     /* What arrived while paused goes first; it may pause us again. */
     if (c->carry)

@@ -66,6 +66,8 @@ typedef struct gn_conn {
     bool        paused;         /* backpressure: not reading */
     bool        lost;           /* the network side is gone */
     bool        close_req;      /* transport close pending for the flush phase */
+    bool        fail_req;       /* out of memory: treat as lost in the flush phase */
+    bool        resume_req;     /* unpaused: process held bytes in the flush phase */
     uint16_t    handoff_to;     /* GN_CS_HANDOFF: the owner shard */
     struct gn_conn *dirty_next;
     struct gn_conn *all_prev, *all_next;   /* every connection of the shard */
@@ -74,14 +76,20 @@ typedef struct gn_conn {
 /* Queue bytes for sending and put c on the shard's flush list.
  * Returns -1 (and starts closing c) when memory runs out. */
 int  gn_conn_send(gn_conn *c, const void *data, size_t len);
+/* Out of memory while serving c: it is treated as lost (will, session
+ * end) in the flush phase, when no caller up the stack holds its session. */
+void gn_conn_fail(gn_conn *c);
 /* Mark c for flushing at the end of this loop turn. */
 void gn_conn_kick(gn_conn *c);
 /* Start closing: stop reading, flush what is queued, close the socket.
  * The session layer has already been told (or is being told) by the caller. */
 void gn_conn_close(gn_conn *c);
-/* Pause / resume reading (TCP backpressure). */
+/* Pause / resume reading (TCP backpressure). Resuming takes effect in the
+ * flush phase of the turn (gn_conn_resume_now), never nested inside the
+ * handling of another connection's packet. */
 void gn_conn_pause(gn_conn *c);
 void gn_conn_resume(gn_conn *c);
+void gn_conn_resume_now(gn_conn *c);
 
 /* Create a connection for fd on shard s; carry (may be NULL) holds bytes
  * already received for it (handoff). */

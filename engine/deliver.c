@@ -403,7 +403,7 @@ static void send_first(gn_shard *s, gn_session *ss, gn_conn *c, gn_qent *src)
         pid_free(ss, pid);
         gn_msg_unref(src->msg);
         if (r < 0)
-            gn_conn_on_lost(c, ENOMEM);
+            gn_conn_fail(c);
         return;
     }
     gn_qent *e = qring_push(&ss->fl->inflight);
@@ -458,7 +458,7 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
         }
         int r = send_publish(s, ss, c, msg, 0, out_retain(msg, flags), false, 0, sub_ids, nsub);
         if (r < 0)
-            gn_conn_on_lost(c, ENOMEM);
+            gn_conn_fail(c);
         else if (pub && !ss->q0_slow && c->out.bytes > hwm / 2) {
             /* Slow publishers down before dropping, for a while: a
              * subscriber still behind after GN_Q0_PAUSE_MS is slow, and

@@ -155,13 +155,13 @@ static bool resolve_alias(gn_conn *c, gn_session *ss, gn_publish *pub)
         return false;
     }
     if (!ss->alias_in && !(ss->alias_in = calloc(ss->alias_in_max, sizeof *ss->alias_in))) {
-        gn_conn_on_lost(c, ENOMEM);
+        gn_conn_fail(c);
         return false;
     }
     if (pub->topic.len) {
         char *t = malloc(pub->topic.len + 1u);
         if (!t) {
-            gn_conn_on_lost(c, ENOMEM);
+            gn_conn_fail(c);
             return false;
         }
         memcpy(t, pub->topic.ptr, pub->topic.len);
@@ -259,7 +259,7 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
     if (n || retain) {
         gn_msg *m = make_msg(s, ss, &pub, v5);
         if (!m) {
-            gn_conn_on_lost(c, ENOMEM);
+            gn_conn_fail(c);
             return;
         }
         if (retain)
@@ -272,7 +272,7 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
         gn_mqtt_send_ack(c, GN_PUBACK, pub.packet_id, rc);
     } else if (pub.qos == 2) {
         if (qos2_mark(ss, pub.packet_id) < 0) {
-            gn_conn_on_lost(c, ENOMEM);
+            gn_conn_fail(c);
             return;
         }
         gn_mqtt_send_ack(c, GN_PUBREC, pub.packet_id, rc);

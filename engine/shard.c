@@ -102,6 +102,15 @@ static void flush_dirty(gn_shard *s)
         s->dirty = c->dirty_next;
         c->dirty = false;
         c->dirty_next = NULL;
+        if (c->fail_req) {
+            c->fail_req = false;
+            gn_conn_on_lost(c, ENOMEM);     /* closes c: close_req */
+            if (!c->dirty)
+                gn_shard_mark_dirty(s, c);
+            continue;
+        }
+        if (c->resume_req)
+            gn_conn_resume_now(c);      /* may pause, fail or close c again */
         if (c->close_req) {
             c->close_req = false;
             s->tp->close(s->tpd, c);

@@ -156,7 +156,7 @@ static void u_flush(void *tp, gn_conn *c)
         return;
     gn_send_ctx *sc = send_ctx_get(u);
     if (!sc) {
-        gn_conn_on_lost(c, ENOMEM);
+        gn_conn_fail(c);
         return;
     }
     memset(&sc->mh, 0, sizeof sc->mh);
