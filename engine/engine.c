@@ -25,6 +25,12 @@ uint8_t gn_auth_accept_all(void *ctx, const uint8_t *client_id, size_t cid_len,
     return 0;
 }
 
+void gn_engine_set_auth(gn_engine *e, gn_auth_fn fn, void *ctx)
+{
+    e->auth = fn ? fn : gn_auth_accept_all;
+    e->auth_ctx = fn ? ctx : NULL;
+}
+
 gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
 {
     if (gn_config_validate(cfg, err, errlen) < 0)

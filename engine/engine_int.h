@@ -20,12 +20,6 @@
 typedef struct gn_shard gn_shard;
 struct gn_router;
 
-/* Authentication hook: decides a CONNECT. Called on the shard thread that
- * owns the client id. Returns an MQTT 5 CONNACK reason code (0 = accept). */
-typedef uint8_t (*gn_auth_fn)(void *ctx, const uint8_t *client_id, size_t cid_len,
-                              const uint8_t *user, size_t user_len, bool has_user,
-                              const uint8_t *pass, size_t pass_len, bool has_pass);
-
 struct gn_engine {
     gn_config         cfg;
     uint16_t          nshards;

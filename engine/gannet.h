@@ -44,6 +44,19 @@ void gn_engine_wait(gn_engine *e);
 /* Free everything. The engine must be stopped (or never started). */
 void gn_engine_destroy(gn_engine *e);
 
+/* Authentication hook: decides every CONNECT. Called on the shard thread
+ * that owns the client id (so concurrently from several shards), before
+ * the session is touched. Returns an MQTT 5 CONNACK reason code: 0 accepts,
+ * anything else refuses (MQTT 3.x clients get the closest 3.x return code,
+ * e.g. 0x87 -> 5). Strings are not NUL-terminated and valid only during the
+ * call. The default hook accepts everyone and says so in the start-up log. */
+typedef uint8_t (*gn_auth_fn)(void *ctx, const uint8_t *client_id, size_t cid_len,
+                              const uint8_t *user, size_t user_len, bool has_user,
+                              const uint8_t *pass, size_t pass_len, bool has_pass);
+
+/* Install the hook before gn_engine_start (NULL restores the default). */
+void gn_engine_set_auth(gn_engine *e, gn_auth_fn fn, void *ctx);
+
 /* Counters summed over shards (read without stopping the engine; values
  * are approximate while it runs). */
 typedef struct gn_engine_stats {
