@@ -178,6 +178,10 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
         connack_fail(c, GN_RC_BAD_AUTHENTICATION_METHOD);
         return;
     }
+    if (!cfg->allow_anonymous && !cn->has_username) {
+        connack_fail(c, GN_RC_NOT_AUTHORIZED);      /* 3.x: rc 5 */
+        return;
+    }
     uint8_t arc = e->auth(e->auth_ctx, cid, cid_len, cn->username.ptr, cn->username.len,
                           cn->has_username, cn->password.ptr, cn->password.len, cn->has_password);
     if (arc) {
