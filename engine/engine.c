@@ -59,9 +59,14 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory creating the cross-shard rings");
         goto fail;
     }
+    if (cfg->port && gn_listen_probe(cfg->listen_address, cfg->port, err, errlen) < 0)
+        goto fail;
     for (uint16_t i = 0; i < e->nshards; i++) {
         if (gn_shard_init(&e->shards[i], e, i, err, errlen) < 0)
             goto fail;
+        /* Port 0: every shard joins the port the first one was given. */
+        if (e->cfg.port == 0)
+            e->cfg.port = e->shards[i].tp->bound_port(e->shards[i].tpd);
     }
     return e;
 fail:

@@ -35,6 +35,8 @@ typedef struct gn_transport_ops {
     /* Create the backend state for shard s (listener, rings, buffers).
      * Returns NULL with err filled on failure. */
     void *(*create)(gn_shard *s, const gn_tp_params *p, char *err, size_t errlen);
+    /* The port the listener is bound to (useful when asked for port 0). */
+    uint16_t (*bound_port)(void *tp);
     /* One line describing the features in use (for the start-up log). */
     const char *(*features)(void *tp);
     /* Start accepting connections (called on the shard thread). */
@@ -62,6 +64,10 @@ typedef struct gn_transport_ops {
     /* Free everything; every connection must have been released. */
     void (*destroy)(void *tp);
 } gn_transport_ops;
+
+/* Check that bind_addr:port is free (not held by another process), since
+ * shard listeners use SO_REUSEPORT. 0, or -1 with err filled. */
+int gn_listen_probe(const char *bind_addr, uint16_t port, char *err, size_t errlen);
 
 /* The io_uring backend. */
 extern const gn_transport_ops gn_uring_transport;

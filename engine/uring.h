@@ -39,6 +39,7 @@ typedef struct gn_uring {
     unsigned   setup_flags;     /* the flags the kernel accepted */
     unsigned   features;        /* params.features */
     int        listen_fd;
+    uint16_t   port;            /* bound port */
     int        ctl_efd;         /* eventfd written by the controlling thread */
     uint64_t   ctl_buf;
     bool       accepting;
@@ -68,6 +69,7 @@ struct io_uring_sqe *gn_uring_sqe(gn_uring *u);
 
 void *gn_uring_create(gn_shard *s, const gn_tp_params *p, char *err, size_t errlen);
 const char *gn_uring_features(void *tp);
+uint16_t gn_uring_bound_port(void *tp);
 void gn_uring_destroy(void *tp);
 
 #endif

@@ -341,6 +341,7 @@ const gn_transport_ops gn_uring_transport = {
     .name = "io_uring",
     .create = gn_uring_create,
     .features = gn_uring_features,
+    .bound_port = gn_uring_bound_port,
     .start = u_start,
     .stop_accept = u_stop_accept,
     .poll = u_poll,

@@ -54,7 +54,7 @@ static int ring_init(gn_uring *u, unsigned entries, char *err, size_t errlen)
     return -1;
 }
 
-static int listener_open(const gn_tp_params *p, char *err, size_t errlen)
+static int listener_open(const gn_tp_params *p, bool reuseport, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -81,14 +81,26 @@ static int listener_open(const gn_tp_params *p, char *err, size_t errlen)
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+    if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) ||
         bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
-        listen(fd, p->backlog > 0 ? p->backlog : 4096) < 0) {
+        (reuseport && listen(fd, p->backlog > 0 ? p->backlog : 4096) < 0)) {
         snprintf(err, errlen, "listen on %s:%u: %s", addr, p->port, strerror(errno));
         close(fd);
         return -1;
     }
     return fd;
+}
+
+int gn_listen_probe(const char *bind_addr, uint16_t port, char *err, size_t errlen)
+{
+    /* SO_REUSEPORT would let this process join another one's listener
+     * group silently: check first that the port is free. */
+    gn_tp_params p = { .bind_addr = bind_addr, .port = port };
+    int fd = listener_open(&p, false, err, errlen);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
 }
 
 static int bufring_init(gn_uring *u, const gn_tp_params *p, char *err, size_t errlen)
@@ -164,9 +176,14 @@ void *gn_uring_create(gn_shard *s, const gn_tp_params *p, char *err, size_t errl
     }
     if (bufring_init(u, p, err, errlen) < 0)
         goto fail;
-    u->listen_fd = listener_open(p, err, errlen);
+    u->listen_fd = listener_open(p, true, err, errlen);
     if (u->listen_fd < 0)
         goto fail;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(u->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
+        u->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
     u->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (u->ctl_efd < 0) {
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -183,6 +200,11 @@ void *gn_uring_create(gn_shard *s, const gn_tp_params *p, char *err, size_t errl
 fail:
     gn_uring_destroy(u);
     return NULL;
+}
+
+uint16_t gn_uring_bound_port(void *tp)
+{
+    return ((gn_uring *)tp)->port;
 }
 
 const char *gn_uring_features(void *tp)
