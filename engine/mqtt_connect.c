@@ -178,6 +178,14 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
         connack_fail(c, GN_RC_BAD_AUTHENTICATION_METHOD);
         return;
     }
+    if (cn->will && cn->will_qos > cfg->max_qos) {
+        connack_fail(c, GN_RC_QOS_NOT_SUPPORTED);       /* MQTT 5 3.2.2.3.4 */
+        return;
+    }
+    if (cn->will && cn->will_retain && !cfg->retain_available) {
+        connack_fail(c, GN_RC_RETAIN_NOT_SUPPORTED);
+        return;
+    }
     if (!cfg->allow_anonymous && !cn->has_username) {
         connack_fail(c, GN_RC_NOT_AUTHORIZED);      /* 3.x: rc 5 */
         return;
