@@ -15,7 +15,7 @@
  * everything pushed before this batch. Indices are published and re-read
  * with sequentially consistent operations on both sides, which gives:
  *   if a pop / pop_n on the consumer side returns 0 (found the ring empty),
- *   every later push that the consumer did not see reports was_empty.
+ *   the first later push that this pop did not see reports was_empty.
  * So a consumer that drains its rings until they return 0 and then blocks
  * in the kernel is always woken by the producer that sends a wake-up on
  * was_empty. A push that reports was_empty = false needs no wake-up.

@@ -10,7 +10,8 @@
  * the wheel's current time and is moved down ("cascaded") when time reaches
  * its slot, so it fires exactly at the first advance whose now_ms is >= its
  * deadline, whatever its length. Deadlines further than GN_TIMER_MAX_AHEAD
- * ms ahead are clamped to that (it is about 4 000 years).
+ * ms ahead are clamped to that (it is about 4 000 years); times must stay
+ * below 2^47 ms (CLOCK_MONOTONIC or epoch milliseconds both do).
  *
  * advance() fires due timers in deadline order (timers due in the same
  * millisecond fire in an unspecified order) and skips empty stretches with
@@ -23,8 +24,10 @@
  * nothing here is thread-safe. Callbacks run inside advance() and may arm,
  * re-arm or cancel any timer of the same wheel, including the one firing
  * and ones due in the same advance (a cancelled one then does not fire).
- * A timer armed from a callback with a deadline <= now fires in the next
- * advance() call, never in the current one. */
+ * A timer armed from a callback with a deadline <= the now_ms of the
+ * running advance() fires in the next advance() call, never in the
+ * current one (so a callback cannot keep an advance busy). Callbacks must not call
+ * advance() themselves. */
 #ifndef GN_ENGINE_TIMER_WHEEL_H
 #define GN_ENGINE_TIMER_WHEEL_H
 
@@ -65,6 +68,8 @@ struct gn_timer_wheel {
     uint64_t  occupied[GN_TIMER_LEVELS];               /* bit s: slot s non-empty */
     gn_timer *slots[GN_TIMER_LEVELS][GN_TIMER_SLOTS];
     gn_timer *due;                                     /* armed with deadline <= now */
+    gn_timer *firing;                                  /* detached list being fired */
+    uint64_t  horizon;                                 /* during advance: its now_ms, else 0 */
     size_t    count;                                   /* armed timers */
     void     *ctx;
 };
@@ -79,7 +84,8 @@ void gn_timer_wheel_init(gn_timer_wheel *w, uint64_t now_ms, void *ctx);
 void gn_timer_init(gn_timer *t, gn_timer_fn fn);
 
 /* Arm t to fire at deadline_ms, moving it if it is already armed. A
- * deadline <= the wheel's now fires in the next advance(). */
+ * deadline <= the wheel's now (inside a callback: <= the running advance's
+ * now_ms) fires in the next advance(). */
 void gn_timer_arm(gn_timer_wheel *w, gn_timer *t, uint64_t deadline_ms);
 
 /* Disarm t; a no-op when t is not armed. */
