@@ -6,24 +6,24 @@
 
 gn_match_cache *gn_cache_create(uint32_t slots)
 {
-    uint32_t n = 1;
-    while (n < slots && n < (1u << 24))
-        n *= 2;
+    uint32_t sets = 1;
+    while (2 * sets < slots && sets < (1u << 23))
+        sets *= 2;
     gn_match_cache *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->slot = calloc(n, sizeof *c->slot);
+    c->slot = calloc(2 * (size_t)sets, sizeof *c->slot);
     if (!c->slot) {
         free(c);
         return NULL;
     }
-    c->mask = n - 1;
+    c->mask = sets - 1;
     return c;
 }
 
 void gn_cache_clear(gn_match_cache *c)
 {
-    for (uint32_t i = 0; i <= c->mask; i++) {
+    for (uint32_t i = 0; i < 2 * (c->mask + 1); i++) {
         free(c->slot[i]);
         c->slot[i] = NULL;
     }
@@ -45,8 +45,12 @@ bool gn_cache_put(gn_match_cache *c, uint64_t hash, const uint8_t *topic, size_t
     if (nd + ng > GN_CACHE_MAX_RESULTS || len > UINT32_MAX)
         return false;
     size_t need = sizeof(gn_cache_entry) + sizeof *d * nd + sizeof *g * ng + len;
-    gn_cache_entry **slot = &c->slot[hash & c->mask];
-    gn_cache_entry *e = *slot;
+    /* the least recently used way (1) is recycled and becomes way 0 */
+    gn_cache_entry **set = &c->slot[2 * (hash & c->mask)];
+    gn_cache_entry **slot = &set[0];
+    gn_cache_entry *e = set[1];
+    set[1] = set[0];
+    set[0] = e;
     if (!e || e->size < need || e->size > 4 * need) {
         size_t alloc = (need + 63) & ~(size_t)63;
         gn_cache_entry *ne = malloc(alloc);

@@ -1,11 +1,13 @@
 /* router/cache.h — per-reader-thread match cache: topic -> deliveries.
  *
- * Direct-mapped by the topic's XXH3 hash (slot = hash & mask). An entry
+ * Two-way set associative by the topic's XXH3 hash (set = hash & mask,
+ * least recently used way evicted; a hit in the second way swaps the two).
+ * An entry
  * holds a copy of the topic bytes, its hash, the subscription generation it
  * was computed under, the deduplicated deliveries (no-local bits kept) and
  * the shared groups that matched. A lookup hits only if hash, length, the
  * topic bytes AND the generation are equal, so a hash collision can never
- * return another topic's result: it just evicts (last writer wins the slot).
+ * return another topic's result: it just takes a way of the set.
  *
  * Group pointers stored in an entry are only dereferenced when the entry's
  * generation is current: a group is unlinked (generation bumped) before it
@@ -40,14 +42,15 @@ typedef struct gn_cache_entry {
 } gn_cache_entry;
 
 typedef struct gn_match_cache {
-    uint32_t mask;
+    uint32_t mask;        /* sets - 1; slot[2 * set + way] */
     uint64_t hits;
     uint64_t misses;
     uint64_t bytes;
     gn_cache_entry **slot;
 } gn_match_cache;
 
-/* slots: rounded up to a power of two (>= 1). NULL on allocation failure. */
+/* slots: total entries, rounded up to a power of two (>= 2), two per set.
+ * NULL on allocation failure. */
 gn_match_cache *gn_cache_create(uint32_t slots);
 void gn_cache_destroy(gn_match_cache *c);
 
@@ -67,12 +70,25 @@ static inline const uint8_t *gn_cache_topic(const gn_cache_entry *e)
 }
 
 /* The entry for (topic, hash) computed under generation gen, or NULL. */
+static inline bool gn_cache_is(const gn_cache_entry *e, uint64_t hash, const uint8_t *topic,
+                               size_t len, uint64_t gen)
+{
+    return e && e->hash == hash && e->gen == gen && e->topic_len == len &&
+           memcmp(gn_cache_topic(e), topic, len) == 0;
+}
+
 static inline const gn_cache_entry *gn_cache_get(gn_match_cache *c, uint64_t hash,
                                                  const uint8_t *topic, size_t len, uint64_t gen)
 {
-    const gn_cache_entry *e = c->slot[hash & c->mask];
-    if (e && e->hash == hash && e->gen == gen && e->topic_len == len &&
-        memcmp(gn_cache_topic(e), topic, len) == 0) {
+    gn_cache_entry **set = &c->slot[2 * (hash & c->mask)];
+    if (gn_cache_is(set[0], hash, topic, len, gen)) {
+        c->hits++;
+        return set[0];
+    }
+    if (gn_cache_is(set[1], hash, topic, len, gen)) {
+        gn_cache_entry *e = set[1];
+        set[1] = set[0];
+        set[0] = e;
         c->hits++;
         return e;
     }

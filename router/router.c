@@ -166,6 +166,19 @@ void gn_router_reader_unregister(gn_router_reader *rd)
     free(rd);
 }
 
+gn_rerr gn_router_reader_cache_enable(gn_router_reader *rd, bool on)
+{
+    if (!on) {
+        gn_cache_destroy(rd->cache);
+        rd->cache = NULL;
+    } else if (!rd->cache) {
+        rd->cache = gn_cache_create(rd->r->cfg.cache_slots);
+        if (!rd->cache)
+            return GN_ROUTER_ERR_NOMEM;
+    }
+    return GN_ROUTER_OK;
+}
+
 void gn_router_quiescent(gn_router_reader *rd) { gn_qsbr_quiescent(rd->q); }
 void gn_router_offline(gn_router_reader *rd) { gn_qsbr_offline(rd->q); }
 void gn_router_online(gn_router_reader *rd) { gn_qsbr_online(rd->q); }

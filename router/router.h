@@ -88,6 +88,10 @@ void gn_router_destroy(gn_router *r);
  * matching on behalf of `shard` (used by the shared-group picker). */
 gn_router_reader *gn_router_reader_register(gn_router *r, uint16_t shard);
 void gn_router_reader_unregister(gn_router_reader *rd);
+/* Turn this reader's match cache on or off (benchmarks, tests). Off frees
+ * it; on creates it with the configured slot count. GN_ROUTER_ERR_NOMEM if
+ * it cannot be created. */
+gn_rerr gn_router_reader_cache_enable(gn_router_reader *rd, bool on);
 void gn_router_quiescent(gn_router_reader *rd);
 void gn_router_offline(gn_router_reader *rd);
 void gn_router_online(gn_router_reader *rd);

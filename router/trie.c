@@ -29,12 +29,31 @@ static bool first_is_plus(const gn_node *n)
     return seg_is_plus(n->label, seg_len(n->label, n->len, 0));
 }
 
+/* Is some level of the label exactly '+'? */
+static bool label_has_plus(const uint8_t *label, uint32_t len)
+{
+    for (uint32_t pos = 0; pos <= len;) {
+        uint32_t sl = seg_len(label, len, pos);
+        if (seg_is_plus(label + pos, sl))
+            return true;
+        pos += sl + 1;
+    }
+    return false;
+}
+
 /* Does edge c match topic levels [i, i + c->nlevels)? */
 static inline bool edge_matches(const gn_node *c, const uint8_t *topic, const gn_levels *lv,
                                 uint32_t i)
 {
     if (i + c->nlevels > lv->count)
         return false;
+    if (!(c->flags & GN_NODE_WILD)) {
+        /* literal levels: '/' separators line up, so one compare of the
+         * topic's byte span does it */
+        uint32_t last = i + c->nlevels - 1;
+        uint32_t span = (uint32_t)lv->start[last] + lv->len[last] - lv->start[i];
+        return span == c->len && memcmp(c->label, topic + lv->start[i], span) == 0;
+    }
     uint32_t pos = 0;
     for (uint32_t j = 0; j < c->nlevels; j++) {
         uint32_t sl = seg_len(c->label, c->len, pos);
@@ -123,10 +142,13 @@ static gn_node *node_new(gn_trie *t, const uint8_t *label, uint32_t len, uint32_
     atomic_init(&n->kids, NULL);
     atomic_init(&n->plus, NULL);
     atomic_init(&n->subs, NULL);
-    n->nlevels = (uint16_t)nlevels;
+    n->nlevels = (uint8_t)nlevels;
     n->len = (uint16_t)len;
+    n->flags = 0;
     if (len)
         memcpy(n->label, label, len);
+    if (nlevels && label_has_plus(n->label, len))
+        n->flags = GN_NODE_WILD;
     t->nodes++;
     return n;
 }
@@ -400,7 +422,8 @@ static void merge(gn_trie *t, gn_node *p, gn_node *x, gn_node *c)
     m->label[x->len] = '/';
     memcpy(m->label + x->len + 1, c->label, c->len);
     m->len = (uint16_t)len;
-    m->nlevels = (uint16_t)(x->nlevels + c->nlevels);
+    m->nlevels = (uint8_t)(x->nlevels + c->nlevels);
+    m->flags = (uint8_t)((x->flags | c->flags) & GN_NODE_WILD);
     /* relaxed: published by the release in relink. */
     atomic_init(&m->kids, atomic_load_explicit(&c->kids, memory_order_relaxed));
     atomic_init(&m->plus, atomic_load_explicit(&c->plus, memory_order_relaxed));

@@ -39,11 +39,14 @@ typedef struct gn_subs {
     gn_sub_entry e[];
 } gn_subs;
 
+enum { GN_NODE_WILD = 1 };
+
 typedef struct gn_node {
     _Atomic(gn_ltab *) kids;        /* literal children; release/acquire publication */
     _Atomic(struct gn_node *) plus; /* child whose edge starts with '+'; release/acquire */
     _Atomic(gn_subs *) subs;        /* NULL when empty; release/acquire */
-    uint16_t nlevels;               /* levels in label (0 only for the root) */
+    uint8_t  nlevels;               /* levels in label (0 only for the root) */
+    uint8_t  flags;                 /* GN_NODE_WILD: some level of the label is '+' */
     uint16_t len;                   /* label bytes */
     uint8_t label[];                /* levels joined by '/' */
 } gn_node;

@@ -65,12 +65,14 @@ END_TEST
 START_TEST(test_cache_slot_collisions_never_return_another_topics_result)
 {
     teardown();
-    make(1); /* every topic lands in the same slot */
+    make(2); /* one set of two ways: three topics keep evicting each other */
     ck_assert_int_eq(rt_sub(r, "t/1", 1, 0), GN_ROUTER_OK);
     ck_assert_int_eq(rt_sub(r, "t/2", 2, 0), GN_ROUTER_OK);
-    for (int i = 0; i < 50; i++) {
-        const char *t = (i % 3) ? "t/1" : "t/2";
-        uint64_t want = (i % 3) ? 1 : 2;
+    ck_assert_int_eq(rt_sub(r, "t/3", 3, 0), GN_ROUTER_OK);
+    const char *ts[] = {"t/1", "t/2", "t/3", "t/1", "t/1", "t/3", "t/2", "t/2", "t/1"};
+    for (int i = 0; i < 90; i++) {
+        const char *t = ts[i % 9];
+        uint64_t want = (uint64_t)(t[2] - '0');
         uint32_t n = rt_match(rd, t, out);
         ck_assert_uint_eq(n, 1);
         ck_assert_uint_eq(out[0].session, want);
@@ -97,6 +99,20 @@ START_TEST(test_cached_shared_group_still_round_robins)
 }
 END_TEST
 
+START_TEST(test_cache_can_be_turned_off_and_on_per_reader)
+{
+    ck_assert_int_eq(rt_sub(r, "a", 1, 0), GN_ROUTER_OK);
+    ck_assert_int_eq(gn_router_reader_cache_enable(rd, false), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "a", 1));
+    ck_assert(rt_reaches(rd, "a", 1));
+    ck_assert_uint_eq(rstats().cache_hits, 0);
+    ck_assert_int_eq(gn_router_reader_cache_enable(rd, true), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "a", 1));
+    ck_assert(rt_reaches(rd, "a", 1));
+    ck_assert_uint_eq(rstats().cache_hits, 1);
+}
+END_TEST
+
 START_TEST(test_disabled_cache_gives_same_results)
 {
     teardown();
@@ -120,6 +136,7 @@ Suite *router_cache_suite(void)
     tcase_add_test(tc, test_cache_invalidated_by_subscribe_and_unsubscribe);
     tcase_add_test(tc, test_cache_slot_collisions_never_return_another_topics_result);
     tcase_add_test(tc, test_cached_shared_group_still_round_robins);
+    tcase_add_test(tc, test_cache_can_be_turned_off_and_on_per_reader);
     tcase_add_test(tc, test_disabled_cache_gives_same_results);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,472 @@
+/* bench/bench_router.c — router benchmark on a platform-like population of
+ * 1 M subscriptions: per-device command filters
+ * iot-2/type/T/id/I/cmd/+/fmt/+, per-type event wildcards, application-wide
+ * iot-2/type/+/id/+/evt/+/fmt/+ (plain and shared groups "A:org:appN" and
+ * $share/...). Prints one JSON object per line:
+ *   populate (subscribe rate, bytes per subscription: allocator counter and
+ *   RSS), matches/s on one thread uncached (router splits the topic, or the
+ *   caller passes levels) and cached, for command topics (1 delivery) and
+ *   event topics (several deliveries + shared picks), two reader threads
+ *   while a writer churns subscriptions at a fixed rate, subscribe +
+ *   unsubscribe rate, and a naive reference matcher (list of filters,
+ *   string matching) on a smaller population of the same shape.
+ * Usage: bench_router [subscriptions (default 1000000)] [seconds per
+ * measurement (default 1.0)] [churn ops/s (default 10000)] [only tests
+ * whose name contains this string] */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec/topic.h"
+#include "router/router.h"
+
+enum { TYPES = 100, TOPIC_MAX = 96, POOL = 1 << 17, HOT = 2048 };
+
+static uint64_t rng_state = 0x243F6A8885A308D3ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static long rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static void die(const char *what, gn_rerr e)
+{
+    fprintf(stderr, "bench_router: %s: %s\n", what, gn_rerr_name(e));
+    exit(1);
+}
+
+/* ---------- population ---------- */
+
+typedef struct pop {
+    uint32_t devices;       /* device d has type d % TYPES */
+    uint32_t subs;
+} pop;
+
+static int dev_cmd_filter(char *f, uint32_t d)
+{
+    return snprintf(f, TOPIC_MAX, "iot-2/type/t%03u/id/d%07u/cmd/+/fmt/+", d % TYPES, d);
+}
+
+static int cmd_topic(char *t, uint32_t d)
+{
+    return snprintf(t, TOPIC_MAX, "iot-2/type/t%03u/id/d%07u/cmd/reboot/fmt/json", d % TYPES, d);
+}
+
+static int evt_topic(char *t, uint32_t d)
+{
+    return snprintf(t, TOPIC_MAX, "iot-2/type/t%03u/id/d%07u/evt/status/fmt/json", d % TYPES, d);
+}
+
+static gn_rerr sub(gn_router *r, const char *f, uint64_t session, uint16_t shard)
+{
+    gn_subscriber who = {.session = session, .shard = shard};
+    gn_sub_opts o = {.qos = 1};
+    return gn_router_subscribe(r, (const uint8_t *)f, strlen(f), &who, &o, NULL);
+}
+
+/* Non-device subscriptions: 2 per type, 2 app-wide plain, 4 platform
+ * groups x 8 members, 1 $share group x 4 members = 238. */
+static uint32_t populate_apps(gn_router *r)
+{
+    char f[TOPIC_MAX];
+    uint32_t n = 0;
+    uint64_t s = 1ull << 40;
+    for (uint32_t t = 0; t < TYPES; t++) {
+        snprintf(f, sizeof f, "iot-2/type/t%03u/id/+/evt/+/fmt/+", t);
+        if (sub(r, f, s++, (uint16_t)(t % 2)) != GN_ROUTER_OK)
+            die("subscribe type", GN_ROUTER_ERR_FILTER_INVALID);
+        snprintf(f, sizeof f, "iot-2/type/t%03u/id/+/evt/alert/fmt/+", t);
+        sub(r, f, s++, 1);
+        n += 2;
+    }
+    const char *all = "iot-2/type/+/id/+/evt/+/fmt/+";
+    sub(r, all, s++, 0);
+    sub(r, all, s++, 1);
+    n += 2;
+    for (int g = 0; g < 4; g++) {
+        char name[32];
+        snprintf(name, sizeof name, "A:org:app%d", g);
+        for (int m = 0; m < 8; m++) {
+            gn_subscriber who = {.session = s++, .shard = (uint16_t)(m % 2)};
+            gn_sub_opts o = {.qos = 1};
+            gn_rerr e = gn_router_group_subscribe(r, (const uint8_t *)name, strlen(name),
+                                                  (const uint8_t *)all, strlen(all), &who, &o, NULL);
+            if (e)
+                die("group subscribe", e);
+            n++;
+        }
+    }
+    for (int m = 0; m < 4; m++) {
+        sub(r, "$share/ana/iot-2/type/+/id/+/evt/+/fmt/json", s++, (uint16_t)(m % 2));
+        n++;
+    }
+    return n;
+}
+
+static void populate_devices(gn_router *r, uint32_t devices)
+{
+    char f[TOPIC_MAX];
+    for (uint32_t d = 0; d < devices; d++) {
+        dev_cmd_filter(f, d);
+        gn_rerr e = sub(r, f, d + 1, (uint16_t)(d % 2));
+        if (e)
+            die("subscribe device", e);
+    }
+}
+
+/* ---------- topic pools ---------- */
+
+typedef struct tpool {
+    uint32_t n;
+    uint16_t *len;
+    char (*t)[TOPIC_MAX];
+    gn_levels *lv;           /* optional pre-split levels */
+} tpool;
+
+static void pool_make(tpool *p, uint32_t n, uint32_t devices, bool evt, bool split)
+{
+    p->n = n;
+    p->len = malloc(sizeof *p->len * n);
+    p->t = malloc(sizeof *p->t * n);
+    p->lv = split ? malloc(sizeof *p->lv * n) : NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t d = (uint32_t)(rnd() % devices);
+        p->len[i] = (uint16_t)(evt ? evt_topic(p->t[i], d) : cmd_topic(p->t[i], d));
+        if (split)
+            gn_topic_split((const uint8_t *)p->t[i], p->len[i], &p->lv[i]);
+    }
+}
+
+static void pool_free(tpool *p)
+{
+    free(p->len);
+    free(p->t);
+    free(p->lv);
+}
+
+/* Match topics from the pool for `secs`; returns matches/s. */
+static double run_matches(gn_router_reader *rd, const tpool *p, uint32_t mask, bool use_levels,
+                          double secs, uint64_t *deliveries)
+{
+    static _Thread_local gn_delivery out[1024];
+    uint64_t n = 0, dl = 0;
+    double t0 = now(), t1;
+    uint32_t i = 0;
+    do {
+        for (int k = 0; k < 4096; k++, i = (i + 1) & mask) {
+            uint32_t c = 0;
+            gn_rerr e = gn_router_match(rd, (const uint8_t *)p->t[i], p->len[i],
+                                        use_levels ? &p->lv[i] : NULL, GN_ROUTER_NO_PUBLISHER, out,
+                                        1024, &c);
+            if (e)
+                die("match", e);
+            dl += c;
+        }
+        n += 4096;
+        gn_router_quiescent(rd);
+        t1 = now();
+    } while (t1 - t0 < secs);
+    if (deliveries)
+        *deliveries = dl;
+    return (double)n / (t1 - t0);
+}
+
+/* ---------- churn with two readers ---------- */
+
+typedef struct churn_ctx {
+    gn_router *r;
+    const tpool *pool;
+    uint32_t mask;
+    uint16_t shard;
+    double secs;
+    double rate;
+    uint64_t hits, misses;
+} churn_ctx;
+
+static atomic_bool churn_stop;
+
+static void *churn_reader(void *arg)
+{
+    churn_ctx *c = arg;
+    gn_router_reader *rd = gn_router_reader_register(c->r, c->shard);
+    if (!rd)
+        die("register", GN_ROUTER_ERR_TOO_MANY_READERS);
+    c->rate = run_matches(rd, c->pool, c->mask, false, c->secs, NULL);
+    gn_router_reader_stats st;
+    gn_router_reader_get_stats(rd, &st);
+    c->hits = st.cache_hits;
+    c->misses = st.cache_misses;
+    gn_router_reader_unregister(rd);
+    return NULL;
+}
+
+typedef struct writer_ctx {
+    gn_router *r;
+    uint32_t first_device;
+    double ops_per_s;
+    uint64_t ops;
+} writer_ctx;
+
+static void *churn_writer(void *arg)
+{
+    writer_ctx *w = arg;
+    char f[TOPIC_MAX];
+    double t0 = now();
+    uint32_t live = 0;
+    while (!atomic_load_explicit(&churn_stop, memory_order_relaxed)) {
+        double due = t0 + (double)w->ops / w->ops_per_s;
+        double t = now();
+        if (t < due) {
+            struct timespec ts = {0, (long)((due - t) * 1e9)};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        /* subscribe 64 new devices, then unsubscribe them: 128 ops */
+        for (uint32_t k = 0; k < 64; k++) {
+            dev_cmd_filter(f, w->first_device + live + k);
+            sub(w->r, f, w->first_device + live + k + 1, 0);
+        }
+        for (uint32_t k = 0; k < 64; k++) {
+            dev_cmd_filter(f, w->first_device + live + k);
+            gn_router_unsubscribe(w->r, (const uint8_t *)f, strlen(f), w->first_device + live + k + 1);
+        }
+        live = (live + 64) % 100000;
+        w->ops += 128;
+    }
+    return NULL;
+}
+
+/* ---------- naive reference ---------- */
+
+static bool naive_match(const char *t, size_t tl, const char *f, size_t fl)
+{
+    if (tl && t[0] == '$' && fl && (f[0] == '+' || f[0] == '#'))
+        return false;
+    size_t tp = 0, fp = 0;
+    for (;;) {
+        bool fhas = fp <= fl, thas = tp <= tl;
+        size_t fe = fp, te = tp;
+        while (fe < fl && f[fe] != '/')
+            fe++;
+        if (fhas && fe - fp == 1 && f[fp] == '#')
+            return true;
+        while (te < tl && t[te] != '/')
+            te++;
+        if (!fhas || !thas)
+            return fhas == thas;
+        if (!(fe - fp == 1 && f[fp] == '+') &&
+            (fe - fp != te - tp || memcmp(f + fp, t + tp, fe - fp) != 0))
+            return false;
+        fp = fe + 1;
+        tp = te + 1;
+    }
+}
+
+static double run_naive(uint32_t devices, double secs, uint32_t *nsubs)
+{
+    uint32_t cap = devices + 300, n = 0;
+    char (*fs)[TOPIC_MAX] = malloc(sizeof *fs * cap);
+    uint16_t *fl = malloc(sizeof *fl * cap);
+    for (uint32_t t = 0; t < TYPES; t++) {
+        fl[n] = (uint16_t)snprintf(fs[n], TOPIC_MAX, "iot-2/type/t%03u/id/+/evt/+/fmt/+", t);
+        n++;
+        fl[n] = (uint16_t)snprintf(fs[n], TOPIC_MAX, "iot-2/type/t%03u/id/+/evt/alert/fmt/+", t);
+        n++;
+    }
+    for (int k = 0; k < 2 + 32 + 4; k++) {
+        fl[n] = (uint16_t)snprintf(fs[n], TOPIC_MAX, "iot-2/type/+/id/+/evt/+/fmt/+");
+        n++;
+    }
+    for (uint32_t d = 0; d < devices; d++) {
+        fl[n] = (uint16_t)dev_cmd_filter(fs[n], d);
+        n++;
+    }
+    tpool p;
+    pool_make(&p, 4096, devices, true, false);
+    uint64_t m = 0, hits = 0;
+    double t0 = now(), t1;
+    uint32_t i = 0;
+    do {
+        for (int k = 0; k < 16; k++, i = (i + 1) & 4095) {
+            for (uint32_t j = 0; j < n; j++)
+                hits += naive_match(p.t[i], p.len[i], fs[j], fl[j]);
+            m++;
+        }
+        t1 = now();
+    } while (t1 - t0 < secs);
+    if (hits == 0)
+        die("naive matched nothing", GN_ROUTER_ERR_NOT_FOUND);
+    pool_free(&p);
+    free(fs);
+    free(fl);
+    *nsubs = n;
+    return (double)m / (t1 - t0);
+}
+
+/* ---------- main ---------- */
+
+int main(int argc, char **argv)
+{
+    uint32_t total = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
+    double secs = argc > 2 ? strtod(argv[2], NULL) : 1.0;
+    double churn_rate = argc > 3 ? strtod(argv[3], NULL) : 10000;
+    const char *only = argc > 4 ? argv[4] : NULL; /* run only tests whose name contains this */
+    if (total < 1000)
+        total = 1000;
+
+    long rss0 = rss_bytes();
+    gn_router_config cfg = {.cache_slots = 16384};
+    gn_router *r = gn_router_create(&cfg);
+    if (!r)
+        die("create", GN_ROUTER_ERR_NOMEM);
+    double t0 = now();
+    uint32_t apps = populate_apps(r);
+    uint32_t devices = total - apps;
+    populate_devices(r, devices);
+    double t1 = now();
+    gn_router_synchronize(r, NULL);
+    gn_router_stats st;
+    gn_router_get_stats(r, &st);
+    long rss1 = rss_bytes();
+    printf("{\"bench\":\"router\",\"test\":\"populate\",\"subscriptions\":%llu,\"devices\":%u,"
+           "\"nodes\":%llu,\"seconds\":%.3f,\"subscribe_per_s\":%.0f,\"bytes\":%llu,"
+           "\"bytes_per_sub\":%.1f,\"rss_bytes_per_sub\":%.1f}\n",
+           (unsigned long long)st.subscriptions, devices, (unsigned long long)st.nodes, t1 - t0,
+           total / (t1 - t0), (unsigned long long)st.bytes, (double)st.bytes / st.subscriptions,
+           (double)(rss1 - rss0) / st.subscriptions);
+    fflush(stdout);
+
+    gn_router_reader *rd = gn_router_reader_register(r, 0);
+    tpool cmd, evt, hot_cmd, hot_evt;
+    pool_make(&cmd, POOL, devices, false, true);
+    pool_make(&evt, POOL, devices, true, true);
+    pool_make(&hot_cmd, HOT, devices, false, true);
+    pool_make(&hot_evt, HOT, devices, true, true);
+
+    struct {
+        const char *name;
+        tpool *p;
+        uint32_t mask;
+        bool cache, levels;
+    } runs[] = {
+        {"uncached_cmd", &cmd, POOL - 1, false, false},
+        {"uncached_cmd_presplit", &cmd, POOL - 1, false, true},
+        {"uncached_evt", &evt, POOL - 1, false, false},
+        {"uncached_evt_presplit", &evt, POOL - 1, false, true},
+        {"cached_cmd", &hot_cmd, HOT - 1, true, false},
+        {"cached_evt", &hot_evt, HOT - 1, true, false},
+    };
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        if (only && !strstr(runs[k].name, only))
+            continue;
+        gn_router_reader_cache_enable(rd, false);
+        if (runs[k].cache) {
+            gn_router_reader_cache_enable(rd, true);
+            run_matches(rd, runs[k].p, runs[k].mask, runs[k].levels, 0.05, NULL); /* warm */
+        }
+        gn_router_reader_stats s0, s1;
+        gn_router_reader_get_stats(rd, &s0);
+        uint64_t dl = 0;
+        double rate = run_matches(rd, runs[k].p, runs[k].mask, runs[k].levels, secs, &dl);
+        gn_router_reader_get_stats(rd, &s1);
+        uint64_t m = s1.matches - s0.matches;
+        printf("{\"bench\":\"router\",\"test\":\"%s\",\"threads\":1,\"matches_per_s\":%.0f,"
+               "\"deliveries_per_match\":%.2f,\"cache_hit_ratio\":%.4f}\n",
+               runs[k].name, rate, (double)dl / (double)m,
+               m ? (double)(s1.cache_hits - s0.cache_hits) / (double)m : 0.0);
+        fflush(stdout);
+    }
+
+    if (only) {
+        gn_router_reader_unregister(rd);
+        gn_router_destroy(r);
+        return 0;
+    }
+    /* two readers (cached working set of event topics) + churning writer */
+    gn_router_offline(rd);
+    atomic_store(&churn_stop, false);
+    writer_ctx w = {.r = r, .first_device = devices + 1000, .ops_per_s = churn_rate};
+    churn_ctx c[2];
+    pthread_t th[2], wt;
+    pthread_create(&wt, NULL, churn_writer, &w);
+    for (int i = 0; i < 2; i++) {
+        c[i] = (churn_ctx){.r = r, .pool = &hot_evt, .mask = HOT - 1, .shard = (uint16_t)i, .secs = secs};
+        pthread_create(&th[i], NULL, churn_reader, &c[i]);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    atomic_store(&churn_stop, true);
+    pthread_join(wt, NULL);
+    printf("{\"bench\":\"router\",\"test\":\"two_readers_with_churn\",\"threads\":2,"
+           "\"writer_ops_per_s_target\":%.0f,\"writer_ops\":%llu,\"matches_per_s\":%.0f,"
+           "\"per_thread\":[%.0f,%.0f],\"cache_hit_ratio\":%.4f}\n",
+           churn_rate, (unsigned long long)w.ops, c[0].rate + c[1].rate, c[0].rate, c[1].rate,
+           (double)(c[0].hits + c[1].hits) / (double)(c[0].hits + c[0].misses + c[1].hits + c[1].misses));
+    fflush(stdout);
+    gn_router_online(rd);
+
+    /* subscribe + unsubscribe rate: 200 k new device filters, then removed */
+    {
+        enum { N = 200000 };
+        char f[TOPIC_MAX];
+        double a = now();
+        for (uint32_t d = 0; d < N; d++) {
+            dev_cmd_filter(f, devices + 200000 + d);
+            if (sub(r, f, devices + 200000 + d + 1, 0))
+                die("subscribe", GN_ROUTER_ERR_NOMEM);
+        }
+        double b = now();
+        for (uint32_t d = 0; d < N; d++) {
+            dev_cmd_filter(f, devices + 200000 + d);
+            if (gn_router_unsubscribe(r, (const uint8_t *)f, strlen(f), devices + 200000 + d + 1))
+                die("unsubscribe", GN_ROUTER_ERR_NOT_FOUND);
+        }
+        double e = now();
+        printf("{\"bench\":\"router\",\"test\":\"subscribe_unsubscribe\",\"n\":%d,\"subscribe_per_s\":%.0f,"
+               "\"unsubscribe_per_s\":%.0f,\"sub_plus_unsub_ops_per_s\":%.0f,\"pairs_per_s\":%.0f}\n",
+               N, N / (b - a), N / (e - b), 2.0 * N / (e - a), N / (e - a));
+        fflush(stdout);
+    }
+
+    /* naive reference on a smaller population of the same shape */
+    {
+        uint32_t ndev = total / 100, nsubs = 0;
+        double rate = run_naive(ndev, secs, &nsubs);
+        printf("{\"bench\":\"router\",\"test\":\"naive_reference_evt\",\"threads\":1,\"subscriptions\":%u,"
+               "\"matches_per_s\":%.0f}\n",
+               nsubs, rate);
+    }
+
+    pool_free(&cmd);
+    pool_free(&evt);
+    pool_free(&hot_cmd);
+    pool_free(&hot_evt);
+    gn_router_reader_unregister(rd);
+    gn_router_destroy(r);
+    return 0;
+}
