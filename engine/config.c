@@ -41,7 +41,7 @@ typedef struct key_def {
 
 static const key_def keys[] = {
     { "listen_address",    K_ADDR,    F(listen_address),    0, 0, false, false },
-    { "port",              K_U16,     F(port),              1, 65535, false, false },
+    { "port",              K_U16,     F(port),              0, 65535, false, false },
     { "listen_backlog",    K_U32,     F(listen_backlog),    1, 65535, false, false },
     { "tcp_nodelay",       K_BOOL,    F(tcp_nodelay),       0, 1, false, false },
     { "shards",            K_U32,     F(shards),            1, GN_CONFIG_MAX_SHARDS, false, false },

@@ -35,7 +35,7 @@
 typedef struct gn_config {
     /* --- listener (restart) */
     char     listen_address[GN_CONFIG_ADDR_MAX]; /* IPv4 or IPv6 literal; "0.0.0.0" */
-    uint16_t port;                        /* 1883 */
+    uint16_t port;                        /* 1883; 0 = one kernel-chosen port shared by all shards */
     uint32_t listen_backlog;              /* 4096 */
     bool     tcp_nodelay;                 /* true */
 
