@@ -80,6 +80,8 @@ int gn_engine_start(gn_engine *e, char *err, size_t errlen)
     gn_log_info("gannet %s: listening on %s:%u (TCP, MQTT 3.1/3.1.1/5.0), %u shard%s",
                 GANNET_VERSION, c->listen_address, c->port, e->nshards, e->nshards == 1 ? "" : "s");
     gn_log_info("I/O: %s", e->shards[0].tp->features(e->shards[0].tpd));
+    if (c->sqpoll)
+        gn_log_warn("sqpoll: not used by this build (each shard submits from its own thread)");
     if (e->auth == gn_auth_accept_all)
         gn_log_info("authentication: default hook, every client is accepted");
     for (uint16_t i = 0; i < e->nshards; i++) {

@@ -248,6 +248,7 @@ int gn_shard_init(gn_shard *s, gn_engine *e, uint16_t id, char *err, size_t errl
         .buf_size = c->rx_buffer_size,
         .buf_count = c->rx_buffer_count,
         .backlog = (int)c->listen_backlog,
+        .tcp_nodelay = c->tcp_nodelay,
     };
     s->tpd = s->tp->create(s, &p, err, errlen);
     return s->tpd ? 0 : -1;

@@ -28,6 +28,7 @@ typedef struct gn_tp_params {
     uint32_t    buf_size;       /* bytes per provided receive buffer */
     uint32_t    buf_count;      /* provided buffers per shard (power of two) */
     int         backlog;
+    bool        tcp_nodelay;    /* set TCP_NODELAY on accepted sockets */
 } gn_tp_params;
 
 typedef struct gn_transport_ops {

@@ -43,6 +43,7 @@ typedef struct gn_uring {
     int        ctl_efd;         /* eventfd written by the controlling thread */
     uint64_t   ctl_buf;
     bool       accepting;
+    bool       nodelay;
     bool       started;
 
     /* provided-buffer ring, group 0 */

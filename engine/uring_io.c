@@ -225,7 +225,8 @@ static void on_accept(gn_uring *u, struct io_uring_cqe *cqe)
         return;     /* EMFILE and friends: the re-armed accept tries again */
     int fd = cqe->res;
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (u->nodelay)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     gn_shard_on_accept(u->shard, fd);
 }
 

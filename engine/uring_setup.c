@@ -168,6 +168,7 @@ void *gn_uring_create(gn_shard *s, const gn_tp_params *p, char *err, size_t errl
         return NULL;
     }
     u->shard = s;
+    u->nodelay = p->tcp_nodelay;
     u->listen_fd = -1;
     u->ctl_efd = -1;
     if (ring_init(u, p->ring_entries ? p->ring_entries : 4096, err, errlen) < 0) {
