@@ -174,10 +174,10 @@ def fanin1_mosquitto_search(run, broker, secs, reps):
     base = ["--mode", "fanin", "--pubs", "4", "--subs", "1", "--qos", "1", "--payload", "16"]
     top = run.gnload(broker, base, secs)
     if not top.get("ok"):
-        return [top], None
+        return [top], None, top
     if top.get("lost") == 0:
         log("mosquitto QoS 1 fan-in has no loss at max rate")
-        return [top] + [run.gnload(broker, base, secs) for _ in range(reps - 1)], 0
+        return [top] + [run.gnload(broker, base, secs) for _ in range(reps - 1)], 0, top
     lo, hi = 0.0, float(top["sent_per_s"])
     best = None
     for _ in range(7):
@@ -193,14 +193,14 @@ def fanin1_mosquitto_search(run, broker, secs, reps):
         if hi - lo < 0.05 * hi:
             break
     if best is None:
-        return [top], None
+        return [top], None, top
     # Confirm with the repetitions, stepping down 10 % when one loses messages.
     for _ in range(5):
         rs = [run.gnload(broker, base + ["--rate", str(best)], secs) for _ in range(reps)]
         if all(r.get("ok") and r.get("lost") == 0 for r in rs):
-            return rs, best
+            return rs, best, top
         best = int(best * 0.9)
-    return rs, best
+    return rs, best, top
 
 
 def main():
@@ -270,10 +270,13 @@ def main():
                 peak_fanin = s["median"]
         if "fanin1" in only:
             if name == "mosquitto":
-                rs, rate = fanin1_mosquitto_search(run, b, secs, args.qos1_reps)
+                rs, rate, top = fanin1_mosquitto_search(run, b, secs, args.qos1_reps)
+                lost_frac = top["lost"] / top["expected"] if top.get("ok") and top.get("expected") else None
                 summary[("fanin1", name)] = summarize(
                     "fanin1", name, rs, "received_per_s",
-                    {"offered_rate": rate, "note": "highest zero-loss offered rate (bisection)"})
+                    {"offered_rate": rate, "note": "highest zero-loss offered rate (bisection)",
+                     "max_rate_lost_fraction": lost_frac,
+                     "max_rate_received_per_s": top.get("received_per_s")})
             else:
                 base = ["--mode", "fanin", "--pubs", "4", "--subs", "1", "--qos", "1", "--payload", "16"]
                 rs = [run.gnload(b, base, secs) for _ in range(args.qos1_reps)]

@@ -260,6 +260,12 @@ int main(int argc, char **argv)
     if (o.mode == GL_MODE_IDLE) {
         if (r.have_rss && r.conns_ready > 0)
             r.bytes_per_conn = ((double)r.rss_after - (double)r.rss_before) / r.conns_ready;
+        if (r.disconnects > 0) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "%llu idle connections were closed by the broker",
+                     (unsigned long long)r.disconnects);
+            fail(&r, msg);
+        }
         if (r.conns_failed > 0) {
             char msg[96];
             snprintf(msg, sizeof msg, "%u of %u connections failed", r.conns_failed, o.conns);

@@ -63,8 +63,9 @@ static gl_status on_publish(gl_worker *w, gl_conn *c, const gn_publish *p, uint6
     if (p->payload.len >= GL_PAYLOAD_MIN && c->role == GL_ROLE_SUB) {
         uint32_t tagpub = gl_rd32(d);
         uint32_t pub = tagpub & GL_PUB_ID_MASK;
-        if ((tagpub >> GL_PUB_ID_BITS) == w->o->run_tag && pub < w->o->pubs) {
-            gl_seqtrack_add(&w->seq, c->group, pub, gl_rd32(d + 4));
+        uint32_t seq = gl_rd32(d + 4);
+        if ((tagpub >> GL_PUB_ID_BITS) == w->o->run_tag && pub < w->o->pubs && seq < GL_SEQ_LIMIT) {
+            gl_seqtrack_add(&w->seq, c->group, pub, seq);
             uint64_t ts = gl_rd64(d + 8);
             gl_hist_record(&w->lat, now > ts ? now - ts : 0);
         } else {

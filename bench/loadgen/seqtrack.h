@@ -15,6 +15,10 @@
 
 #include "bench/loadgen/status.h"
 
+/* Sequence numbers at or above this are not tracked (a corrupted payload
+ * must not make a bitmap grow past 128 MiB). */
+#define GL_SEQ_LIMIT (1u << 30)
+
 typedef struct gl_bitmap {
     uint64_t *w;
     uint32_t  nwords;

@@ -18,6 +18,7 @@
 
 #define GL_READ_BUDGET  4       /* reads per connection per loop turn */
 #define GL_MAX_HANDSHAKES 128u  /* per run, split over the workers */
+#define GL_PUMP_ROUNDS  4       /* fill+send rounds per publisher per loop turn */
 
 static uint32_t count_for(uint32_t total, uint32_t index, uint32_t nthreads)
 {
@@ -274,6 +275,26 @@ static void send_pings(gl_worker *w, uint64_t now, int phase)
     }
 }
 
+/* Fill and send until the socket pushes back (EAGAIN: EPOLLOUT will come),
+ * the window, rate or quota stops us, or the per-turn budget is used (then
+ * the loop comes back without sleeping). */
+static void pump(gl_worker *w, gl_conn *c, uint64_t now, int phase)
+{
+    if (c->state != GL_CS_READY || c->want_write)
+        return;
+    for (int round = 0; round < GL_PUMP_ROUNDS; round++) {
+        uint32_t n = phase == GL_PHASE_RUN ? gl_publisher_fill(w, c, now) : 0;
+        gl_status s = gl_conn_flush(w, c, now);
+        if (s != GL_OK) {
+            conn_lost(w, c, s, now, phase);
+            return;
+        }
+        if (n == 0 || c->want_write)
+            return;
+    }
+    w->pub_hungry = true;
+}
+
 static void publish_progress(gl_worker *w)
 {
     uint64_t busy = 0;
@@ -315,7 +336,7 @@ void *gl_worker_main(void *arg)
         if (phase == GL_PHASE_SETUP)
             setup_step(w, nthreads);
 
-        int timeout = w->any_again ? 0 : (o->rate > 0 || phase != GL_PHASE_RUN) ? 1 : 10;
+        int timeout = w->any_again || w->pub_hungry ? 0 : (o->rate > 0 || phase != GL_PHASE_RUN) ? 1 : 10;
         int n = epoll_wait(w->ep, evs, 256, timeout);
         if (n < 0 && errno != EINTR) {
             w->fatal = GL_ERR_SYS;
@@ -332,16 +353,9 @@ void *gl_worker_main(void *arg)
                 if (w->conns[i].read_again && w->conns[i].fd >= 0)
                     handle_input(w, &w->conns[i], now, phase);
         }
-        for (uint32_t i = 0; i < w->npub; i++) {
-            gl_conn *c = &w->conns[i];
-            if (c->state != GL_CS_READY || c->want_write)
-                continue;
-            if (phase == GL_PHASE_RUN)
-                gl_publisher_fill(w, c, now);
-            gl_status s = gl_conn_flush(w, c, now);
-            if (s != GL_OK)
-                conn_lost(w, c, s, now, phase);
-        }
+        w->pub_hungry = false;
+        for (uint32_t i = 0; i < w->npub; i++)
+            pump(w, &w->conns[i], now, phase);
         if (o->mode == GL_MODE_STORM && phase == GL_PHASE_RUN)
             for (uint32_t i = 0; i < w->nconns; i++)
                 if (w->conns[i].state == GL_CS_FREE)
