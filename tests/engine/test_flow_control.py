@@ -1,0 +1,218 @@
+"""tests/engine/test_flow_control.py — in-flight windows (receive maximum
+both ways) and bounded memory with slow subscribers: QoS >= 1 is never lost
+(publishers are paused instead), QoS 0 past the high-water mark is dropped
+without blocking the publisher or growing the broker without bound."""
+
+import socket
+import struct
+import threading
+import time
+import unittest
+
+import mqttraw as m
+from harness import (BrokerTestCase, IS_MOSQUITTO, QUIET, TIMEOUT, gannetd_only,
+                     proc_rss_kib, uid)
+
+
+class WindowedPublisher(threading.Thread):
+    """Publishes n QoS 1 messages (payload = 8-byte sequence + padding) with
+    at most `window` unacknowledged, on its own raw connection and thread.
+    `acked` counts PUBACKs; `last_progress` is when the last one came."""
+
+    def __init__(self, broker, topic, n, window=20, size=64, deadline=90.0):
+        super().__init__(daemon=True)
+        self.c = broker.raw_connected(uid("wp"))
+        self.topic, self.n, self.window, self.size = topic, n, window, size
+        self.acked = 0
+        self.error = None
+        self.last_progress = time.monotonic()
+        self.deadline = time.monotonic() + deadline
+        self.stop = False
+
+    def run(self):
+        try:
+            sent = 0
+            pad = b"." * max(0, self.size - 8)
+            while self.acked < self.n and not self.stop and time.monotonic() < self.deadline:
+                while sent < self.n and sent - self.acked < self.window:
+                    pid = sent % 65535 + 1
+                    self.c.send(m.publish(self.topic, struct.pack("!Q", sent) + pad, qos=1, pid=pid))
+                    sent += 1
+                try:
+                    p = self.c.read_packet(0.5)
+                except TimeoutError:
+                    continue
+                if p.type == m.PUBACK:
+                    self.acked += 1
+                    self.last_progress = time.monotonic()
+        except Exception as e:  # reported by the test thread
+            self.error = e
+        finally:
+            self.c.close()
+
+    def stalled_or_done(self, quiet=1.5):
+        return self.acked >= self.n or time.monotonic() - self.last_progress > quiet
+
+
+def drain(sub, n, deadline=60.0, idle=10.0 * TIMEOUT / 10):
+    """Read and ack QoS 1 messages until n sequence numbers are in."""
+    seqs = []
+    end = time.monotonic() + deadline
+    while len(seqs) < n and time.monotonic() < end:
+        try:
+            p = sub.read_packet(idle)
+        except TimeoutError:
+            break
+        if p.type != m.PUBLISH:
+            continue
+        seqs.append(struct.unpack("!Q", p.payload[:8])[0])
+        if p.qos == 1:
+            sub.send(m.puback(p.pid, version=sub.version))
+    return seqs
+
+
+class ReceiveMaximumTest(BrokerTestCase):
+
+    def test_receive_maximum_window(self):
+        t = self.topic()
+        sub = self.raw_connected(None, m.V5, props=[(m.RECEIVE_MAXIMUM, 2)])
+        sub.mqtt_subscribe([(t, 1)])
+        with self.broker.raw_connected() as p:
+            for i in range(5):
+                p.publish(t, b"%d" % i, qos=1, pid=i + 1)
+        first = sub.collect(QUIET)
+        self.assertEqual([x.payload for x in first], [b"0", b"1"],
+                         "more than Receive Maximum (2) unacknowledged QoS 1 messages")
+        sub.send(m.puback(first[0].pid, version=m.V5))
+        more = sub.collect(QUIET)
+        self.assertEqual([x.payload for x in more], [b"2"], "one ack must open exactly one slot")
+        for x in first[1:] + more:
+            sub.send(m.puback(x.pid, version=m.V5))
+        rest = [sub.next_publish(), sub.next_publish()]
+        self.assertEqual([x.payload for x in rest], [b"3", b"4"])
+
+    def test_server_receive_maximum_enforced(self):
+        c = self.raw_connected(None, m.V5)
+        rm = c.connack.prop(m.RECEIVE_MAXIMUM)
+        if rm is None or rm > 4096:
+            self.skipTest("broker advertises no usable Receive Maximum (%r)" % rm)
+        t = self.topic()
+        # QoS 2 PUBLISHes stay in flight until PUBREL: rm + 1 of them overflow the window.
+        data = b"".join(m.publish(t, b"w", qos=2, pid=i + 1, version=m.V5) for i in range(rm + 1))
+        c.send(data)
+        try:
+            got = c.expect_closed()
+        except TimeoutError:
+            self.fail("%d unreleased QoS 2 PUBLISHes over a Receive Maximum of %d: "
+                      "connection left open" % (rm + 1, rm))
+        recs = [x for x in got if x.type == m.PUBREC]
+        self.assertLessEqual(len(recs), rm)
+        self.assertTrue(got and got[-1].type == m.DISCONNECT, "no DISCONNECT: %r" % got[-3:])
+        self.assertEqual(got[-1].rc, m.RC_RECEIVE_MAXIMUM_EXCEEDED)
+
+    def test_paho_receive_maximum_respected(self):
+        from harness import props
+        t = self.topic()
+        sub = self.paho(protocol="v5", connect_props=props("CONNECT", ReceiveMaximum=5))
+        sub.subscribe(t, 1)
+        pub = self.paho(protocol="v5", max_inflight=50)
+        for i in range(100):
+            pub.publish(t, b"%d" % i, qos=1, wait=False)
+        got = [int(x.payload) for x in sub.get_n(100, timeout=30)]
+        self.assertEqual(got, list(range(100)))
+
+
+class SlowSubscriberTest(BrokerTestCase):
+    """A small per-session queue so the limits are reached quickly."""
+
+    QUEUE_LIMIT = 50
+    gannetd_conf = "max_queued_messages %d\nqos0_high_water_bytes 65536\n" % QUEUE_LIMIT
+
+    def _stalled_subscriber(self, t):
+        sub = self.raw_connected(uid("slow"), m.V5, props=[(m.RECEIVE_MAXIMUM, 10)])
+        sub.mqtt_subscribe([(t, 1)])
+        return sub
+
+    @gannetd_only("mosquitto drops QoS 1 past max_queued_messages instead of pausing publishers")
+    def test_slow_subscriber_qos1_no_loss(self):
+        t, n = self.topic(), 3000
+        sub = self._stalled_subscriber(t)
+        pub = WindowedPublisher(self.broker, t, n)
+        pub.start()
+        # The subscriber acks nothing until the publisher is held back (or done).
+        time.sleep(0.5)
+        self.assertTrue(wait_stall(pub), "publisher never settled")
+        seqs = drain(sub, n)
+        pub.join(TIMEOUT * 6)
+        self.assertIsNone(pub.error)
+        self.assertEqual(len(seqs), n, "lost %d of %d QoS 1 messages" % (n - len(seqs), n))
+        self.assertEqual(seqs, list(range(n)), "QoS 1 messages reordered or duplicated")
+        self.assertEqual(pub.acked, n)
+
+    @gannetd_only("backpressure on publishers is gannetd's queue policy")
+    def test_publisher_paused_when_subscriber_queue_full(self):
+        t, n = self.topic(), 2000
+        sub = self._stalled_subscriber(t)
+        pub = WindowedPublisher(self.broker, t, n)
+        pub.start()
+        time.sleep(0.5)
+        self.assertTrue(wait_stall(pub), "publisher never settled")
+        held = pub.acked
+        # queue limit + subscriber window + publisher window + slack for batching
+        self.assertLess(held, self.QUEUE_LIMIT + 10 + 20 + 200,
+                        "the broker accepted %d messages for a subscriber that reads none" % held)
+        seqs = drain(sub, n)
+        pub.join(TIMEOUT * 6)
+        self.assertEqual(len(seqs), n)
+        self.assertEqual(pub.acked, n, "the publisher was not resumed")
+
+    def test_qos0_slow_subscriber_does_not_block_publisher_or_grow_broker(self):
+        t = self.topic()
+        slow = socket.create_connection(("127.0.0.1", self.broker.port), timeout=TIMEOUT)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.sendall(m.connect(uid("q0slow")))
+        slow.sendall(m.subscribe(1, [(t, 0)]))
+        time.sleep(0.3)  # let the SUBSCRIBE land; the socket is then never read
+        rss_before = proc_rss_kib(self.broker.proc.pid)
+        payload = b"Q" * 4096
+        total = 16000  # 64 MiB offered
+        pub = self.raw_connected()
+        burst = m.publish(t, payload) * 100
+        start = time.monotonic()
+        for _ in range(total // 100):
+            pub.send(burst)
+        pub.ping()  # the broker read everything we sent
+        elapsed = time.monotonic() - start
+        rss_after = proc_rss_kib(self.broker.proc.pid)
+        slow.close()
+        self.assertLess(elapsed, 60, "QoS 0 publisher held back by a slow subscriber")
+        grown_mib = (rss_after - rss_before) / 1024.0
+        self.assertLess(grown_mib, 40, "broker grew %.1f MiB queueing QoS 0 for a stalled "
+                        "subscriber (64 MiB offered)" % grown_mib)
+
+    def test_slow_subscriber_does_not_starve_fast_one(self):
+        t, n = self.topic(), 2000
+        slow = socket.create_connection(("127.0.0.1", self.broker.port), timeout=TIMEOUT)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.sendall(m.connect(uid("q0slow")) + m.subscribe(1, [(t, 0)]))
+        fast = self.raw_connected()
+        fast.mqtt_subscribe([(t, 1)])
+        pub = WindowedPublisher(self.broker, t, n, size=256)
+        pub.start()
+        seqs = drain(fast, n)
+        pub.join(TIMEOUT * 6)
+        slow.close()
+        self.assertEqual(seqs, list(range(n)))
+
+
+def wait_stall(pub, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pub.stalled_or_done() or pub.error:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+if __name__ == "__main__":
+    unittest.main()
