@@ -236,6 +236,45 @@ START_TEST(test_reloadable_keys_and_static_diff)
 }
 END_TEST
 
+
+/* docs/gannetd.conf.example (path from meson) loads, states the built-in
+ * defaults, and mentions every key gn_config_dump knows. */
+START_TEST(test_example_config_file_lists_every_key_with_its_default)
+{
+    const char *path = getenv("GANNET_CONF_EXAMPLE");
+    ck_assert_msg(path != NULL, "GANNET_CONF_EXAMPLE not set");
+    gn_config defaults, c;
+    gn_config_defaults(&defaults);
+    gn_config_defaults(&c);
+    ck_assert_msg(gn_config_load_file(&c, path, err, sizeof err) == 0, "%s", err);
+    ck_assert_mem_eq(&c, &defaults, sizeof c);
+
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *dump = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&dump, &len);
+    gn_config_dump(&c, m);
+    fclose(m);
+    int keys = 0;
+    for (char *line = strtok(dump, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char key[64], active[80], commented[80];
+        ck_assert_int_eq(sscanf(line, "%63s", key), 1);
+        snprintf(active, sizeof active, "\n%s ", key);
+        snprintf(commented, sizeof commented, "\n#%s ", key);
+        ck_assert_msg(strstr(text, active) != NULL || strstr(text, commented) != NULL,
+                      "key %s missing from %s", key, path);
+        keys++;
+    }
+    ck_assert_int_ge(keys, 30);
+    free(dump);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -251,6 +290,7 @@ int main(void)
     tcase_add_test(tc, test_validate_catches_cross_field_and_hand_made_values);
     tcase_add_test(tc, test_dump_loads_back_to_an_equal_config);
     tcase_add_test(tc, test_reloadable_keys_and_static_diff);
+    tcase_add_test(tc, test_example_config_file_lists_every_key_with_its_default);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
