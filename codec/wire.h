@@ -165,7 +165,12 @@ static inline gn_err gn_rd_props(gn_rd *r, gn_prop_ctx ctx, gn_props *out)
     return e;
 }
 
-/* Properties (properties.c). Whether a property set can be encoded in ctx:
+/* Property value access shared by properties.c and properties_encode.c. */
+bool gn_prop_value_ok(uint8_t id, uint32_t v);          /* range rule of a numeric value */
+uint32_t gn_prop_get_num(const gn_props *o, uint8_t id); /* numeric field of id */
+const gn_str *gn_prop_str(const gn_props *o, uint8_t id); /* string field of id, or NULL */
+
+/* Properties (properties_encode.c). Whether a property set can be encoded in ctx:
  * every present property allowed there and in range, strings short enough,
  * the block within the variable byte integer range. */
 gn_err gn_props_check_encode(const gn_props *p, gn_prop_ctx ctx);
