@@ -54,14 +54,22 @@ static inline bool edge_matches(const gn_node *c, const uint8_t *topic, const gn
         uint32_t span = (uint32_t)lv->start[last] + lv->len[last] - lv->start[i];
         return span == c->len && memcmp(c->label, topic + lv->start[i], span) == 0;
     }
-    uint32_t pos = 0;
+    /* Walk the label guided by the topic's level lengths: a label level is
+     * either '+' (alone) or must equal the topic level and be followed by
+     * '/' or the end. No scan for separators needed. */
+    const uint8_t *lab = c->label;
+    uint32_t pos = 0, len = c->len;
     for (uint32_t j = 0; j < c->nlevels; j++) {
-        uint32_t sl = seg_len(c->label, c->len, pos);
-        if (!seg_is_plus(c->label + pos, sl)) {
-            if (sl != lv->len[i + j] || memcmp(c->label + pos, topic + lv->start[i + j], sl) != 0)
-                return false;
+        uint32_t rem = len - pos;
+        const uint8_t *lp = lab + pos;
+        if (rem >= 1 && lp[0] == '+' && (rem == 1 || lp[1] == '/')) {
+            pos += 2;
+            continue;
         }
-        pos += sl + 1;
+        uint32_t tl = lv->len[i + j];
+        if (tl > rem || (tl < rem && lp[tl] != '/') || memcmp(lp, topic + lv->start[i + j], tl) != 0)
+            return false;
+        pos += tl + 1;
     }
     return true;
 }
