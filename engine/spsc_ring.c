@@ -149,27 +149,34 @@ uint32_t gn_spsc_free_space(gn_spsc_ring *r)
 
 uint32_t gn_spsc_pop_n(gn_spsc_ring *r, void *slots, uint32_t max)
 {
-    if (max == 0)
-        return 0;
+    unsigned char *dst = slots;
+    uint32_t got = 0;
     /* Relaxed: only this thread writes tail. */
     uint32_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    uint32_t avail = r->head_cache - tail;
-    if (avail < max) {
-        /* seq_cst load (acquire part): pairs with the producer's head store
-         * so the slot bytes are visible; seq_cst part: ordered after our
-         * previous tail store (wake-up Dekker pair), so finding the ring
-         * empty here means the producer will see that tail. */
-        r->head_cache = atomic_load_explicit(&r->head, memory_order_seq_cst);
-        avail = r->head_cache - tail;
-        if (avail == 0)
-            return 0;
+    while (got < max) {
+        uint32_t avail = r->head_cache - tail;
+        if (avail < max - got) {
+            /* seq_cst load (acquire part): pairs with the producer's head
+             * store so the slot bytes are visible; seq_cst part: ordered
+             * after our last tail store (the wake-up Dekker pair), so when
+             * nothing more is found here the producer's next push sees
+             * that tail and reports was_empty. */
+            r->head_cache = atomic_load_explicit(&r->head, memory_order_seq_cst);
+            avail = r->head_cache - tail;
+            if (avail == 0)
+                break;
+        }
+        uint32_t n = avail < max - got ? avail : max - got;
+        copy_out(r, tail, dst + (size_t)got * r->slot_size, n);
+        tail += n;
+        got += n;
+        /* seq_cst store (release part): the slots are read, the producer
+         * may reuse them; seq_cst part: the Dekker pair described above.
+         * When got < max the loop re-reads head after this store, so a
+         * short return also satisfies the wake-up contract. */
+        atomic_store_explicit(&r->tail, tail, memory_order_seq_cst);
     }
-    uint32_t n = avail < max ? avail : max;
-    copy_out(r, tail, slots, n);
-    /* seq_cst store (release part): the slots are read, the producer may
-     * reuse them; seq_cst part: the Dekker pair described above. */
-    atomic_store_explicit(&r->tail, tail + n, memory_order_seq_cst);
-    return n;
+    return got;
 }
 
 bool gn_spsc_pop(gn_spsc_ring *r, void *slot)

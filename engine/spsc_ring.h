@@ -14,11 +14,14 @@
  * every push reports was_empty = true when the consumer had already taken
  * everything pushed before this batch. Indices are published and re-read
  * with sequentially consistent operations on both sides, which gives:
- *   if a pop / pop_n on the consumer side returns 0 (found the ring empty),
- *   the first later push that this pop did not see reports was_empty.
- * So a consumer that drains its rings until they return 0 and then blocks
- * in the kernel is always woken by the producer that sends a wake-up on
- * was_empty. A push that reports was_empty = false needs no wake-up.
+ *   if a pop / pop_n returns fewer slots than asked for (0 included: it
+ *   found the ring empty), the first later push whose slots it did not
+ *   take reports was_empty.
+ * So a consumer that drains each ring until a pop_n comes back short and
+ * then blocks in the kernel is always woken by the producer that sends a
+ * wake-up on was_empty. (A pop_n that returns exactly max promises
+ * nothing: call again before blocking.) A push that reports
+ * was_empty = false needs no wake-up.
  *
  * Threading: exactly one producer thread calls the push functions and
  * exactly one consumer thread calls the pop functions, concurrently.
@@ -71,7 +74,8 @@ uint32_t gn_spsc_free_space(gn_spsc_ring *r);
 bool gn_spsc_pop(gn_spsc_ring *r, void *slot);
 
 /* Copy up to max oldest slots out into a contiguous array, in order.
- * Returns how many were taken (0 when empty). */
+ * Returns how many were taken (0 when empty); a short count means the ring
+ * was seen empty after them (see the wake-up contract above). */
 uint32_t gn_spsc_pop_n(gn_spsc_ring *r, void *slots, uint32_t max);
 
 /* Slots waiting, as seen by the consumer (exact lower bound). */

@@ -177,10 +177,13 @@ END_TEST
 /* ---- the wake-up contract: a consumer that sleeps whenever pop finds the
  * ring empty, woken only on was_empty, must never sleep forever. */
 
+#ifndef WAKE_ITEMS
 #define WAKE_ITEMS 400000u
+#endif
 
 struct wake {
     gn_spsc_ring *r;
+    bool sleep_on_short;   /* block after a short pop_n, not only after 0 */
     sem_t wake;
     uint64_t received;
     uint64_t errors;
@@ -194,7 +197,10 @@ static void *wake_consumer(void *arg)
     uint64_t buf[32], expect = 0;
     while (expect < WAKE_ITEMS) {
         uint32_t n = gn_spsc_pop_n(w->r, buf, 32);
-        if (n == 0) {
+        for (uint32_t i = 0; i < n; i++)
+            if (buf[i] != expect++)
+                w->errors++;
+        if (expect < WAKE_ITEMS && (n == 0 || (w->sleep_on_short && n < 32))) {
             w->sleeps++;
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
@@ -206,19 +212,15 @@ static void *wake_consumer(void *arg)
                     return NULL;
                 }
             }
-            continue;
         }
-        for (uint32_t i = 0; i < n; i++)
-            if (buf[i] != expect++)
-                w->errors++;
     }
     w->received = expect;
     return NULL;
 }
 
-START_TEST(test_consumer_sleeping_on_empty_is_always_woken)
+static void run_wake_test(bool sleep_on_short)
 {
-    struct wake w = { .r = gn_spsc_create(64, 8) };
+    struct wake w = { .r = gn_spsc_create(64, 8), .sleep_on_short = sleep_on_short };
     sem_init(&w.wake, 0, 0);
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, wake_consumer, &w), 0);
@@ -248,8 +250,20 @@ START_TEST(test_consumer_sleeping_on_empty_is_always_woken)
     ck_assert_uint_eq(w.received, WAKE_ITEMS);
     ck_assert_uint_eq(w.errors, 0);
     ck_assert_uint_gt(wakes, 0);
+    ck_assert_uint_gt(w.sleeps, 0);
     sem_destroy(&w.wake);
     gn_spsc_destroy(w.r);
+}
+
+START_TEST(test_consumer_sleeping_on_empty_is_always_woken)
+{
+    run_wake_test(false);
+}
+END_TEST
+
+START_TEST(test_consumer_sleeping_after_a_short_batch_is_always_woken)
+{
+    run_wake_test(true);
 }
 END_TEST
 
@@ -266,6 +280,7 @@ int main(void)
     tcase_set_timeout(tt, 60);
     tcase_add_test(tt, test_two_threads_transfer_millions_in_order_without_loss);
     tcase_add_test(tt, test_consumer_sleeping_on_empty_is_always_woken);
+    tcase_add_test(tt, test_consumer_sleeping_after_a_short_batch_is_always_woken);
     suite_add_tcase(s, tt);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
