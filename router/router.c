@@ -359,9 +359,17 @@ static gn_rerr group_unsubscribe(gn_router *r, const uint8_t *g, size_t glen, co
     if (gn_topic_split(f, flen, &r->wlv) != GN_OK)
         return GN_ROUTER_ERR_FILTER_INVALID;
     uint64_t before = r->trie.entries;
-    gn_rerr err = gn_share_leave(&r->trie, f, &r->wlv, g, glen, session);
+    gn_share_group *dead = NULL;
+    gn_rerr err = gn_share_leave(&r->trie, f, &r->wlv, g, glen, session, &dead);
     if (err)
         return err;
+    if (dead) {
+        /* release: as in changed(); it must precede the deferral so that a
+         * reader past the grace period no longer trusts cached results that
+         * point at this group. */
+        atomic_fetch_add_explicit(&r->gen, 1, memory_order_release);
+        gn_share_group_defer(&r->trie, dead);
+    }
     r->groups -= before - r->trie.entries;
     r->subs--;
     return GN_ROUTER_OK;

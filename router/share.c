@@ -175,9 +175,16 @@ gn_rerr gn_share_join(gn_trie *t, const uint8_t *filter, const gn_levels *lv, co
     return GN_ROUTER_OK;
 }
 
-gn_rerr gn_share_leave(gn_trie *t, const uint8_t *filter, const gn_levels *lv, const uint8_t *name,
-                       size_t name_len, uint64_t session)
+void gn_share_group_defer(gn_trie *t, gn_share_group *g)
 {
+    gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, members_w(g));
+    gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, g);
+}
+
+gn_rerr gn_share_leave(gn_trie *t, const uint8_t *filter, const gn_levels *lv, const uint8_t *name,
+                       size_t name_len, uint64_t session, gn_share_group **dead)
+{
+    *dead = NULL;
     bool hash = gn_filter_ends_with_hash(filter, lv);
     gn_trie_path path;
     gn_rerr err = GN_ROUTER_OK;
@@ -201,10 +208,9 @@ gn_rerr gn_share_leave(gn_trie *t, const uint8_t *filter, const gn_levels *lv, c
         err = gn_trie_node_drop(t, n, hash, idx);
         if (err)
             return err;
-        /* Unlinked from the trie: readers that still hold g finish with it
-         * before the grace period ends. */
-        gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, old);
-        gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, g);
+        /* Unlinked from the trie; the caller defers it after bumping the
+         * generation (see share.h). */
+        *dead = g;
         gn_trie_prune(t, &path);
         return GN_ROUTER_OK;
     }

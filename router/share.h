@@ -71,9 +71,15 @@ const gn_share_member *gn_share_pick_rr(gn_share_group *g, const gn_share_member
  * trie node of `filter`. *added: a new member (false: options replaced). */
 gn_rerr gn_share_join(gn_trie *t, const uint8_t *filter, const gn_levels *lv, const uint8_t *name,
                       size_t name_len, const gn_share_member *mb, bool *added);
-/* Writer: remove `session` from the group; the group goes when empty. */
+/* Writer: remove `session` from the group. When it was the last member the
+ * group's entry is unlinked and the group returned in *dead (else NULL):
+ * the caller must bump the subscription generation BEFORE handing it to
+ * gn_share_group_defer (match caches hold group pointers and trust them
+ * only under a current generation). */
 gn_rerr gn_share_leave(gn_trie *t, const uint8_t *filter, const gn_levels *lv, const uint8_t *name,
-                       size_t name_len, uint64_t session);
+                       size_t name_len, uint64_t session, gn_share_group **dead);
+/* Hand an unlinked group (and its members) to QSBR. */
+void gn_share_group_defer(gn_trie *t, gn_share_group *g);
 
 /* Free a group and its members now (trie teardown; no reader online). */
 void gn_share_group_free_now(gn_rmem *m, gn_share_group *g);
