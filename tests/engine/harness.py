@@ -414,22 +414,38 @@ class PahoClient:
 
 # ---------------------------------------------------------------- mosquitto_pub/sub
 
-def mosquitto_pub(port, topic, message, qos=0, retain=False, version="mqttv311", extra=()):
-    cmd = ["mosquitto_pub", "-h", HOST, "-p", str(port), "-t", topic, "-m", message,
+def mosquitto_pub(port, topic, message=None, qos=0, retain=False, version="mqttv311",
+                  extra=(), lines=None):
+    """One message (-m), or with lines= one message per line read from stdin (-l)."""
+    cmd = ["mosquitto_pub", "-h", HOST, "-p", str(port), "-t", topic,
            "-q", str(qos), "-V", version] + (["-r"] if retain else []) + list(extra)
-    r = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT)
+    cmd += ["-l"] if lines is not None else ["-m", message]
+    data = ("".join(l + "\n" for l in lines)).encode() if lines is not None else None
+    r = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT * 3, input=data)
     if r.returncode != 0:
         raise AssertionError("mosquitto_pub failed (%d): %s" % (r.returncode, r.stderr.decode()))
     return r
 
 
 class MosquittoSub:
-    """mosquitto_sub in the background; lines are collected by a reader thread."""
+    """mosquitto_sub -v in the background, subscribed to `topics` plus a probe
+    topic; a reader thread collects "topic payload" lines. wait_subscribed()
+    publishes probes until one comes back, so the subscription is known to
+    be in place. Bounded by -W and by kill() at cleanup."""
 
-    def __init__(self, port, topic, count, qos=0, version="mqttv311", extra=()):
-        cmd = ["mosquitto_sub", "-h", HOST, "-p", str(port), "-t", topic, "-q", str(qos),
-               "-C", str(count), "-W", str(int(TIMEOUT * 2)), "-V", version] + list(extra)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    def __init__(self, port, topics, qos=0, version="mqttv311", extra=(), count=None):
+        self.port = port
+        self.probe_topic = "probe/" + uid("")
+        if isinstance(topics, str):
+            topics = [topics]
+        cmd = ["mosquitto_sub", "-h", HOST, "-p", str(port), "-q", str(qos), "-v",
+               "-V", version, "-W", str(int(TIMEOUT * 3))]
+        for t in list(topics) + [self.probe_topic]:
+            cmd += ["-t", t]
+        if count is not None:
+            cmd += ["-C", str(count)]
+        self.proc = subprocess.Popen(cmd + list(extra), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
         self.lines = queue.Queue()
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()
@@ -438,43 +454,49 @@ class MosquittoSub:
         for line in self.proc.stdout:
             self.lines.put(line.decode("utf-8", "replace").rstrip("\n"))
 
-    def wait_subscribed(self, broker, topic, probe_payload="probe"):
-        """mosquitto_sub has no 'subscribed' signal: publish retained-free
-        probes until the first one arrives. Returns the probe line."""
+    def wait_subscribed(self):
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError("mosquitto_sub exited: %s" % self.proc.stderr.read().decode())
-            mosquitto_pub(broker.port, topic, probe_payload)
+            mosquitto_pub(self.port, self.probe_topic, "probe")
             try:
-                return self.lines.get(timeout=0.3)
+                while True:
+                    line = self.lines.get(timeout=0.3)
+                    if line.startswith(self.probe_topic + " "):
+                        break
+                # drain further probes later in get_lines
+                return
             except queue.Empty:
                 continue
         raise AssertionError("mosquitto_sub never received a probe")
 
     def get_lines(self, n, timeout=TIMEOUT):
+        """n lines that are not probes."""
         out = []
         deadline = time.monotonic() + timeout
         while len(out) < n:
             try:
-                out.append(self.lines.get(timeout=max(0.0, deadline - time.monotonic())))
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 raise AssertionError("mosquitto_sub: got %r, wanted %d lines" % (out, n))
+            if not line.startswith(self.probe_topic + " "):
+                out.append(line)
         return out
 
-    def finish(self, timeout=TIMEOUT * 2 + 5):
+    def wait_exit(self, timeout=TIMEOUT):
         try:
-            rc = self.proc.wait(timeout=timeout)
+            return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait(timeout=5)
-        self.t.join(timeout=5)
-        return rc
+            raise AssertionError("mosquitto_sub did not exit")
 
-    def kill(self):
+    def close(self):
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(timeout=5)
+        self.proc.wait(timeout=5)
+        self.t.join(timeout=5)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
 
 
 # ---------------------------------------------------------------- test base
@@ -488,13 +510,15 @@ class BrokerTestCase(unittest.TestCase):
     shards = None
     mosquitto_conf = ""
     gannetd_conf = None
+    extra_args = ()
     broker = None
 
     @classmethod
     def setUpClass(cls):
         cls._failed = False
         cls.broker = Broker(shards=cls.shards, mosquitto_conf=cls.mosquitto_conf,
-                            gannetd_conf=cls.gannetd_conf).start()
+                            gannetd_conf=cls.gannetd_conf,
+                            extra_args=cls.extra_args).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -543,6 +567,11 @@ class BrokerTestCase(unittest.TestCase):
         c = self.broker.paho(client_id, protocol, **kw)
         self.clients.append(c)
         return c
+
+    def mosquitto_sub(self, topics, **kw):
+        s = MosquittoSub(self.broker.port, topics, **kw)
+        self.clients.append(s)
+        return s
 
     def raw(self, version=mqttraw.V311, timeout=TIMEOUT):
         c = self.broker.raw(version, timeout)
