@@ -4,8 +4,8 @@
  * 32 bytes per step: compare against '/', '+', '#' and 0, popcount the '/'
  * mask, OR the other compares (and the raw bytes, for the non-ASCII test)
  * into accumulators read once at the end. Slash positions come from a
- * movemask + count-trailing-zeros loop. The last partial vector is copied
- * into a padded block (codec/simd/block.h): nothing past len is read. */
+ * movemask + count-trailing-zeros loop. The last partial vector is loaded
+ * padded (codec/simd/block.h): nothing past len is read. */
 #include <immintrin.h>
 
 #include "codec/simd/block.h"
@@ -36,12 +36,8 @@ bool gn_topic_scan_avx2(const uint8_t *s, size_t len, gn_topic_scan *out)
 
     for (; i + 32 <= len; i += 32)
         scan_step(&a, _mm256_loadu_si256((const __m256i *)(const void *)(s + i)));
-    if (i < len) {
-        uint8_t block[32];
-        memset(block, GN_SIMD_PAD, sizeof block);
-        gn_copy_tail32(block, s + i, len - i);
-        scan_step(&a, _mm256_loadu_si256((const __m256i *)(const void *)block));
-    }
+    if (i < len)
+        scan_step(&a, gn_load_tail32(s + i, len - i));
     out->slashes = a.slashes;
     out->has_plus = _mm256_movemask_epi8(a.plus) != 0;
     out->has_hash = _mm256_movemask_epi8(a.hash) != 0;
@@ -74,10 +70,7 @@ size_t gn_topic_slashes_avx2(const uint8_t *s, size_t len, uint16_t *pos, size_t
             return cap + 1;
     }
     if (i < len) {
-        uint8_t block[32];
-        memset(block, GN_SIMD_PAD, sizeof block);
-        gn_copy_tail32(block, s + i, len - i);
-        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)block);
+        __m256i v = gn_load_tail32(s + i, len - i);
         uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, slash));
         if (!emit(m, i, pos, cap, &n))
             return cap + 1;

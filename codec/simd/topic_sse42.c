@@ -4,8 +4,8 @@
  * 16 bytes per step: compare against '/', '+', '#' and 0, popcount the '/'
  * mask, OR the other compares (and the raw bytes, for the non-ASCII test)
  * into accumulators read once at the end. Slash positions come from a
- * movemask + count-trailing-zeros loop. The last partial vector is copied
- * into a padded block (codec/simd/block.h): nothing past len is read. */
+ * movemask + count-trailing-zeros loop. The last partial vector is loaded
+ * padded (codec/simd/block.h): nothing past len is read. */
 #include <immintrin.h>
 
 #include "codec/simd/block.h"
@@ -36,12 +36,8 @@ bool gn_topic_scan_sse42(const uint8_t *s, size_t len, gn_topic_scan *out)
 
     for (; i + 16 <= len; i += 16)
         scan_step(&a, _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
-    if (i < len) {
-        uint8_t block[16];
-        memset(block, GN_SIMD_PAD, sizeof block);
-        gn_copy_tail16(block, s + i, len - i);
-        scan_step(&a, _mm_loadu_si128((const __m128i *)(const void *)block));
-    }
+    if (i < len)
+        scan_step(&a, gn_load_tail16(s + i, len - i));
     out->slashes = a.slashes;
     out->has_plus = _mm_movemask_epi8(a.plus) != 0;
     out->has_hash = _mm_movemask_epi8(a.hash) != 0;
@@ -74,10 +70,7 @@ size_t gn_topic_slashes_sse42(const uint8_t *s, size_t len, uint16_t *pos, size_
             return cap + 1;
     }
     if (i < len) {
-        uint8_t block[16];
-        memset(block, GN_SIMD_PAD, sizeof block);
-        gn_copy_tail16(block, s + i, len - i);
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)block);
+        __m128i v = gn_load_tail16(s + i, len - i);
         uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, slash));
         if (!emit(m, i, pos, cap, &n))
             return cap + 1;

@@ -9,8 +9,8 @@
  * sequences (two continuations in a row) are checked against the lead two
  * and three bytes back. A 64-byte block that is all ASCII only has to check
  * that the previous block did not end inside a sequence. NUL bytes are
- * tracked with a running unsigned minimum. The last partial block is copied
- * into a padded block (codec/simd/block.h), so nothing past len is read. */
+ * tracked with a running unsigned minimum. The last partial vector is loaded
+ * padded (codec/simd/block.h), so nothing past len is read. */
 #include <immintrin.h>
 
 #include "codec/simd/block.h"
@@ -30,9 +30,11 @@
 #define CARRY          (TOO_SHORT | TOO_LONG | TWO_CONTS)
 
 #define TABLE16(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15) \
-    _mm256_broadcastsi128_si256(_mm_setr_epi8( \
+    _mm256_setr_epi8( \
         (char)(a0), (char)(a1), (char)(a2), (char)(a3), (char)(a4), (char)(a5), (char)(a6), (char)(a7), \
-        (char)(a8), (char)(a9), (char)(a10), (char)(a11), (char)(a12), (char)(a13), (char)(a14), (char)(a15)))
+        (char)(a8), (char)(a9), (char)(a10), (char)(a11), (char)(a12), (char)(a13), (char)(a14), (char)(a15), \
+        (char)(a0), (char)(a1), (char)(a2), (char)(a3), (char)(a4), (char)(a5), (char)(a6), (char)(a7), \
+        (char)(a8), (char)(a9), (char)(a10), (char)(a11), (char)(a12), (char)(a13), (char)(a14), (char)(a15))
 
 typedef struct utf8_state {
     __m256i error;           /* any bit set: ill-formed */
@@ -151,12 +153,8 @@ gn_err gn_utf8_check_avx2(const uint8_t *s, size_t len)
         step32(&st, _mm256_loadu_si256((const __m256i *)(const void *)(s + i)));
         i += 32;
     }
-    if (i < len) {
-        uint8_t block[32];
-        memset(block, GN_SIMD_PAD, 32);
-        gn_copy_tail32(block, s + i, len - i);
-        step32(&st, _mm256_loadu_si256((const __m256i *)(const void *)block));
-    }
+    if (i < len)
+        step32(&st, gn_load_tail32(s + i, len - i));
     st.error = _mm256_or_si256(st.error, st.prev_incomplete);
     if (!_mm256_testz_si256(st.error, st.error))
         return GN_ERR_UTF8_INVALID;

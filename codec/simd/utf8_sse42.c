@@ -9,8 +9,8 @@
  * sequences (two continuations in a row) are checked against the lead two
  * and three bytes back. A 64-byte block (four vectors) that is all ASCII
  * only has to check that the previous block did not end inside a sequence. NUL bytes are
- * tracked with a running unsigned minimum. The last partial block is copied
- * into a padded block (codec/simd/block.h), so nothing past len is read. */
+ * tracked with a running unsigned minimum. The last partial vector is loaded
+ * padded (codec/simd/block.h), so nothing past len is read. */
 #include <immintrin.h>
 
 #include "codec/simd/block.h"
@@ -151,12 +151,8 @@ gn_err gn_utf8_check_sse42(const uint8_t *s, size_t len)
     }
     for (; i + 16 <= len; i += 16)
         step16(&st, _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
-    if (i < len) {
-        uint8_t block[16];
-        memset(block, GN_SIMD_PAD, 16);
-        gn_copy_tail16(block, s + i, len - i);
-        step16(&st, _mm_loadu_si128((const __m128i *)(const void *)block));
-    }
+    if (i < len)
+        step16(&st, gn_load_tail16(s + i, len - i));
     st.error = _mm_or_si128(st.error, st.prev_incomplete);
     if (!_mm_testz_si128(st.error, st.error))
         return GN_ERR_UTF8_INVALID;
