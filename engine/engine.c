@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/asan_options.h"
 #include "engine/engine_int.h"
 #include "engine/gannet.h"
 #include "engine/log.h"

@@ -130,6 +130,9 @@ static void u_recv_stop(void *tp, gn_conn *c)
         struct io_uring_sqe *sqe = gn_uring_sqe(u);
         io_uring_prep_cancel64(sqe, tag(c, GN_OP_RECV), 0);
         io_uring_sqe_set_data64(sqe, tag(NULL, GN_OP_IGNORE));
+        /* Now, not at the next turn: completions already queued still
+         * arrive, but the socket stops feeding this connection's carry. */
+        io_uring_submit(&u->ring);
     }
 }
 
