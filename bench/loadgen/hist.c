@@ -50,6 +50,8 @@ uint64_t gl_hist_quantile(const gl_hist *h, double q)
     uint64_t rank = (uint64_t)(q * (double)h->count + 0.5);
     if (rank < 1)
         rank = 1;
+    if (rank >= h->count)
+        return h->max;                               /* the top is known exactly */
     uint64_t seen = 0;
     for (unsigned i = 0; i < GL_HIST_BUCKETS; i++) {
         seen += h->b[i];

@@ -20,7 +20,8 @@ typedef struct gl_hist {
 void gl_hist_record(gl_hist *h, uint64_t v);
 /* dst += src. */
 void gl_hist_merge(gl_hist *dst, const gl_hist *src);
-/* Value at quantile q in [0, 1] (bucket midpoint, capped at max); 0 when empty. */
+/* Value at quantile q in [0, 1] (bucket midpoint, capped at max; the last
+ * rank is max itself); 0 when empty. */
 uint64_t gl_hist_quantile(const gl_hist *h, double q);
 
 #endif
