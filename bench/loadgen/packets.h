@@ -4,8 +4,9 @@
  * A PUBLISH template is one complete packet whose packet identifier and
  * payload fields sit at known offsets; the offsets are checked by decoding
  * the template back (gn_decode) so a codec mismatch fails at start-up, not
- * in the middle of a run. Templates are built by the thread that owns the
- * connection and freed with gl_pub_tpl_free. */
+ * in the middle of a run. A template is built before its worker thread
+ * starts, then used and freed (gl_pub_tpl_free) only by that worker. The
+ * encoders are pure; any thread. */
 #ifndef GL_PACKETS_H
 #define GL_PACKETS_H
 
