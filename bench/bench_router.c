@@ -5,7 +5,8 @@
  * $share/...). Prints one JSON object per line:
  *   populate (subscribe rate, bytes per subscription: allocator counter and
  *   RSS), matches/s on one thread uncached (router splits the topic, or the
- *   caller passes levels) and cached, for command topics (1 delivery) and
+ *   caller passes levels, or batches of 8 split by the caller with and
+ *   without gn_router_prefetch) and cached, for command topics (1 delivery) and
  *   event topics (several deliveries + shared picks), two reader threads
  *   while a writer churns subscriptions at a fixed rate, subscribe +
  *   unsubscribe rate, and a naive reference matcher (list of filters,
@@ -208,6 +209,48 @@ static double run_matches(gn_router_reader *rd, const tpool *p, uint32_t mask, b
     return (double)n / (t1 - t0);
 }
 
+/* Batches of 8: split each topic into a (hot) gn_levels, optionally
+ * gn_router_prefetch the batch, then match each with its levels: what a
+ * shard does with the PUBLISHes of one receive completion. */
+static double run_batches(gn_router_reader *rd, const tpool *p, uint32_t mask, bool prefetch,
+                          double secs, uint64_t *deliveries, double *per_cpu_s)
+{
+    enum { B = 8 };
+    static _Thread_local gn_delivery out[1024];
+    static _Thread_local gn_levels lv[B];
+    const uint8_t *tp[B];
+    const gn_levels *lp[B];
+    uint64_t n = 0, dl = 0;
+    double c0 = cpu_now(), t0 = now(), t1;
+    uint32_t i = 0;
+    do {
+        for (int k = 0; k < 4096 / B; k++) {
+            uint32_t base = i;
+            for (int b = 0; b < B; b++, i = (i + 1) & mask) {
+                tp[b] = (const uint8_t *)p->t[i];
+                lp[b] = &lv[b];
+                gn_topic_split(tp[b], p->len[i], &lv[b]);
+            }
+            if (prefetch)
+                gn_router_prefetch(rd, B, tp, lp);
+            for (int b = 0; b < B; b++) {
+                uint32_t c = 0;
+                gn_rerr e = gn_router_match(rd, tp[b], p->len[(base + (uint32_t)b) & mask], lp[b],
+                                            GN_ROUTER_NO_PUBLISHER, out, 1024, &c);
+                if (e)
+                    die("match", e);
+                dl += c;
+            }
+        }
+        n += 4096;
+        gn_router_quiescent(rd);
+        t1 = now();
+    } while (t1 - t0 < secs);
+    *deliveries = dl;
+    *per_cpu_s = (double)n / (cpu_now() - c0);
+    return (double)n / (t1 - t0);
+}
+
 /* ---------- churn with two readers ---------- */
 
 typedef struct churn_ctx {
@@ -386,13 +429,18 @@ int main(int argc, char **argv)
         tpool *p;
         uint32_t mask;
         bool cache, levels;
+        int batch;            /* 0: one by one; 1: batches of 8; 2: + prefetch */
     } runs[] = {
-        {"uncached_cmd", &cmd, POOL - 1, false, false},
-        {"uncached_cmd_presplit", &cmd, POOL - 1, false, true},
-        {"uncached_evt", &evt, POOL - 1, false, false},
-        {"uncached_evt_presplit", &evt, POOL - 1, false, true},
-        {"cached_cmd", &hot_cmd, HOT - 1, true, false},
-        {"cached_evt", &hot_evt, HOT - 1, true, false},
+        {"uncached_cmd", &cmd, POOL - 1, false, false, 0},
+        {"uncached_cmd_presplit", &cmd, POOL - 1, false, true, 0},
+        {"uncached_cmd_batch8", &cmd, POOL - 1, false, true, 1},
+        {"uncached_cmd_batch8_prefetch", &cmd, POOL - 1, false, true, 2},
+        {"uncached_evt", &evt, POOL - 1, false, false, 0},
+        {"uncached_evt_presplit", &evt, POOL - 1, false, true, 0},
+        {"uncached_evt_batch8", &evt, POOL - 1, false, true, 1},
+        {"uncached_evt_batch8_prefetch", &evt, POOL - 1, false, true, 2},
+        {"cached_cmd", &hot_cmd, HOT - 1, true, false, 0},
+        {"cached_evt", &hot_evt, HOT - 1, true, false, 0},
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         if (only && !strstr(runs[k].name, only))
@@ -406,7 +454,9 @@ int main(int argc, char **argv)
         gn_router_reader_get_stats(rd, &s0);
         uint64_t dl = 0;
         double cpu_rate = 0;
-        double rate = run_matches(rd, runs[k].p, runs[k].mask, runs[k].levels, secs, &dl, &cpu_rate);
+        double rate = runs[k].batch
+            ? run_batches(rd, runs[k].p, runs[k].mask, runs[k].batch == 2, secs, &dl, &cpu_rate)
+            : run_matches(rd, runs[k].p, runs[k].mask, runs[k].levels, secs, &dl, &cpu_rate);
         gn_router_reader_get_stats(rd, &s1);
         uint64_t m = s1.matches - s0.matches;
         printf("{\"bench\":\"router\",\"test\":\"%s\",\"threads\":1,\"matches_per_s\":%.0f,"

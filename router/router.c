@@ -612,6 +612,12 @@ gn_rerr gn_router_match(gn_router_reader *rd, const uint8_t *topic, size_t len,
     return emit(rd, rd->dv, nd, rd->gv, ng, publisher, out, cap, count);
 }
 
+void gn_router_prefetch(gn_router_reader *rd, uint32_t n, const uint8_t *const *topics,
+                        const gn_levels *const *levels)
+{
+    gn_trie_prefetch(&rd->r->trie, n, topics, levels);
+}
+
 /* ---------- retained ---------- */
 
 gn_rerr gn_router_retain(gn_router *r, const uint8_t *topic, size_t len, void *msg,

@@ -127,6 +127,13 @@ gn_rerr gn_router_match(gn_router_reader *rd, const uint8_t *topic, size_t len,
                         const gn_levels *levels, uint64_t publisher, gn_delivery *out,
                         uint32_t cap, uint32_t *count);
 
+/* Hint before matching a batch of topics (already split, e.g. everything
+ * one receive completion carried): overlaps their cache misses on the
+ * per-device part of the trie. Up to 16 topics; reader thread only; never
+ * changes a result. Worth it for topics likely to miss the match cache. */
+void gn_router_prefetch(gn_router_reader *rd, uint32_t n, const uint8_t *const *topics,
+                        const gn_levels *const *levels);
+
 /* Retained messages. msg == NULL (empty payload) deletes. On success the
  * router owns msg: free_fn(msg) runs after it is replaced/deleted and a
  * grace period passed, or at destroy. Writer (any thread). */

@@ -140,6 +140,73 @@ gn_rerr gn_trie_collect(const gn_trie *t, const uint8_t *topic, const gn_levels 
     return walk(t->root, 0, topic, lv, dollar, out);
 }
 
+/* ---------- reader: batched prefetch ---------- */
+
+typedef struct pf_state {
+    const gn_node *n;       /* current node; NULL when this topic is done */
+    const gn_ltab *kt;      /* step 2: table whose slot was prefetched */
+    const gn_node *c;       /* step 3: child whose memory was prefetched */
+    uint32_t i;             /* levels consumed */
+} pf_state;
+
+/* One step of topic k's literal walk; false when it is over. Each step
+ * touches only memory the previous step prefetched, then prefetches the
+ * next: 1 table slot, 2 child node, 3 edge check + subscriber array. */
+static bool pf_step(pf_state *s, const uint8_t *topic, const gn_levels *l)
+{
+    if (s->c) {
+        const gn_node *c = s->c;
+        s->c = NULL;
+        if (!edge_matches(c, topic, l, s->i))
+            return false;
+        /* acquire: as in walk(). */
+        const gn_subs *sb = atomic_load_explicit(&c->subs, memory_order_acquire);
+        if (sb)
+            __builtin_prefetch(sb);
+        s->i += c->nlevels;
+        s->n = c;
+        return s->i < l->count;
+    }
+    uint64_t h = l->hash[s->i];
+    if (s->kt) {
+        uint32_t pos = gn_ltab_start(s->kt, h);
+        s->c = gn_ltab_next(s->kt, h, &pos);
+        s->kt = NULL;
+        if (!s->c)
+            return false;
+        __builtin_prefetch(s->c);
+        __builtin_prefetch((const uint8_t *)s->c + 64);
+        return true;
+    }
+    /* acquire: as in walk(). */
+    s->kt = atomic_load_explicit(&s->n->kids, memory_order_acquire);
+    if (!s->kt)
+        return false;
+    __builtin_prefetch(&s->kt->s[gn_ltab_start(s->kt, h)]);
+    return true;
+}
+
+void gn_trie_prefetch(const gn_trie *t, uint32_t n, const uint8_t *const *topics,
+                      const gn_levels *const *lv)
+{
+    pf_state st[GN_TRIE_PREFETCH_MAX];
+    bool on[GN_TRIE_PREFETCH_MAX];
+    if (n > GN_TRIE_PREFETCH_MAX)
+        n = GN_TRIE_PREFETCH_MAX;
+    for (uint32_t k = 0; k < n; k++) {
+        st[k] = (pf_state){t->root, NULL, NULL, 0};
+        on[k] = lv[k]->count > 0;
+    }
+    for (uint32_t live = n; live;) {
+        live = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            if (on[k] && !pf_step(&st[k], topics[k], lv[k]))
+                on[k] = false;
+            live += on[k];
+        }
+    }
+}
+
 /* ---------- writer: nodes ---------- */
 
 static gn_node *node_new(gn_trie *t, const uint8_t *label, uint32_t len, uint32_t nlevels)

@@ -84,6 +84,16 @@ void gn_trie_fini(gn_trie *t, void (*entry_dtor)(void *ctx, gn_sub_entry *e), vo
 gn_rerr gn_trie_collect(const gn_trie *t, const uint8_t *topic, const gn_levels *lv,
                         gn_entry_vec *out);
 
+/* Reader: warm the caches for up to GN_TRIE_PREFETCH_MAX topics about to
+ * be matched. Follows each topic's literal path (the one a per-device
+ * filter takes) one step per topic in turn, issuing a prefetch for the next
+ * child-table slot and child node of each, so the misses of different
+ * topics overlap instead of queueing behind each other. Reads only; a pure
+ * hint (results never depend on it). */
+#define GN_TRIE_PREFETCH_MAX 16
+void gn_trie_prefetch(const gn_trie *t, uint32_t n, const uint8_t *const *topics,
+                      const gn_levels *const *lv);
+
 /* ---- writer side (caller holds the writer lock) ---- */
 
 /* Is the last level of a split filter '#'? The path is the other levels. */

@@ -68,13 +68,26 @@ static void subscribe(gn_router *r, unsigned i)
 static uint64_t check_all(gn_router_reader *rd, int pass)
 {
     uint64_t pairs = 0;
+    static gn_levels batch[16];
     for (unsigned t = 0; t < NT; t++) {
         const char *topic = topics[t];
         size_t tl = strlen(topic);
         uint32_t n = 0;
-        gn_levels lv;
-        RT_CHECK(gn_topic_split((const uint8_t *)topic, tl, &lv) == GN_OK, "split %s", topic);
-        gn_rerr e = gn_router_match(rd, (const uint8_t *)topic, tl, (pass & 1) ? &lv : NULL,
+        if (t % 16 == 0) {
+            /* odd passes: the batch prefetch hint first (must not change anything) */
+            const uint8_t *tp[16];
+            const gn_levels *lp[16];
+            unsigned nb = NT - t < 16 ? NT - t : 16;
+            for (unsigned b = 0; b < nb; b++) {
+                tp[b] = (const uint8_t *)topics[t + b];
+                lp[b] = &batch[b];
+                RT_CHECK(gn_topic_split(tp[b], strlen(topics[t + b]), &batch[b]) == GN_OK, "split");
+            }
+            if (pass & 1)
+                gn_router_prefetch(rd, nb, tp, lp);
+        }
+        const gn_levels *lvp = &batch[t % 16];
+        gn_rerr e = gn_router_match(rd, (const uint8_t *)topic, tl, (pass & 1) ? lvp : NULL,
                                     GN_ROUTER_NO_PUBLISHER, out, NF + 16, &n);
         RT_CHECK(e == GN_ROUTER_OK, "match: %s", gn_rerr_name(e));
         memset(hit, 0, sizeof hit);

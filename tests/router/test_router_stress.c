@@ -81,7 +81,15 @@ static void *reader(void *arg)
         int k = (int)((x >> 33) % KEYS);
         snprintf(topic, sizeof topic, "s/%d/x", k);
         uint32_t n = 0;
-        gn_rerr e = gn_router_match(rd, (const uint8_t *)topic, strlen(topic), NULL,
+        const gn_levels *lvp = NULL;
+        static _Thread_local gn_levels lv;
+        if ((x >> 40) & 1) { /* half the time: caller split + prefetch hint */
+            const uint8_t *tp = (const uint8_t *)topic;
+            RT_CHECK(gn_topic_split(tp, strlen(topic), &lv) == GN_OK, "split");
+            lvp = &lv;
+            gn_router_prefetch(rd, 1, &tp, &lvp);
+        }
+        gn_rerr e = gn_router_match(rd, (const uint8_t *)topic, strlen(topic), lvp,
                                     GN_ROUTER_NO_PUBLISHER, out, 512, &n);
         RT_CHECK(e == GN_ROUTER_OK, "match: %s", gn_rerr_name(e));
         int own = 0, all = 0;
