@@ -199,11 +199,33 @@ class Broker:
         except OSError:
             return ""
 
-    def sanitizer_report(self):
-        """Sanitizer / crash findings in the log, or ''."""
-        marks = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                 "WARNING: ThreadSanitizer", "Segmentation fault", "Assertion `")
-        return "\n".join(l for l in self.log().splitlines() if any(m in l for m in marks))
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "WARNING: ThreadSanitizer", "Segmentation fault", "Assertion `")
+
+    def sanitizer_report(self, since=0):
+        """Sanitizer / crash findings in the log (from byte offset `since`), or ''."""
+        text = self.log()[since:]
+        return "\n".join(l for l in text.splitlines()
+                         if any(mk in l for mk in self.SANITIZER_MARKS))
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def sanitized(self):
+        """True when the broker binary is built with ASan/TSan (RSS figures
+        are then meaningless: the sanitizer's quarantine holds freed memory)."""
+        exe = os.environ.get("GANNETD", "") if self.kind == "gannetd" else ""
+        if not exe:
+            return False
+        try:
+            with open(exe, "rb") as f:
+                data = f.read()
+        except OSError:
+            return False
+        return b"__asan_init" in data or b"__tsan_init" in data
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -540,6 +562,7 @@ class BrokerTestCase(unittest.TestCase):
 
     def setUp(self):
         self.clients = []
+        self.log_mark = self.broker.log_size()
         self.addCleanup(self._close_clients)
 
     def run(self, result=None):
@@ -558,6 +581,10 @@ class BrokerTestCase(unittest.TestCase):
         if self.broker is not None and not self.broker.alive():
             raise AssertionError("broker is no longer running (exit code %s)"
                                  % self.broker.proc.returncode)
+        report = self.broker.sanitizer_report(self.log_mark)
+        if report:
+            raise AssertionError("sanitizer findings in the broker log during this test:\n"
+                                 + report)
 
     # helpers that register clients for cleanup
     def topic(self, suffix=""):

@@ -6,7 +6,7 @@ import time
 import unittest
 
 import mqttraw as m
-from harness import BrokerTestCase, TIMEOUT, uid
+from harness import BrokerTestCase, IS_GANNETD, NO_SKIP, TIMEOUT, uid
 
 
 class ConnectTest(BrokerTestCase):
@@ -214,6 +214,46 @@ class ConnectTest(BrokerTestCase):
             time.sleep(0.4)
         self.assertTrue(c.is_open())
         c.ping()
+
+
+class ZeroLengthClientIdRefusedTest(BrokerTestCase):
+    mosquitto_conf = "allow_zero_length_clientid false\n"
+    gannetd_conf = "allow_zero_length_clientid false\n"
+
+    def test_empty_client_id_refused_v5_0x85(self):
+        with self.broker.raw(m.V5) as r:
+            r.send(m.connect("", version=m.V5))
+            rc = r.expect(m.CONNACK).rc
+            self.assertGreaterEqual(rc, 0x80, "empty client id accepted")
+            if IS_GANNETD or NO_SKIP:  # 0x85 is a MAY; mosquitto says 0x80
+                self.assertEqual(rc, m.RC_CLIENT_ID_NOT_VALID)
+            r.expect_closed()
+
+    def test_empty_client_id_refused_v311(self):
+        with self.broker.raw() as r:
+            r.send(m.connect("", clean=True))
+            self.assertEqual(r.expect(m.CONNACK).rc, m.V3_IDENTIFIER_REJECTED)
+            r.expect_closed()
+
+    def test_named_client_still_accepted(self):
+        self.raw_connected(uid("named")).ping()
+
+
+class AnonymousRefusedTest(BrokerTestCase):
+    mosquitto_conf = "allow_anonymous false\n"
+    gannetd_conf = "allow_anonymous false\n"
+
+    def test_anonymous_refused_v311_rc5(self):
+        with self.broker.raw() as r:
+            r.send(m.connect(uid("anon")))
+            self.assertEqual(r.expect(m.CONNACK).rc, 5)
+            r.expect_closed()
+
+    def test_anonymous_refused_v5_0x87(self):
+        with self.broker.raw(m.V5) as r:
+            r.send(m.connect(uid("anon"), version=m.V5))
+            self.assertEqual(r.expect(m.CONNACK).rc, 0x87)
+            r.expect_closed()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import time
 import unittest
 
 import mqttraw as m
-from harness import Broker, HOST, SCALE, TIMEOUT, gannetd_only, free_port, uid, IS_GANNETD
+from harness import Broker, HOST, IS_GANNETD, SCALE, TIMEOUT, free_port, uid
 
 GANNETD = os.environ.get("GANNETD", "")
 

@@ -6,7 +6,8 @@ import time
 import unittest
 
 import mqttraw as m
-from harness import BrokerTestCase, IS_GANNETD, IS_MOSQUITTO, NO_SKIP, uid, TIMEOUT
+from harness import (BrokerTestCase, IS_GANNETD, IS_MOSQUITTO, NO_SKIP, TIMEOUT, gannetd_only,
+                     uid)
 
 
 class Mqtt5Test(BrokerTestCase):
@@ -228,15 +229,13 @@ class Mqtt5Test(BrokerTestCase):
             ack = p.publish(self.topic("/nobody"), b"x", qos=1)
         self.assertIn(ack.rc, (m.RC_SUCCESS, m.RC_NO_MATCHING_SUBSCRIBERS))
 
-    def test_request_problem_information_zero_honoured(self):
-        # With Request Problem Information 0 the CONNACK may carry no Reason String
-        # / User Property beyond itself; a normal session still works.
-        c = self.raw_connected(None, m.V5, props=[(m.REQUEST_PROBLEM_INFO, 0)])
-        t = self.topic()
-        c.mqtt_subscribe([(t, 0)])
-        for x in (c.connack,):
-            self.assertIsNone(x.prop(m.REASON_STRING))
-        c.ping()
+    @gannetd_only("a Reason String is optional; gannetd always explains a server DISCONNECT")
+    def test_reason_string_on_server_disconnect(self):
+        c = self.raw_connected(None, m.V5)
+        c.send(bytes([0x36, 0x06, 0x00, 0x01, 0x61, 0x00, 0x01, 0x00]))  # QoS 3
+        got = c.expect_closed()
+        self.assertTrue(got and got[-1].type == m.DISCONNECT, got)
+        self.assertTrue(got[-1].prop(m.REASON_STRING), "DISCONNECT without a Reason String")
 
 
 class PacketLimitTest(BrokerTestCase):
@@ -276,6 +275,42 @@ class PacketLimitTest(BrokerTestCase):
         elapsed = time.monotonic() - start
         self.assertLess(elapsed, 1.5 * cap + 1.5, "server keep alive of %d s enforced after %.1fs"
                         % (cap, elapsed))
+
+
+class MaxQosTest(BrokerTestCase):
+    """Broker configured with a maximum QoS of 1."""
+
+    mosquitto_conf = "max_qos 1\n"
+    gannetd_conf = "max_qos 1\n"
+
+    def test_maximum_qos_advertised(self):
+        c = self.raw_connected(None, m.V5)
+        self.assertEqual(c.connack.prop(m.MAXIMUM_QOS), 1)
+
+    def test_subscription_granted_at_most_maximum_qos(self):
+        c = self.raw_connected(None, m.V5)
+        self.assertEqual(c.mqtt_subscribe([(self.topic(), 2)]).codes, [1])
+
+    def test_publish_above_maximum_qos_closes_with_0x9b(self):
+        c = self.raw_connected(None, m.V5)
+        c.send(m.publish(self.topic(), b"q2", qos=2, pid=1, version=m.V5))
+        got = c.expect_closed()
+        self.assertTrue(got and got[-1].type == m.DISCONNECT, got)
+        self.assertEqual(got[-1].rc, m.RC_QOS_NOT_SUPPORTED)
+        self.assert_broker_serves()
+
+
+@gannetd_only("mosquitto 2.0 has no cap on the Session Expiry Interval")
+class SessionExpiryCapTest(BrokerTestCase):
+    gannetd_conf = "max_session_expiry_interval 10\n"
+
+    def test_session_expiry_capped_and_returned_in_connack(self):
+        c = self.raw_connected(None, m.V5, props=[(m.SESSION_EXPIRY, 3600)])
+        self.assertEqual(c.connack.prop(m.SESSION_EXPIRY), 10)
+
+    def test_session_expiry_below_cap_kept(self):
+        c = self.raw_connected(None, m.V5, props=[(m.SESSION_EXPIRY, 5)])
+        self.assertIn(c.connack.prop(m.SESSION_EXPIRY), (None, 5))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ everyone else without crashing or leaking (the ASan build checks the log)."""
 
 import random
 import socket
-import struct
 import time
 import unittest
 
