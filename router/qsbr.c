@@ -15,11 +15,11 @@
 #include "router/qsbr.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BATCH_CAP 256u
 
@@ -286,8 +286,14 @@ void gn_qsbr_synchronize(gn_qsbr *q, gn_qsbr_reader *self)
             pthread_mutex_unlock(&q->lock);
             if (done)
                 break;
-            if (spins > 64)
-                sched_yield();
+            /* A reader that was preempted while online can only report
+             * once it runs again: after a short spin, sleep (10 us doubling
+             * to 1 ms) so the CPU goes to it rather than to us. */
+            if (spins >= 16) {
+                unsigned shift = spins - 16 < 7 ? spins - 16 : 7;
+                struct timespec ts = {0, 10000L << shift};
+                nanosleep(&ts, NULL);
+            }
         }
     }
     if (self)
