@@ -69,6 +69,13 @@ int gn_conn_send(gn_conn *c, const void *data, size_t len)
         return -1;
     }
     gn_conn_kick(c);
+    /* A client that sends requests (PINGREQ, SUBSCRIBE, QoS acks...) but
+     * does not read the replies is not read either, so its replies cannot
+     * pile up here. */
+    if (!c->paused && c->out.bytes > (size_t)c->shard->eng->cfg.qos0_high_water_bytes * 2) {
+        c->self_paused = true;
+        gn_conn_pause(c);
+    }
     return 0;
 }
 
@@ -328,6 +335,11 @@ void gn_conn_on_sent(gn_conn *c, size_t n)
     gn_shard *s = c->shard;
     gn_stat_add(&s->stats.bytes_out, n);
     gn_outq_consume(&c->out, &s->opool, n);
+    if (c->self_paused && c->out.bytes <= s->eng->cfg.qos0_high_water_bytes / 2) {
+        c->self_paused = false;
+        if (!c->sess || !c->sess->blocked_by)
+            gn_conn_resume(c);
+    }
     /* The backlog shrank: publishers paused for this session may resume. */
     if (c->sess && (c->sess->q0_slow || (c->sess->fl && c->sess->fl->nwaiters)))
         gn_session_maybe_release(s, c->sess);

@@ -68,6 +68,7 @@ typedef struct gn_conn {
     bool        close_req;      /* transport close pending for the flush phase */
     bool        fail_req;       /* out of memory: treat as lost in the flush phase */
     bool        resume_req;     /* unpaused: process held bytes in the flush phase */
+    bool        self_paused;    /* not read because it does not read its own replies */
     uint16_t    handoff_to;     /* GN_CS_HANDOFF: the owner shard */
     struct gn_conn *dirty_next;
     struct gn_conn *all_prev, *all_next;   /* every connection of the shard */

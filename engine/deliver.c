@@ -353,7 +353,7 @@ void gn_publisher_unblock(gn_shard *s, uint64_t pub)
     gn_session *ps = gn_session_by_id(s, pub);
     if (!ps || !ps->blocked_by)
         return;
-    if (--ps->blocked_by == 0 && ps->conn)
+    if (--ps->blocked_by == 0 && ps->conn && !ps->conn->self_paused)
         gn_conn_resume(ps->conn);
 }
 
