@@ -62,7 +62,7 @@ CC=clang stage "tsan (clang)" build-ci-tsan \
   -- --suite tsan --timeout-multiplier 4
 
 echo "=== fuzz (clang libFuzzer, ${GANNET_FUZZ_SECONDS:-45}s each)"
-if CC=clang gannet_build build-ci-fuzz -Dwerror=true --buildtype=debugoptimized -Dfuzz=enabled -Dtests=disabled; then
+if CC=clang gannet_build build-ci-fuzz -Dwerror=true --buildtype=debugoptimized -Dfuzz=enabled; then
   for f in build-ci-fuzz/tests/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
     name=$(basename "$f"); corpus_src="tests/fuzz/corpus/${name#fuzz_}"
