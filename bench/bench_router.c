@@ -384,10 +384,135 @@ static double run_naive(uint32_t devices, double secs, uint32_t *nsubs)
     return (double)m / (t1 - t0);
 }
 
+/* ---------- QSBR: router/qsbr.c vs liburcu-qsbr (optional) ----------
+ * Built only with -DGN_BENCH_URCU (needs Debian liburcu-dev), see the
+ * command in docs/PERFORMANCE.md; run as `bench_router qsbr`. Measures the
+ * reader's quiescent-state cost, defer + reclaim throughput while two
+ * readers report, and synchronize latency (one object pending). */
+#ifdef GN_BENCH_URCU
+#define _LGPL_SOURCE
+#include <urcu/urcu-qsbr.h> /* first: selects the flavour call-rcu.h maps to */
+#include <urcu/call-rcu.h>
+
+#include "router/qsbr.h"
+
+static gn_qsbr *uq;
+static atomic_int ustop;
+
+static void *our_reader(void *a)
+{
+    (void)a;
+    gn_qsbr_reader *r = gn_qsbr_register(uq);
+    while (!atomic_load_explicit(&ustop, memory_order_relaxed)) {
+        for (int i = 0; i < 100; i++)
+            __asm__ volatile("");
+        gn_qsbr_quiescent(r);
+    }
+    gn_qsbr_unregister(r);
+    return NULL;
+}
+
+static void *urcu_reader(void *a)
+{
+    (void)a;
+    urcu_qsbr_register_thread();
+    while (!atomic_load_explicit(&ustop, memory_order_relaxed)) {
+        for (int i = 0; i < 100; i++)
+            __asm__ volatile("");
+        urcu_qsbr_quiescent_state();
+    }
+    urcu_qsbr_unregister_thread();
+    return NULL;
+}
+
+static void plain_free(void *c, void *p)
+{
+    (void)c;
+    free(p);
+}
+
+struct uobj {
+    struct rcu_head h;
+    char pad[40];
+};
+
+static void uobj_free(struct rcu_head *h)
+{
+    free(caa_container_of(h, struct uobj, h));
+}
+
+static void bench_qsbr_vs_urcu(void)
+{
+    enum { N = 50000000, M = 2000000, S = 2000 };
+    uq = gn_qsbr_create(8);
+    gn_qsbr_reader *me = gn_qsbr_register(uq);
+    double t = now();
+    for (int i = 0; i < N; i++)
+        gn_qsbr_quiescent(me);
+    double ours_q = (now() - t) / N * 1e9;
+    gn_qsbr_unregister(me);
+    urcu_qsbr_register_thread();
+    t = now();
+    for (int i = 0; i < N; i++)
+        urcu_qsbr_quiescent_state();
+    double urcu_q = (now() - t) / N * 1e9;
+    urcu_qsbr_thread_offline();
+    pthread_t th[2];
+    atomic_store(&ustop, 0);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, our_reader, NULL);
+    t = now();
+    for (int i = 0; i < M; i++) {
+        gn_qsbr_defer(uq, plain_free, NULL, malloc(56));
+        if (i % 64 == 63)
+            gn_qsbr_poll(uq);
+    }
+    gn_qsbr_synchronize(uq, NULL);
+    double ours_d = M / (now() - t);
+    t = now();
+    for (int i = 0; i < S; i++) {
+        gn_qsbr_defer(uq, plain_free, NULL, malloc(56));
+        gn_qsbr_synchronize(uq, NULL);
+    }
+    double ours_s = (now() - t) / S * 1e6;
+    atomic_store(&ustop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    atomic_store(&ustop, 0);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, urcu_reader, NULL);
+    t = now();
+    for (int i = 0; i < M; i++) {
+        struct uobj *o = malloc(sizeof *o);
+        urcu_qsbr_call_rcu(&o->h, uobj_free);
+    }
+    urcu_qsbr_barrier();
+    double urcu_d = M / (now() - t);
+    t = now();
+    for (int i = 0; i < S; i++)
+        urcu_qsbr_synchronize_rcu();
+    double urcu_s = (now() - t) / S * 1e6;
+    atomic_store(&ustop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    printf("{\"bench\":\"router\",\"test\":\"qsbr_vs_urcu\",\"quiescent_ns\":{\"gannet\":%.2f,"
+           "\"urcu_qsbr\":%.2f},\"defer_reclaim_per_s\":{\"gannet\":%.0f,\"urcu_qsbr_call_rcu\":%.0f},"
+           "\"synchronize_us\":{\"gannet\":%.1f,\"urcu_qsbr\":%.1f}}\n",
+           ours_q, urcu_q, ours_d, urcu_d, ours_s, urcu_s);
+    gn_qsbr_destroy(uq);
+}
+#endif
+
 /* ---------- main ---------- */
 
 int main(int argc, char **argv)
 {
+#ifdef GN_BENCH_URCU
+    if (argc > 1 && strcmp(argv[1], "qsbr") == 0) {
+        bench_qsbr_vs_urcu();
+        return 0;
+    }
+#endif
     uint32_t total = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
     double secs = argc > 2 ? strtod(argv[2], NULL) : 1.0;
     double churn_rate = argc > 3 ? strtod(argv[3], NULL) : 10000;
