@@ -226,6 +226,12 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
     const gn_config *cfg = &s->eng->cfg;
     gn_stat_add(&s->stats.msgs_in, 1);
 
+    if (v5 && gn_props_has(&pub.props, GN_PROP_SUBSCRIPTION_ID)) {
+        /* MQTT 5 3.3.4: a client's PUBLISH must not carry one. */
+        gn_stat_add(&s->stats.protocol_errors, 1);
+        gn_mqtt_disconnect(c, GN_RC_PROTOCOL_ERROR, true);
+        return;
+    }
     if (v5 && gn_props_has(&pub.props, GN_PROP_TOPIC_ALIAS)) {
         if (!resolve_alias(c, ss, &pub))
             return;
