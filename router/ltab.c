@@ -61,7 +61,7 @@ static gn_ltab *rebuild(gn_ltab *old, uint32_t extra, gn_rmem *m)
             /* relaxed: only the writer modifies slots. */
             void *p = atomic_load_explicit(&old->s[i].ptr, memory_order_relaxed);
             if (p && p != GN_LTAB_TOMB)
-                put(t, atomic_load_explicit(&old->s[i].hash, memory_order_relaxed), p);
+                put(t, atomic_load_explicit(&old->s[i].hash, memory_order_relaxed), p); /* relaxed: writer-owned */
         }
     }
     return t;

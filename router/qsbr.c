@@ -136,8 +136,9 @@ gn_qsbr_reader *gn_qsbr_register(gn_qsbr *q)
         if (atomic_compare_exchange_strong_explicit(&q->readers[i].in_use, &expect, 1,
                                                     memory_order_acq_rel, memory_order_relaxed)) {
             pthread_mutex_lock(&q->lock);
+            /* relaxed load and store: `hi` is read by writers under `lock`
+             * (the mutex orders it). */
             if (atomic_load_explicit(&q->hi, memory_order_relaxed) < i + 1)
-                /* relaxed: read by writers under `lock` (mutex orders it). */
                 atomic_store_explicit(&q->hi, i + 1, memory_order_relaxed);
             pthread_mutex_unlock(&q->lock);
             gn_qsbr_online(&q->readers[i]);
@@ -187,7 +188,7 @@ static uint64_t min_seen(gn_qsbr *q)
      * the reader's store or the reader sees everything before the bump. */
     atomic_thread_fence(memory_order_seq_cst);
     uint64_t m = UINT64_MAX;
-    unsigned hi = atomic_load_explicit(&q->hi, memory_order_relaxed);
+    unsigned hi = atomic_load_explicit(&q->hi, memory_order_relaxed); /* relaxed: under `lock` */
     for (unsigned i = 0; i < hi; i++) {
         /* acquire: pairs with the readers' release stores (their loads done). */
         uint64_t s = atomic_load_explicit(&q->readers[i].seen, memory_order_acquire);

@@ -203,7 +203,7 @@ static void free_rec(gn_retained *rs, gn_rnode *n)
             free_rec(rs, c);
         gn_rmem_free(rs->mem, t);
     }
-    gn_rmsg *m = atomic_load_explicit(&n->msg, memory_order_relaxed);
+    gn_rmsg *m = atomic_load_explicit(&n->msg, memory_order_relaxed); /* relaxed: no reader */
     if (m)
         rmsg_free(rs->mem, m);
     gn_rmem_free(rs->mem, n);

@@ -551,10 +551,10 @@ static void free_rec(gn_trie *t, gn_node *n, void (*dtor)(void *, gn_sub_entry *
             free_rec(t, c, dtor, ctx);
         gn_rmem_free(t->mem, kt);
     }
-    gn_node *p = atomic_load_explicit(&n->plus, memory_order_relaxed);
+    gn_node *p = atomic_load_explicit(&n->plus, memory_order_relaxed); /* relaxed: no reader */
     if (p)
         free_rec(t, p, dtor, ctx);
-    gn_subs *s = atomic_load_explicit(&n->subs, memory_order_relaxed);
+    gn_subs *s = atomic_load_explicit(&n->subs, memory_order_relaxed); /* relaxed: no reader */
     if (s) {
         if (dtor)
             for (uint32_t i = 0; i < s->n; i++)
