@@ -35,8 +35,10 @@ class GannetdCliTest(unittest.TestCase):
             if b.proc is not None:
                 b.stop()
             report = b.sanitizer_report()
+            tail = "\n".join(b.log().splitlines()[-60:])
             b.cleanup()
-            self.assertEqual(report, "", "sanitizer findings in the gannetd log")
+            if report:
+                self.fail("sanitizer findings in the gannetd log:\n" + tail)
 
     def broker(self, conf=None, shards=1, extra=()):
         b = Broker("gannetd", shards=shards, gannetd_conf=conf, extra_args=extra)

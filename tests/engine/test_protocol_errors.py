@@ -180,7 +180,40 @@ class ProtocolErrorTest(BrokerTestCase):
         c.send(m.fixed(m.PUBLISH, 0, b"\x00\x40abc"))
         self._closed(c, MALFORMED_OR_PROTOCOL)
 
+    def test_publish_qos0_with_dup_closes(self):
+        # [MQTT-3.3.1-2]: DUP must be 0 for QoS 0.
+        c = self._v5()
+        c.send(m.publish(self.topic(), b"x", dup=True, version=m.V5))
+        self._closed(c, MALFORMED_OR_PROTOCOL)
+
+    def test_publish_with_subscription_identifier_closes(self):
+        # [MQTT-3.3.4-6]: a client PUBLISH must not carry a Subscription Identifier.
+        c = self._v5()
+        c.send(m.publish(self.topic(), b"x", props=[(m.SUBSCRIPTION_ID, 3)], version=m.V5))
+        self._closed(c, MALFORMED_OR_PROTOCOL)
+
+    def test_connect_receive_maximum_zero_is_protocol_error(self):
+        c = self.raw(m.V5)
+        c.send(m.connect(uid("rm0"), version=m.V5, props=[(m.RECEIVE_MAXIMUM, 0)]))
+        got = c.expect_closed()
+        for p in got:
+            self.assertIn(p.type, (m.CONNACK, m.DISCONNECT))
+            self.assertIn(p.rc, MALFORMED_OR_PROTOCOL)
+
+    def test_connect_maximum_packet_size_zero_is_protocol_error(self):
+        c = self.raw(m.V5)
+        c.send(m.connect(uid("mp0"), version=m.V5, props=[(m.MAXIMUM_PACKET_SIZE, 0)]))
+        got = c.expect_closed()
+        for p in got:
+            self.assertIn(p.type, (m.CONNACK, m.DISCONNECT))
+            self.assertIn(p.rc, MALFORMED_OR_PROTOCOL)
+
     # -- SUBSCRIBE / UNSUBSCRIBE / PUBREL ------------------------------------
+
+    def test_subscription_identifier_zero_is_protocol_error(self):
+        c = self._v5()
+        c.send(m.subscribe(1, [(self.topic(), 0)], props=[(m.SUBSCRIPTION_ID, 0)], version=m.V5))
+        self._closed(c, MALFORMED_OR_PROTOCOL)
 
     def test_subscribe_wrong_fixed_header_flags_closes(self):
         c = self._v5()
