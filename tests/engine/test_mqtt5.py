@@ -266,6 +266,14 @@ class PacketLimitTest(BrokerTestCase):
         s.publish(t, b"Y" * body)
         self.assertEqual(len(s.next_publish().payload), body)
 
+    def test_zero_keepalive_gets_server_keep_alive(self):
+        c = self.raw_connected(None, m.V5, keepalive=0)
+        self.assertEqual(c.connack.prop(m.SERVER_KEEP_ALIVE), self.KEEPALIVE_CAP)
+
+    def test_keepalive_below_cap_kept(self):
+        c = self.raw_connected(None, m.V5, keepalive=1)
+        self.assertIn(c.connack.prop(m.SERVER_KEEP_ALIVE), (None, 1))
+
     def test_server_keep_alive(self):
         c = self.raw_connected(None, m.V5, keepalive=60)
         cap = self.KEEPALIVE_CAP
