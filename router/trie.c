@@ -275,16 +275,20 @@ static uint32_t label_offset(const gn_node *n, uint32_t k)
     return pos;
 }
 
-/* Levels shared by c's label and filter levels [i, npath) (structural). */
+/* Levels shared by c's label and filter levels [i, npath) (structural:
+ * '+' equals only '+'). Guided by the filter's level lengths as in
+ * edge_matches: a label level equals the filter level iff the bytes match
+ * and are followed by '/' or the end of the label. */
 static uint32_t common_levels(const gn_node *c, const uint8_t *f, const gn_levels *lv, uint32_t i,
                               uint32_t npath)
 {
     uint32_t pos = 0, m = 0;
     while (m < c->nlevels && i + m < npath) {
-        uint32_t sl = seg_len(c->label, c->len, pos);
-        if (sl != lv->len[i + m] || memcmp(c->label + pos, f + lv->start[i + m], sl) != 0)
+        uint32_t rem = (uint32_t)c->len - pos, fl = lv->len[i + m];
+        const uint8_t *lp = c->label + pos;
+        if (fl > rem || (fl < rem && lp[fl] != '/') || memcmp(lp, f + lv->start[i + m], fl) != 0)
             break;
-        pos += sl + 1;
+        pos += fl + 1;
         m++;
     }
     return m;
