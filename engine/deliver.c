@@ -27,6 +27,15 @@ struct gn_alias_out {
 /* Payloads at least this long are sent from the message, not copied. */
 #define GN_REF_PAYLOAD 512
 
+/* Publish the session's load for shared-group pickers on other shards. */
+static void depth_update(gn_session *ss)
+{
+    if (ss->qdepth && ss->fl)
+        /* relaxed: a load hint for pickers, orders nothing */
+        atomic_store_explicit(ss->qdepth, ss->fl->queue.count + ss->fl->inflight.live,
+                              memory_order_relaxed);
+}
+
 /* ---------------------------------------------------------------- rings */
 
 static gn_qent *qring_at(gn_qring *r, uint32_t i)
@@ -437,6 +446,7 @@ void gn_session_pump(gn_shard *s, gn_session *ss)
             return;
     }
     qring_trim(q);
+    depth_update(ss);
     gn_session_maybe_release(s, ss);
 }
 
@@ -490,6 +500,7 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
     e.pub = pub;
     if (c && ss->fl->queue.count == 0 && ss->fl->inflight.live < window(ss)) {
         send_first(s, ss, c, &e);
+        depth_update(ss);
         return true;
     }
     gn_qent *slot = qring_push(&ss->fl->queue);
@@ -498,6 +509,7 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
         return false;
     }
     *slot = e;
+    depth_update(ss);
     if (c && ss->fl->queue.count >= lim && pub)
         block_publisher(s, ss, pub_shard, pub);
     return true;

@@ -48,7 +48,7 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
     pthread_cond_init(&e->wait_cv, NULL);
     gn_log_set_level(cfg->log_level);
     e->shards = calloc(e->nshards, sizeof *e->shards);
-    if (!e->shards || !(e->router = gn_route_create(e->nshards))) {
+    if (!e->shards || !(e->router = gn_route_create(e->nshards, cfg->max_queued_messages / 2))) {
         snprintf(err, errlen, "out of memory creating the router");
         goto fail;
     }

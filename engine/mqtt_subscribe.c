@@ -133,7 +133,10 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
             uint8_t q = opts & GN_SUBOPT_QOS_MASK;
             if (q > cfg->max_qos)
                 opts = (uint8_t)((opts & ~GN_SUBOPT_QOS_MASK) | cfg->max_qos);
-            rc = gn_route_subscribe(&s->rc, ss->sid, f.ptr, f.len, opts, sub_id, &existed);
+            if (shared && !ss->qdepth && (ss->qdepth = malloc(sizeof *ss->qdepth)))
+                atomic_init(ss->qdepth, 0);
+            rc = gn_route_subscribe(&s->rc, ss->sid, f.ptr, f.len, opts, sub_id,
+                                    shared ? ss->qdepth : NULL, &existed);
             if (rc < 0x80 && ssub_put(ss, f.ptr, f.len, opts, sub_id) < 0) {
                 gn_route_unsubscribe(&s->rc, ss->sid, f.ptr, f.len);
                 rc = GN_RC_UNSPECIFIED_ERROR;

@@ -26,14 +26,15 @@ _Static_assert((int)GN_RD_RAP == (int)GN_DELIVER_RAP && (int)GN_RD_SHARED == (in
 /* Reason codes (codec/reason_codes.h is not included here: see route.h). */
 enum { RC_UNSPECIFIED = 0x80, RC_PROTOCOL_ERROR = 0x82, RC_FILTER_INVALID = 0x8F };
 
-struct gn_router *gn_route_create(uint16_t nshards)
+struct gn_router *gn_route_create(uint16_t nshards, uint32_t share_hwm)
 {
     /* Shared groups: plain round robin over the members under the
      * high-water mark. The local-first picker would keep every message of
      * a group on the publisher's shard while its local members keep up
      * (the engine reports no queue depths yet), which starves members on
      * other shards; MQTT clients expect a group to share the load. */
-    gn_router_config cfg = { .max_readers = (unsigned)nshards + 4u, .share_pick = gn_share_pick_rr };
+    gn_router_config cfg = { .max_readers = (unsigned)nshards + 4u, .share_pick = gn_share_pick_rr,
+                             .share_hwm = share_hwm ? share_hwm : 1 };
     return gn_router_create(&cfg);
 }
 
@@ -84,9 +85,10 @@ void gn_route_online(gn_route_ctx *rc)
 }
 
 uint8_t gn_route_subscribe(gn_route_ctx *rc, uint64_t sid, const uint8_t *filter, size_t len,
-                           uint8_t opts, uint32_t sub_id, bool *existed)
+                           uint8_t opts, uint32_t sub_id, const _Atomic uint32_t *depth,
+                           bool *existed)
 {
-    gn_subscriber who = { .session = sid, .shard = rc->shard, .queue_depth = NULL };
+    gn_subscriber who = { .session = sid, .shard = rc->shard, .queue_depth = depth };
     gn_sub_opts so = {
         .qos = opts & 0x03u,
         .no_local = (opts & 0x04u) != 0,
@@ -108,6 +110,18 @@ uint8_t gn_route_subscribe(gn_route_ctx *rc, uint64_t sid, const uint8_t *filter
     default:
         return RC_UNSPECIFIED;
     }
+}
+
+static void free_depth(void *ctx, void *ptr)
+{
+    (void)ctx;
+    free(ptr);
+}
+
+void gn_route_free_depth(gn_route_ctx *rc, _Atomic uint32_t *depth)
+{
+    if (depth)
+        gn_router_defer_free(rc->router, free_depth, NULL, (void *)depth);
 }
 
 bool gn_route_unsubscribe(gn_route_ctx *rc, uint64_t sid, const uint8_t *filter, size_t len)

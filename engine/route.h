@@ -12,6 +12,7 @@
 #ifndef GN_ENGINE_ROUTE_H
 #define GN_ENGINE_ROUTE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,8 +49,9 @@ typedef struct gn_route_ctx {
     uint32_t           cap;
 } gn_route_ctx;
 
-/* Engine-wide router. */
-struct gn_router *gn_route_create(uint16_t nshards);
+/* Engine-wide router. share_hwm: a shared-group member whose queue depth
+ * is at or above it is skipped by the picker while others are below. */
+struct gn_router *gn_route_create(uint16_t nshards, uint32_t share_hwm);
 void gn_route_destroy(struct gn_router *r);
 
 /* On the shard thread. */
@@ -64,7 +66,11 @@ void gn_route_online(gn_route_ctx *rc);
  * SUBACK reason: the granted QoS or an MQTT 5 failure code. *existed: the
  * session already had this filter. */
 uint8_t gn_route_subscribe(gn_route_ctx *rc, uint64_t sid, const uint8_t *filter, size_t len,
-                           uint8_t opts, uint32_t sub_id, bool *existed);
+                           uint8_t opts, uint32_t sub_id, const _Atomic uint32_t *depth,
+                           bool *existed);
+/* Free a queue-depth counter handed to gn_route_subscribe after every
+ * reader has passed a quiescent point (the caller left every group). */
+void gn_route_free_depth(gn_route_ctx *rc, _Atomic uint32_t *depth);
 /* Returns true when the subscription existed. */
 bool gn_route_unsubscribe(gn_route_ctx *rc, uint64_t sid, const uint8_t *filter, size_t len);
 

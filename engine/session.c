@@ -247,6 +247,8 @@ void gn_session_destroy(gn_shard *s, gn_session *ss)
         free(ss->subs[i].filter);
     }
     free(ss->subs);
+    gn_route_free_depth(&s->rc, ss->qdepth);      /* after leaving every group */
+    ss->qdepth = NULL;
     gn_session_drop_queues(s, ss);
     gn_session_release_waiters(s, ss);
     gn_session_flow_free(ss);

@@ -17,6 +17,7 @@
 #ifndef GN_ENGINE_SESSION_H
 #define GN_ENGINE_SESSION_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,6 +104,11 @@ typedef struct gn_session {
     uint16_t  send_window;      /* min(client receive maximum, server cap) */
     uint16_t  blocked_by;       /* full targets this session (as publisher) waits for */
     struct gn_sflow *fl;        /* QoS >= 1 and backpressure state, NULL while idle */
+    /* Queued + in-flight messages, for the shared-group picker (allocated
+     * on the first $share subscription; freed through the router's grace
+     * period). Written by this shard with relaxed stores: a load hint for
+     * other shards' pickers, it orders nothing. */
+    _Atomic uint32_t *qdepth;
 
     /* per connection (reset on attach) */
     uint16_t  alias_in_max;     /* what we accept (CONNACK Topic Alias Maximum) */
