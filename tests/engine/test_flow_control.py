@@ -191,6 +191,27 @@ class SlowSubscriberTest(BrokerTestCase):
             self.assertEqual([s for tg, s in got if tg == i], list(range(per)),
                              "publisher %d's messages lost, duplicated or reordered" % i)
 
+    @gannetd_only("ARCHITECTURE.md: a shared group skips members over their high-water mark")
+    def test_shared_subscription_skips_stalled_member(self):
+        t, group, n = self.topic(), uid("g"), 400
+        stalled = self.raw_connected(uid("st"), m.V5, props=[(m.RECEIVE_MAXIMUM, 1)])
+        stalled.mqtt_subscribe([("$share/%s/%s" % (group, t), 1)])
+        active = self.raw_connected(uid("ac"), m.V5)
+        active.mqtt_subscribe([("$share/%s/%s" % (group, t), 1)])
+        pub = WindowedPublisher(self.broker, t, n)
+        pub.start()
+        got = drain(active, n, idle=3.0)
+        wait_stall(pub)
+        pub.stop = True
+        pub.join(TIMEOUT)
+        self.assertEqual(pub.acked, n, "a stalled group member held the publisher back "
+                         "(%d of %d acknowledged)" % (pub.acked, n))
+        # The stalled member holds at most its window and its queue.
+        self.assertGreaterEqual(len(got), n - self.QUEUE_LIMIT - 1,
+                                "the active member got only %d of %d" % (len(got), n))
+        rest = drain(stalled, n - len(got), idle=3.0)
+        self.assertEqual(sorted(got + rest), list(range(n)), "shared deliveries lost or duplicated")
+
     def test_offline_session_queue_bounded_and_publisher_not_blocked(self):
         t, cid, n = self.topic(), uid("off"), 1000
         sub = self.raw_connected(cid, clean=False)
