@@ -25,7 +25,7 @@ enum {
 };
 #define GN_OP_MASK 7u
 
-#define GN_SEND_IOV 64  /* iovecs per sendmsg; the rest goes next turn */
+#define GN_SEND_IOV 256 /* iovecs per sendmsg (large payloads are one each); the rest goes next turn */
 
 typedef struct gn_send_ctx {
     struct gn_send_ctx *next;   /* free list */
