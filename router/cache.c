@@ -45,12 +45,18 @@ bool gn_cache_put(gn_match_cache *c, uint64_t hash, const uint8_t *topic, size_t
     if (nd + ng > GN_CACHE_MAX_RESULTS || len > UINT32_MAX)
         return false;
     size_t need = sizeof(gn_cache_entry) + sizeof *d * nd + sizeof *g * ng + len;
-    /* the least recently used way (1) is recycled and becomes way 0 */
+    /* Recycle a stale entry of the same topic (a generation ago) if the set
+     * holds one, else the least recently used way (1); it becomes way 0. */
     gn_cache_entry **set = &c->slot[2 * (hash & c->mask)];
     gn_cache_entry **slot = &set[0];
-    gn_cache_entry *e = set[1];
-    set[1] = set[0];
-    set[0] = e;
+    gn_cache_entry *e;
+    if (set[0] && set[0]->hash == hash && set[0]->topic_len == len) {
+        e = set[0];
+    } else {
+        e = set[1];
+        set[1] = set[0];
+        set[0] = e;
+    }
     if (!e || e->size < need || e->size > 4 * need) {
         size_t alloc = (need + 63) & ~(size_t)63;
         gn_cache_entry *ne = malloc(alloc);
