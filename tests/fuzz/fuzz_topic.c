@@ -89,11 +89,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_split(data, size, &lv);
     /* A valid name is a valid filter (unless it reads as a shared
      * subscription: "$share/g" is a fine topic name but a bad filter);
-     * a valid filter splits. */
+     * a valid filter splits (a shared one: its inner filter). */
     if (name == GN_OK && (size < 7 || memcmp(data, "$share/", 7) != 0))
         FUZZ_CHECK(filter == GN_OK);
-    if (filter == GN_OK)
-        FUZZ_CHECK(split == GN_OK);
+    if (filter == GN_OK) {
+        bool shared;
+        const uint8_t *nm, *in;
+        size_t nl, il;
+        FUZZ_CHECK(gn_share_parse(data, size, &shared, &nm, &nl, &in, &il) == GN_OK);
+        /* A shared filter's depth is its inner filter's: that is what the
+         * router splits. */
+        if (shared)
+            FUZZ_CHECK(gn_topic_split(in, il, &lv) == GN_OK);
+        else
+            FUZZ_CHECK(split == GN_OK);
+    }
 
     for (int l = GN_SIMD_SSE42; l <= GN_SIMD_AVX2; l++) {
         if ((int)gn_simd_force((gn_simd_level)l) != l)
