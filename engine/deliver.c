@@ -27,13 +27,14 @@ struct gn_alias_out {
 /* Payloads at least this long are sent from the message, not copied. */
 #define GN_REF_PAYLOAD 512
 
-/* Publish the session's load for shared-group pickers on other shards. */
+/* Publish the session's load for shared-group pickers on other shards:
+ * messages waiting behind its in-flight window (in-flight ones are normal
+ * pipelining, not a sign of a slow member). */
 static void depth_update(gn_session *ss)
 {
     if (ss->qdepth && ss->fl)
         /* relaxed: a load hint for pickers, orders nothing */
-        atomic_store_explicit(ss->qdepth, ss->fl->queue.count + ss->fl->inflight.live,
-                              memory_order_relaxed);
+        atomic_store_explicit(ss->qdepth, ss->fl->queue.count, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- rings */

@@ -104,7 +104,7 @@ typedef struct gn_session {
     uint16_t  send_window;      /* min(client receive maximum, server cap) */
     uint16_t  blocked_by;       /* full targets this session (as publisher) waits for */
     struct gn_sflow *fl;        /* QoS >= 1 and backpressure state, NULL while idle */
-    /* Queued + in-flight messages, for the shared-group picker (allocated
+    /* Messages queued behind the window, for the shared-group picker (allocated
      * on the first $share subscription; freed through the router's grace
      * period). Written by this shard with relaxed stores: a load hint for
      * other shards' pickers, it orders nothing. */
