@@ -29,6 +29,9 @@ enum {
 
 typedef struct gn_send_ctx {
     struct gn_send_ctx *next;   /* free list */
+    struct gn_send_ctx *all_next; /* every context ever allocated (freed at destroy,
+                                     after the ring is gone: a send may still be
+                                     in flight when a shard stops) */
     struct msghdr       mh;
     struct iovec        iov[GN_SEND_IOV];
 } gn_send_ctx;
@@ -56,6 +59,7 @@ typedef struct gn_uring {
     uint32_t   bufs_returned;   /* added since the last advance */
 
     gn_send_ctx *free_send;
+    gn_send_ctx *all_send;
     uint64_t   enobufs;         /* receives ended by buffer exhaustion */
     char       feat[160];
 } gn_uring;

@@ -143,7 +143,12 @@ static gn_send_ctx *send_ctx_get(gn_uring *u)
         u->free_send = sc->next;
         return sc;
     }
-    return malloc(sizeof *sc);
+    sc = malloc(sizeof *sc);
+    if (sc) {
+        sc->all_next = u->all_send;
+        u->all_send = sc;
+    }
+    return sc;
 }
 
 static void send_ctx_put(gn_uring *u, gn_send_ctx *sc)

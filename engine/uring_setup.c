@@ -228,9 +228,9 @@ void gn_uring_destroy(void *tp)
         close(u->listen_fd);
     if (u->ctl_efd >= 0)
         close(u->ctl_efd);
-    while (u->free_send) {
-        gn_send_ctx *c = u->free_send;
-        u->free_send = c->next;
+    while (u->all_send) {
+        gn_send_ctx *c = u->all_send;
+        u->all_send = c->all_next;
         free(c);
     }
     free(u);
