@@ -24,6 +24,8 @@ static int ring_init(gn_uring *u, unsigned entries, char *err, size_t errlen)
     /* Preferred first. R_DISABLED lets the shard thread, not the creating
      * thread, become the single issuer (enabled in start()). */
     static const unsigned tries[] = {
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN |
+            IORING_SETUP_R_DISABLED,
         IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED,
         IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_R_DISABLED,
         IORING_SETUP_COOP_TASKRUN,
