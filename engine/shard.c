@@ -45,7 +45,14 @@ void gn_shard_mark_dirty(gn_shard *s, gn_conn *c)
 void gn_shard_on_accept(gn_shard *s, int fd)
 {
     uint32_t maxc = s->eng->cfg.max_connections;
-    if (s->stopping || (maxc && s->nconns * (uint32_t)s->nshards >= maxc)) {
+    uint64_t open_now = 0;
+    if (maxc) {
+        for (uint16_t i = 0; i < s->nshards; i++)
+            /* relaxed: an admission estimate; a few over under a storm is fine */
+            open_now += atomic_load_explicit(&s->eng->shards[i].stats.conns_current,
+                                             memory_order_relaxed);
+    }
+    if (s->stopping || (maxc && open_now >= maxc)) {
         close(fd);
         return;
     }
