@@ -562,6 +562,7 @@ class BrokerTestCase(unittest.TestCase):
 
     def setUp(self):
         self.clients = []
+        self._publisher = None
         self.log_mark = self.broker.log_size()
         self.addCleanup(self._close_clients)
 
@@ -610,6 +611,14 @@ class BrokerTestCase(unittest.TestCase):
         c.connack = c.mqtt_connect(client_id if client_id is not None else uid("r"),
                                    **kw)
         return c
+
+    def pub(self):
+        """This test's one publishing connection (MQTT 5). Messages under test
+        and the marker published after them go through it, so they keep
+        their order even when the broker spreads connections over shards."""
+        if self._publisher is None:
+            self._publisher = self.raw_connected(uid("pub"), mqttraw.V5)
+        return self._publisher
 
     def assert_broker_serves(self):
         """A fresh client can still connect, subscribe and receive."""

@@ -20,10 +20,10 @@ class WindowedPublisher(threading.Thread):
     at most `window` unacknowledged, on its own raw connection and thread.
     `acked` counts PUBACKs; `last_progress` is when the last one came."""
 
-    def __init__(self, broker, topic, n, window=20, size=64, deadline=90.0, tag=0):
+    def __init__(self, broker, topic, n, window=20, size=64, deadline=90.0, tag=0, cid=None):
         super().__init__(daemon=True)
         self.tag = tag
-        self.c = broker.raw_connected(uid("wp"))
+        self.c = broker.raw_connected(cid or uid("wp"))
         self.topic, self.n, self.window, self.size = topic, n, window, size
         self.acked = 0
         self.error = None
@@ -131,7 +131,7 @@ class SlowSubscriberTest(BrokerTestCase):
     """A small per-session queue so the limits are reached quickly."""
 
     QUEUE_LIMIT = 50
-    gannetd_conf = "max_queued_messages %d\nqos0_high_water_bytes 65536\n" % QUEUE_LIMIT
+    gannetd_conf = "max_queued_messages %d\n" % QUEUE_LIMIT
     mosquitto_conf = "max_queued_messages %d\n" % QUEUE_LIMIT
 
     def _stalled_subscriber(self, t):
@@ -164,8 +164,10 @@ class SlowSubscriberTest(BrokerTestCase):
         time.sleep(0.5)
         self.assertTrue(wait_stall(pub), "publisher never settled")
         held = pub.acked
-        # queue limit + subscriber window + publisher window + slack for batching
-        self.assertLess(held, self.QUEUE_LIMIT + 10 + 20 + 200,
+        # Loose bound: the broker must not absorb the whole stream. The exact
+        # bound (queue limit + windows) is checked per shard placement in
+        # test_shards.py, where placement is known.
+        self.assertLess(held, n // 2,
                         "the broker accepted %d messages for a subscriber that reads none" % held)
         seqs = drain(sub, n)
         pub.join(TIMEOUT * 6)
@@ -231,6 +233,13 @@ class SlowSubscriberTest(BrokerTestCase):
                              "an offline session queued %d messages past its limit" % len(seqs))
         self.assertEqual(seqs, list(range(len(seqs))), "the oldest messages must be the ones kept")
         sub.send(m.disconnect())
+
+
+class SlowQos0SubscriberTest(BrokerTestCase):
+    """A subscriber that stops reading, with each broker's default queues
+    (gannetd: a small QoS 0 high-water mark so it is reached quickly)."""
+
+    gannetd_conf = "qos0_high_water_bytes 65536\n"
 
     def test_qos0_slow_subscriber_does_not_block_publisher_or_grow_broker(self):
         if self.broker.sanitized():

@@ -19,9 +19,9 @@ class SubscriptionTest(BrokerTestCase):
             got.append(p)
             c.ack(p)
 
-    def _pub(self, topic, payload=b"x", qos=0, retain=False, version=m.V311, props=None):
-        with self.broker.raw_connected(None, version) as p:
-            p.publish(topic, payload, qos=qos, retain=retain, props=props)
+    def _pub(self, topic, payload=b"x", qos=0, retain=False, props=None):
+        """Publish through this test's one publisher (order kept with the marker)."""
+        self.pub().publish(topic, payload, qos=qos, retain=retain, props=props)
 
     def test_single_level_wildcard(self):
         base = self.topic()
@@ -95,7 +95,7 @@ class SubscriptionTest(BrokerTestCase):
         c = self.raw_connected(None, m.V5)
         c.mqtt_subscribe([(t, m.sub_options(1, no_local=True)), (t + "/m", 0)])
         c.publish(t, b"own", qos=1)
-        self._pub(t, b"other", version=m.V5)
+        self._pub(t, b"other")
         self._pub(t + "/m")
         got = self._until_marker(c, t + "/m")
         self.assertEqual([p.payload for p in got], [b"other"])
@@ -106,36 +106,39 @@ class SubscriptionTest(BrokerTestCase):
         rap.mqtt_subscribe([(t, m.sub_options(0, retain_as_published=True))])
         plain = self.raw_connected(None, m.V5)
         plain.mqtt_subscribe([(t, m.sub_options(0))])
-        self._pub(t, b"live-retained", qos=1, retain=True, version=m.V5)
+        self._pub(t, b"live-retained", qos=1, retain=True)
         self.assertTrue(rap.next_publish().retain, "retain as published: RETAIN must stay 1")
         self.assertFalse(plain.next_publish().retain, "without the option RETAIN is 0 on live delivery")
         self._pub(t, b"", qos=1, retain=True)
 
-    def _retained_on_subscribe(self, c, flt, rh, pid):
+    def _retained_on_subscribe(self, c, flt, rh, pid, expect):
+        """Subscribe with retain handling rh; the payloads delivered for it:
+        `expect` are awaited, then a marker shows that nothing more came."""
         c.mqtt_subscribe([(flt, m.sub_options(0, retain_handling=rh))], pid=pid)
+        got = [c.next_publish().payload for _ in range(expect)]
         marker = flt + "/m%d" % pid
         c.mqtt_subscribe([(marker, 0)], pid=pid + 100)
         self._pub(marker)
-        return [p.payload for p in self._until_marker(c, marker)]
+        return got + [p.payload for p in self._until_marker(c, marker)]
 
     def test_retain_handling_0_sends_on_every_subscribe(self):
         t = self.topic()
         self._pub(t, b"kept", qos=1, retain=True)
         c = self.raw_connected(None, m.V5)
-        self.assertEqual(self._retained_on_subscribe(c, t, 0, 1), [b"kept"])
-        self.assertEqual(self._retained_on_subscribe(c, t, 0, 2), [b"kept"])
+        self.assertEqual(self._retained_on_subscribe(c, t, 0, 1, 1), [b"kept"])
+        self.assertEqual(self._retained_on_subscribe(c, t, 0, 2, 1), [b"kept"])
 
     def test_retain_handling_1_2(self):
         t = self.topic()
         self._pub(t, b"kept", qos=1, retain=True)
         c = self.raw_connected(None, m.V5)
         # 1: only when the subscription is new.
-        self.assertEqual(self._retained_on_subscribe(c, t, 1, 1), [b"kept"])
-        self.assertEqual(self._retained_on_subscribe(c, t, 1, 2), [],
+        self.assertEqual(self._retained_on_subscribe(c, t, 1, 1, 1), [b"kept"])
+        self.assertEqual(self._retained_on_subscribe(c, t, 1, 2, 0), [],
                          "retain handling 1 resent retained on an existing subscription")
         # 2: never on subscribe.
         d = self.raw_connected(None, m.V5)
-        self.assertEqual(self._retained_on_subscribe(d, t, 2, 3), [],
+        self.assertEqual(self._retained_on_subscribe(d, t, 2, 3, 0), [],
                          "retain handling 2 sent retained messages")
 
     def test_subscription_identifiers(self):

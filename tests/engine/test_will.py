@@ -18,8 +18,7 @@ class WillTest(BrokerTestCase):
 
     def _marker(self, w, topic):
         """Everything w receives before a marker published now."""
-        with self.broker.raw_connected() as p:
-            p.publish(topic + "/marker", b"marker")
+        self.pub().publish(topic + "/marker", b"marker")
         got = []
         while True:
             pk = w.next_publish()
