@@ -78,8 +78,10 @@ bool gn_cache_put(gn_match_cache *c, uint64_t hash, const uint8_t *topic, size_t
     e->has_nl = 0;
     for (uint32_t i = 0; i < nd; i++)
         e->has_nl |= (d[i].flags & GN_DELIVER_NL_SOME) != 0;
-    memcpy(gn_cache_deliv(e), d, sizeof *d * nd);
-    memcpy(gn_cache_groups(e), g, sizeof *g * ng);
+    if (nd != 0) /* d may be NULL when nothing matched */
+        memcpy(gn_cache_deliv(e), d, sizeof *d * nd);
+    if (ng != 0)
+        memcpy(gn_cache_groups(e), g, sizeof *g * ng);
     memcpy((uint8_t *)gn_cache_topic(e), topic, len);
     return true;
 }

@@ -64,7 +64,7 @@ CC=clang stage "tsan (clang)" build-ci-tsan \
 echo "=== fuzz (clang libFuzzer, ${GANNET_FUZZ_SECONDS:-45}s each)"
 if CC=clang gannet_build build-ci-fuzz -Dwerror=true --buildtype=debugoptimized -Dfuzz=enabled; then
   for f in build-ci-fuzz/tests/fuzz/fuzz_*; do
-    [ -x "$f" ] || continue
+    [ -f "$f" ] && [ -x "$f" ] || continue
     name=$(basename "$f"); corpus_src="tests/fuzz/corpus/${name#fuzz_}"
     work=$(mktemp -d); [ -d "$corpus_src" ] && cp -r "$corpus_src/." "$work/"
     if "$f" -max_total_time="${GANNET_FUZZ_SECONDS:-45}" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
