@@ -64,18 +64,6 @@ def gannetd_only(reason):
     return unittest.skipUnless(IS_GANNETD or NO_SKIP, "gannetd-specific: " + reason)
 
 
-def wait_for(cond, timeout=TIMEOUT, interval=0.02, what="condition"):
-    """Poll cond() until it returns a truthy value; fail after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() >= deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -385,32 +373,6 @@ class PahoClient:
                 raise AssertionError("%s: got %d of %d messages within %.1fs"
                                      % (self.client_id, len(out), n, timeout))
         return out
-
-    def get_until(self, payload, timeout=TIMEOUT):
-        """Messages up to and including the first with this payload (a
-        marker published after the messages under test)."""
-        if isinstance(payload, str):
-            payload = payload.encode()
-        out = []
-        while True:
-            m = self.get(timeout)
-            out.append(m)
-            if m.payload == payload:
-                return out
-
-    def no_message(self, within=QUIET):
-        try:
-            m = self.messages.get(timeout=within)
-        except queue.Empty:
-            return None
-        return m
-
-    def wait_disconnect(self, timeout=TIMEOUT):
-        try:
-            rc, p = self.disconnects.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError("%s: not disconnected within %.1fs" % (self.client_id, timeout))
-        return (rc.value if hasattr(rc, "value") else rc), p
 
     def disconnect(self, reasoncode=None, properties=None):
         if self.v5 and reasoncode is not None:
