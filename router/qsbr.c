@@ -62,9 +62,6 @@ struct gn_qsbr {
     batch *closed_tail;
     batch *spare;                /* one recycled batch to avoid malloc churn */
     uint64_t deferred, freed, leaked, pending;
-    /* Copy of `pending` for lock-free peeks by gn_qsbr_poll_try; relaxed:
-     * a hint (a stale value only delays or wastes one poll). */
-    _Atomic uint64_t pending_hint;
     gn_qsbr_reader *readers;     /* max slots, each on its own cache line */
 };
 
@@ -95,7 +92,6 @@ gn_qsbr *gn_qsbr_create(unsigned max_readers)
     }
     atomic_init(&q->epoch, 1);
     atomic_init(&q->hi, 0);
-    atomic_init(&q->pending_hint, 0);
     q->max = max_readers;
     return q;
 }
@@ -106,7 +102,6 @@ static void run_batch(gn_qsbr *q, batch *b)
         b->items[i].fn(b->items[i].ctx, b->items[i].ptr);
     q->freed += b->n;
     q->pending -= b->n;
-    atomic_store_explicit(&q->pending_hint, q->pending, memory_order_relaxed); /* relaxed: hint */
     b->n = 0;
     b->next = NULL;
     if (!q->spare)
@@ -264,26 +259,12 @@ void gn_qsbr_defer(gn_qsbr *q, gn_qsbr_free_fn fn, void *ctx, void *ptr)
     q->open->items[q->open->n++] = (item){fn, ctx, ptr};
     q->deferred++;
     q->pending++;
-    atomic_store_explicit(&q->pending_hint, q->pending, memory_order_relaxed); /* relaxed: hint */
     pthread_mutex_unlock(&q->lock);
 }
 
 size_t gn_qsbr_poll(gn_qsbr *q)
 {
     pthread_mutex_lock(&q->lock);
-    close_open(q);
-    size_t n = free_ready(q);
-    pthread_mutex_unlock(&q->lock);
-    return n;
-}
-
-size_t gn_qsbr_poll_try(gn_qsbr *q)
-{
-    /* relaxed: a hint, see pending_hint. */
-    if (atomic_load_explicit(&q->pending_hint, memory_order_relaxed) == 0)
-        return 0;
-    if (pthread_mutex_trylock(&q->lock) != 0)
-        return 0;
     close_open(q);
     size_t n = free_ready(q);
     pthread_mutex_unlock(&q->lock);

@@ -71,10 +71,6 @@ void gn_qsbr_defer(gn_qsbr *q, gn_qsbr_free_fn fn, void *ctx, void *ptr);
  * functions whose grace period is over. Never blocks on readers.
  * Returns the number of objects freed. */
 size_t gn_qsbr_poll(gn_qsbr *q);
-/* As gn_qsbr_poll, but returns 0 at once when another thread holds the
- * domain's mutex or nothing is pending (for readers that help reclaim from
- * their loop: they must never wait). */
-size_t gn_qsbr_poll_try(gn_qsbr *q);
 /* Wait until every object deferred before the call can be freed, and free
  * them. `self` is the calling thread's own reader handle or NULL: it is
  * taken offline for the wait and put back online afterwards. */

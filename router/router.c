@@ -47,7 +47,6 @@ struct gn_router_reader {
     uint32_t *idx;              /* dedup hash index */
     uint32_t dcap, gcap, icap;
     uint64_t matches;
-    uint32_t quiescents;        /* for the periodic reclamation help */
     gn_levels lv;               /* split scratch */
 };
 
@@ -180,17 +179,7 @@ gn_rerr gn_router_reader_cache_enable(gn_router_reader *rd, bool on)
     return GN_ROUTER_OK;
 }
 
-/* Readers report quiescent states, and every 256th time help reclaim
- * (never waiting: trylock), so deferred frees — retained-message
- * destructors included — do not wait for the next burst of writes. */
-#define READER_RECLAIM_EVERY 256u
-
-void gn_router_quiescent(gn_router_reader *rd)
-{
-    gn_qsbr_quiescent(rd->q);
-    if (++rd->quiescents % READER_RECLAIM_EVERY == 0)
-        gn_qsbr_poll_try(rd->r->qsbr);
-}
+void gn_router_quiescent(gn_router_reader *rd) { gn_qsbr_quiescent(rd->q); }
 void gn_router_offline(gn_router_reader *rd) { gn_qsbr_offline(rd->q); }
 void gn_router_online(gn_router_reader *rd) { gn_qsbr_online(rd->q); }
 

@@ -16,10 +16,8 @@
  *   and never wait for readers (memory is reclaimed later through QSBR, see
  *   router/qsbr.h). gn_router_synchronize is the only call that waits.
  * - Everything a writer unlinks is freed after a grace period by whichever
- *   thread runs reclamation: writers every 64 operations, readers every
- *   256th gn_router_quiescent (only if the reclamation lock is free), and
- *   gn_router_reclaim on demand. Free functions (retained destructors)
- *   therefore run on any of these threads.
+ *   thread runs reclamation (writers poll it every few operations;
+ *   gn_router_reclaim runs it on demand).
  *
  * Ownership: the router copies filter and topic bytes; it never keeps a
  * pointer to caller memory except the queue-depth counters of shared-group

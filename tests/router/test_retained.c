@@ -114,17 +114,6 @@ START_TEST(test_retained_replace_frees_old_message_after_grace_period)
 }
 END_TEST
 
-START_TEST(test_retained_old_message_freed_by_reader_quiescent_points_alone)
-{
-    ck_assert_int_eq(put("a/b", 9), GN_ROUTER_OK);
-    for (int i = 0; i < 511; i++)
-        gn_router_quiescent(rd);
-    ck_assert_int_eq(freed[2], 0); /* one reclamation pass: grace period not over */
-    gn_router_quiescent(rd);       /* 512th: second pass frees it */
-    ck_assert_int_eq(freed[2], 1);
-}
-END_TEST
-
 START_TEST(test_retained_empty_payload_deletes_and_prunes)
 {
     ck_assert_int_eq(put("a/b/c", 0), GN_ROUTER_OK);
@@ -171,7 +160,6 @@ Suite *router_retained_suite(void)
     tcase_add_test(tc, test_retained_exact_lookup);
     tcase_add_test(tc, test_retained_wildcard_lookup_follows_mqtt_rules);
     tcase_add_test(tc, test_retained_replace_frees_old_message_after_grace_period);
-    tcase_add_test(tc, test_retained_old_message_freed_by_reader_quiescent_points_alone);
     tcase_add_test(tc, test_retained_empty_payload_deletes_and_prunes);
     tcase_add_test(tc, test_retained_invalid_topic_rejected_and_message_kept_by_caller);
     tcase_add_test(tc, test_retained_destroy_runs_every_destructor);
