@@ -14,6 +14,7 @@ Usage: bench/compare.sh [--reps 3] [--qos1-reps 5] [--seconds 5] [--quick]
                         [--only ingest,fanin0,fanin1,latency,idle,storm]
                         [--gnload PATH] [--gannetd PATH] [--mosquitto PATH]
                         [--idle-conns 19000] [--mosquitto-idle-conns N] [--raw]
+                        [--nice N]
 """
 
 import argparse
@@ -68,8 +69,9 @@ def wait_port(port, proc, timeout=10.0):
 class Broker:
     """One broker process, started fresh for every repetition."""
 
-    def __init__(self, name, binary, pin, workdir):
+    def __init__(self, name, binary, pin, workdir, nice=0):
         self.name, self.binary, self.pin, self.workdir = name, binary, pin, workdir
+        self.nice = nice
         self.proc = None
         self.port = None
         self.logf = None
@@ -87,6 +89,8 @@ class Broker:
             cmd = [self.binary, "-p", str(self.port), "-t", "1"]
         if self.pin:
             cmd = ["taskset", "-c", "0"] + cmd
+        if self.nice:
+            cmd = ["nice", "-n", str(self.nice)] + cmd
         self.logf = open(os.path.join(self.workdir, "%s.log" % self.name), "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
@@ -122,6 +126,8 @@ class Runner:
                    str(broker.proc.pid), "--json", "--seconds", str(seconds)] + extra
             if self.pin:
                 cmd = ["taskset", "-c", "1"] + cmd
+            if self.args.nice:
+                cmd = ["nice", "-n", str(self.args.nice)] + cmd
             bound = seconds + 60
             try:
                 out = subprocess.run(cmd, capture_output=True, text=True, timeout=bound)
@@ -218,6 +224,8 @@ def main():
                     help="connections for mosquitto's idle run (default: --idle-conns)")
     ap.add_argument("--storm-conns", type=int, default=32, help="storm attempts in flight")
     ap.add_argument("--raw", action="store_true", help="also print every run's JSON line")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="run broker and gnload under nice -n N (e.g. -5 on a busy shared machine)")
     args = ap.parse_args()
     if args.quick:
         args.reps, args.qos1_reps, args.seconds = 1, 1, 2.0
@@ -237,11 +245,11 @@ def main():
     work = tempfile.mkdtemp(prefix="gncompare-")
     brokers = []
     if args.gannetd:
-        brokers.append(Broker("gannetd", args.gannetd, pin, work))
+        brokers.append(Broker("gannetd", args.gannetd, pin, work, args.nice))
     else:
         log("gannetd not found (build*/tools/gannetd/gannetd): running the mosquitto side only")
     if os.access(args.mosquitto, os.X_OK):
-        brokers.append(Broker("mosquitto", args.mosquitto, pin, work))
+        brokers.append(Broker("mosquitto", args.mosquitto, pin, work, args.nice))
     else:
         log("mosquitto not found at %s" % args.mosquitto)
     if not brokers:
