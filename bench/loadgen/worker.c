@@ -187,8 +187,8 @@ static void handle_input(gl_worker *w, gl_conn *c, uint64_t now, int phase)
             conn_lost(w, c, s, now, phase);
             return;
         }
-        if (got == 0)
-            goto done;
+        if (got == 0 || (c->role == GL_ROLE_STORM && c->state == GL_CS_READY))
+            goto done;               /* storm: CONNACK is all we wait for; spare the EAGAIN read */
     }
     c->read_again = true;            /* budget used up, data may remain */
     w->any_again = true;
