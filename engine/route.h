@@ -2,9 +2,9 @@
  * subscriptions of sessions, matching a topic to deliveries, the retained
  * store, and the shard's reader registration / quiescent states.
  *
- * engine/route.c is the only engine file that includes router headers
- * (router/types.h and codec/packet.h both define a gn_sub_entry), so the
- * delivery type is mirrored here; route.c checks the layouts match.
+ * engine/route.c is the only engine file that includes router headers, so
+ * the rest of the engine sees this one narrow interface; the delivery type
+ * is mirrored here and route.c checks the layouts match.
  *
  * Threading: the calling shard's thread with its own gn_route_ctx; the
  * router itself is shared and lock-free for readers (writers serialise

@@ -111,7 +111,7 @@ fail:
     return NULL;
 }
 
-static void entry_dtor(void *ctx, gn_sub_entry *e)
+static void entry_dtor(void *ctx, gn_route_entry *e)
 {
     if (e->flags & GN_SUBF_GROUP)
         gn_share_group_free_now(ctx, e->u.group);
@@ -219,7 +219,7 @@ typedef struct session_key {
     uint64_t session;
 } session_key;
 
-static bool is_session(const gn_sub_entry *e, const void *key)
+static bool is_session(const gn_route_entry *e, const void *key)
 {
     return !(e->flags & GN_SUBF_GROUP) && e->u.session == ((const session_key *)key)->session;
 }
@@ -237,7 +237,7 @@ static gn_rerr plain_subscribe(gn_router *r, const uint8_t *f, size_t len, const
         return err;
     session_key key = {who->session};
     int idx = gn_subs_find(gn_node_subs_w(n), hash, is_session, &key);
-    gn_sub_entry e = {.sub_id = o->sub_id, .shard = who->shard, .flags = opts_flags(o)};
+    gn_route_entry e = {.sub_id = o->sub_id, .shard = who->shard, .flags = opts_flags(o)};
     e.u.session = who->session;
     err = gn_trie_node_put(&r->trie, n, hash, idx, &e);
     if (err) {
@@ -452,7 +452,7 @@ static inline uint32_t session_slot(uint64_t s, uint32_t mask)
  * no-local entries first. */
 static gn_rerr build(gn_router_reader *rd, uint64_t publisher, uint32_t *nd_out, uint32_t *ng_out)
 {
-    const gn_sub_entry *e = rd->ev.v;
+    const gn_route_entry *e = rd->ev.v;
     uint32_t n = rd->ev.n, nd = 0, ng = 0;
     if (!grow((void **)&rd->dv, &rd->dcap, n, sizeof *rd->dv) ||
         !grow((void **)&rd->gv, &rd->gcap, n, sizeof *rd->gv))
@@ -468,7 +468,7 @@ static gn_rerr build(gn_router_reader *rd, uint64_t publisher, uint32_t *nd_out,
         mask = sz - 1;
     }
     for (uint32_t i = 0; i < n; i++) {
-        const gn_sub_entry *x = &e[i];
+        const gn_route_entry *x = &e[i];
         if (x->flags & GN_SUBF_GROUP) {
             rd->gv[ng++] = x->u.group;
             continue;

@@ -90,7 +90,7 @@ typedef struct name_key {
     size_t n;
 } name_key;
 
-static bool is_group_named(const gn_sub_entry *e, const void *key)
+static bool is_group_named(const gn_route_entry *e, const void *key)
 {
     const name_key *k = key;
     return (e->flags & GN_SUBF_GROUP) && e->u.group->name_len == k->n &&
@@ -145,7 +145,7 @@ gn_rerr gn_share_join(gn_trie *t, const uint8_t *filter, const gn_levels *lv, co
         atomic_init(&g->rr, 0);
         g->name_len = (uint16_t)name_len;
         memcpy(g->name, name, name_len);
-        gn_sub_entry e = {.flags = GN_SUBF_GROUP};
+        gn_route_entry e = {.flags = GN_SUBF_GROUP};
         e.u.group = g;
         err = gn_trie_node_put(t, n, hash, -1, &e);
         if (err) {

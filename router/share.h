@@ -2,7 +2,7 @@
  * the platform's application groups ("A:org:app", "A:org:app:inst"), which
  * the engine names explicitly.
  *
- * One trie entry per (group, filter): a gn_sub_entry with GN_SUBF_GROUP
+ * One trie entry per (group, filter): a gn_route_entry with GN_SUBF_GROUP
  * pointing at a gn_share_group whose members (sessions on any shard) are an
  * immutable array replaced copy-on-write. A match yields the group; the
  * picker chooses one member per message.

@@ -76,13 +76,13 @@ static inline bool edge_matches(const gn_node *c, const uint8_t *topic, const gn
 
 /* ---------- reader ---------- */
 
-static gn_rerr vec_push(gn_entry_vec *out, const gn_sub_entry *e, uint32_t n)
+static gn_rerr vec_push(gn_entry_vec *out, const gn_route_entry *e, uint32_t n)
 {
     if (out->n + n > out->cap) {
         uint32_t cap = out->cap ? out->cap : 16;
         while (cap < out->n + n)
             cap *= 2;
-        gn_sub_entry *v = realloc(out->v, sizeof *v * cap);
+        gn_route_entry *v = realloc(out->v, sizeof *v * cap);
         if (!v)
             return GN_ROUTER_ERR_NOMEM;
         out->v = v;
@@ -397,7 +397,7 @@ bool gn_filter_ends_with_hash(const uint8_t *f, const gn_levels *lv)
     return lv->count > 0 && lv->len[k] == 1 && f[lv->start[k]] == '#';
 }
 
-int gn_subs_find(const gn_subs *s, bool hash, bool (*match)(const gn_sub_entry *, const void *),
+int gn_subs_find(const gn_subs *s, bool hash, bool (*match)(const gn_route_entry *, const void *),
                  const void *key)
 {
     if (!s)
@@ -417,25 +417,25 @@ static void publish_subs(gn_trie *t, gn_node *n, gn_subs *old, gn_subs *s)
         gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, old);
 }
 
-gn_rerr gn_trie_node_put(gn_trie *t, gn_node *n, bool hash, int idx, const gn_sub_entry *e)
+gn_rerr gn_trie_node_put(gn_trie *t, gn_node *n, bool hash, int idx, const gn_route_entry *e)
 {
     gn_subs *old = atomic_load_explicit(&n->subs, memory_order_relaxed); /* relaxed: writer-owned */
     uint32_t on = old ? old->n : 0, oh = old ? old->nhash : 0;
     uint32_t nn = idx < 0 ? on + 1 : on;
-    gn_subs *s = gn_rmem_alloc(t->mem, sizeof *s + sizeof(gn_sub_entry) * nn);
+    gn_subs *s = gn_rmem_alloc(t->mem, sizeof *s + sizeof(gn_route_entry) * nn);
     if (!s)
         return GN_ROUTER_ERR_NOMEM;
     s->n = nn;
     s->nhash = (idx < 0 && hash) ? oh + 1 : oh;
     if (old)
-        memcpy(s->e, old->e, sizeof(gn_sub_entry) * on);
+        memcpy(s->e, old->e, sizeof(gn_route_entry) * on);
     uint32_t base = hash ? 0 : oh;
     if (idx >= 0) {
         s->e[base + (uint32_t)idx] = *e;
     } else {
         /* append at the end of the part: shift the exact part if hash */
         uint32_t at = hash ? oh : on;
-        memmove(s->e + at + 1, s->e + at, sizeof(gn_sub_entry) * (on - at));
+        memmove(s->e + at + 1, s->e + at, sizeof(gn_route_entry) * (on - at));
         s->e[at] = *e;
         t->entries++;
     }
@@ -449,13 +449,13 @@ gn_rerr gn_trie_node_drop(gn_trie *t, gn_node *n, bool hash, int idx)
     uint32_t at = (hash ? 0 : old->nhash) + (uint32_t)idx;
     gn_subs *s = NULL;
     if (old->n > 1) {
-        s = gn_rmem_alloc(t->mem, sizeof *s + sizeof(gn_sub_entry) * (old->n - 1));
+        s = gn_rmem_alloc(t->mem, sizeof *s + sizeof(gn_route_entry) * (old->n - 1));
         if (!s)
             return GN_ROUTER_ERR_NOMEM;
         s->n = old->n - 1;
         s->nhash = hash ? old->nhash - 1 : old->nhash;
-        memcpy(s->e, old->e, sizeof(gn_sub_entry) * at);
-        memcpy(s->e + at, old->e + at + 1, sizeof(gn_sub_entry) * (old->n - at - 1));
+        memcpy(s->e, old->e, sizeof(gn_route_entry) * at);
+        memcpy(s->e + at, old->e + at + 1, sizeof(gn_route_entry) * (old->n - at - 1));
     }
     t->entries--;
     publish_subs(t, n, old, s);
@@ -544,7 +544,7 @@ gn_rerr gn_trie_init(gn_trie *t, gn_rmem *mem, gn_qsbr *qsbr)
     return t->root ? GN_ROUTER_OK : GN_ROUTER_ERR_NOMEM;
 }
 
-static void free_rec(gn_trie *t, gn_node *n, void (*dtor)(void *, gn_sub_entry *), void *ctx)
+static void free_rec(gn_trie *t, gn_node *n, void (*dtor)(void *, gn_route_entry *), void *ctx)
 {
     /* relaxed everywhere: no reader is online any more. */
     gn_ltab *kt = atomic_load_explicit(&n->kids, memory_order_relaxed);
@@ -568,7 +568,7 @@ static void free_rec(gn_trie *t, gn_node *n, void (*dtor)(void *, gn_sub_entry *
     gn_rmem_free(t->mem, n);
 }
 
-void gn_trie_fini(gn_trie *t, void (*entry_dtor)(void *ctx, gn_sub_entry *e), void *ctx)
+void gn_trie_fini(gn_trie *t, void (*entry_dtor)(void *ctx, gn_route_entry *e), void *ctx)
 {
     if (t->root)
         free_rec(t, t->root, entry_dtor, ctx);

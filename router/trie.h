@@ -36,7 +36,7 @@
 typedef struct gn_subs {
     uint32_t n;
     uint32_t nhash;
-    gn_sub_entry e[];
+    gn_route_entry e[];
 } gn_subs;
 
 enum { GN_NODE_WILD = 1 };
@@ -61,7 +61,7 @@ typedef struct gn_trie {
 
 /* Growable scratch vector of matched entries, owned by one reader thread. */
 typedef struct gn_entry_vec {
-    gn_sub_entry *v;
+    gn_route_entry *v;
     uint32_t n;
     uint32_t cap;
 } gn_entry_vec;
@@ -75,7 +75,7 @@ typedef struct gn_trie_path {
 gn_rerr gn_trie_init(gn_trie *t, gn_rmem *mem, gn_qsbr *qsbr);
 /* Free everything now (no reader may be online). entry_dtor, if not NULL,
  * is called for every entry still stored (the share module frees groups). */
-void gn_trie_fini(gn_trie *t, void (*entry_dtor)(void *ctx, gn_sub_entry *e), void *ctx);
+void gn_trie_fini(gn_trie *t, void (*entry_dtor)(void *ctx, gn_route_entry *e), void *ctx);
 
 /* Reader: append every entry whose filter matches `topic` (split in lv) to
  * out. Applies every MQTT rule: '+', '#', "a/#" matches "a", empty levels,
@@ -114,11 +114,11 @@ static inline const gn_subs *gn_node_subs_w(gn_node *n)
 
 /* Index of the entry in the hash part (`hash`) or exact part for which
  * match(entry, key) is true; -1 if none. */
-int gn_subs_find(const gn_subs *s, bool hash, bool (*match)(const gn_sub_entry *, const void *),
+int gn_subs_find(const gn_subs *s, bool hash, bool (*match)(const gn_route_entry *, const void *),
                  const void *key);
 /* Copy-on-write: replace entry idx of the chosen part, or append when
  * idx < 0. Publishes the new array and defers the old one. */
-gn_rerr gn_trie_node_put(gn_trie *t, gn_node *n, bool hash, int idx, const gn_sub_entry *e);
+gn_rerr gn_trie_node_put(gn_trie *t, gn_node *n, bool hash, int idx, const gn_route_entry *e);
 /* Copy-on-write removal of entry idx of the chosen part. */
 gn_rerr gn_trie_node_drop(gn_trie *t, gn_node *n, bool hash, int idx);
 /* After removals: unlink empty nodes bottom-up along path and re-merge

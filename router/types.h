@@ -37,7 +37,7 @@ typedef struct gn_sub_opts {
     uint32_t sub_id;              /* 0 = none */
 } gn_sub_opts;
 
-/* Entry flags (gn_sub_entry.flags). */
+/* Entry flags (gn_route_entry.flags). */
 enum {
     GN_SUBF_QOS_MASK  = 0x03,
     GN_SUBF_NO_LOCAL  = 0x04,
@@ -50,7 +50,7 @@ enum {
 struct gn_share_group;
 
 /* What a trie node stores per subscription: 16 bytes. */
-typedef struct gn_sub_entry {
+typedef struct gn_route_entry {
     union {
         uint64_t session;               /* engine-defined session id */
         struct gn_share_group *group;   /* when flags & GN_SUBF_GROUP */
@@ -59,7 +59,7 @@ typedef struct gn_sub_entry {
     uint16_t shard;                     /* owner shard of the session */
     uint8_t  flags;
     uint8_t  pad;
-} gn_sub_entry;
+} gn_route_entry;
 
 /* Most subscription identifiers carried by one delivery. A client whose
  * matching subscriptions carry more distinct identifiers gets the first
