@@ -421,6 +421,8 @@ void gn_conn_adopt(gn_shard *s, gn_handoff *h)
         gn_conn_on_bytes(c, k->data, k->len);
         free(k);
     }
-    if (c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE)
+    /* Not while paused (a publisher whose targets are full): the resume
+     * starts reading. */
+    if ((c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE) && !c->paused)
         s->tp->recv_start(s->tpd, c);
 }

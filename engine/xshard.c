@@ -96,7 +96,13 @@ int gn_xshard_put(gn_shard *s, uint16_t to, const gn_xslot *slot)
 void gn_xshard_throttle(gn_shard *s, uint16_t to, uint64_t pub)
 {
     gn_xshard *x = &s->x;
-    if (!pub || x->pend[to].n < GN_XPEND_HIGH)
+    /* Every slot pending here was already acknowledged to its publisher,
+     * and the target's own limits (queue, BLOCK) only see it once it is in
+     * the ring: what the ring cannot take at the next push must not grow
+     * while the target is slow, so the publisher stops being read as soon
+     * as its target ring is full (and, in any case, past GN_XPEND_HIGH). */
+    uint32_t n = x->pend[to].n;
+    if (!pub || (n < GN_XPEND_HIGH && n <= gn_spsc_free_space(x->out[to])))
         return;
     for (uint32_t i = 0; i < x->nheld; i++)
         if (x->held[i] == pub)
