@@ -61,8 +61,10 @@ typedef struct gn_xbatch {
     uint32_t  n, cap;
 } gn_xbatch;
 
-/* Pending slots for one target past which the publisher that adds more
- * is paused until every batch went out (cross-shard backpressure). */
+/* Upper cap on pending slots for one target: a publisher that adds more is
+ * paused until every batch went out (cross-shard backpressure). In practice
+ * gn_xshard_throttle pauses it sooner, when the pending slots no longer fit
+ * in the target's ring. */
 #define GN_XPEND_HIGH 2048u
 
 typedef struct gn_xshard {
@@ -78,7 +80,8 @@ typedef struct gn_xshard {
  * allocation failure (the caller still owns the slot's reference). */
 int  gn_xshard_put(gn_shard *s, uint16_t to, const gn_xslot *slot);
 /* A delivery to shard `to` was just queued by publisher pub (0: none):
- * pause pub when that target's backlog is past GN_XPEND_HIGH. */
+ * pause pub when what is pending for that target no longer fits in its
+ * ring, or is past GN_XPEND_HIGH. */
 void gn_xshard_throttle(gn_shard *s, uint16_t to, uint64_t pub);
 /* Push pending batches; wake targets whose ring was empty; resume the
  * publishers paused by full rings once nothing is pending. Returns true
