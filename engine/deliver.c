@@ -495,7 +495,7 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
     e.qos = qos;
     e.flags = flags;
     e.state = GN_QS_QUEUED;
-    e.nsub = nsub > 4 ? 4 : nsub;
+    e.nsub = nsub > GN_RD_MAX_SUB_IDS ? GN_RD_MAX_SUB_IDS : nsub;
     memcpy(e.sub_ids, sub_ids, sizeof(uint32_t) * e.nsub);
     e.pub_shard = pub_shard;
     e.pub = pub;

@@ -24,6 +24,7 @@
 
 #include "engine/conn.h"
 #include "engine/msg.h"
+#include "engine/route.h"
 #include "engine/timer_wheel.h"
 
 typedef struct gn_shard gn_shard;
@@ -50,7 +51,7 @@ typedef struct gn_qent {
     uint8_t  nsub;
     uint16_t pub_shard;         /* publisher to unblock when this queue drains */
     uint64_t pub;
-    uint32_t sub_ids[4];
+    uint32_t sub_ids[GN_RD_MAX_SUB_IDS];
 } gn_qent;
 
 enum { GN_QS_FREE = 0, GN_QS_QUEUED, GN_QS_WAIT_ACK, GN_QS_WAIT_REC, GN_QS_WAIT_COMP };

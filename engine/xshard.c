@@ -9,6 +9,8 @@
 #include "engine/session.h"
 #include "engine/shard.h"
 
+_Static_assert(sizeof(gn_xslot) == 64, "a cross-shard slot is one cache line");
+
 int gn_xshard_setup(gn_shard *shards, uint16_t n, uint32_t ring_slots)
 {
     uint32_t cap = 2;

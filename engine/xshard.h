@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "engine/msg.h"
+#include "engine/route.h"
 #include "engine/spsc_ring.h"
 
 typedef struct gn_shard gn_shard;
@@ -29,7 +30,10 @@ enum gn_xkind {
     GN_X_UNBLOCK,       /* ...it drained: resume */
 };
 
-#define GN_X_SUBIDS 6
+/* Subscription identifiers a slot carries: the router's bound
+ * (GN_RD_MAX_SUB_IDS), so a cross-shard delivery keeps every identifier a
+ * local one keeps; with it a slot is exactly one 64-byte cache line. */
+#define GN_X_SUBIDS GN_RD_MAX_SUB_IDS
 
 /* 64 bytes. */
 typedef struct gn_xslot {
