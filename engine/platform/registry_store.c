@@ -1109,16 +1109,16 @@ gn_reg_err gn_store_device_set_status(gn_store *st, const char *org, const char 
 
 static gn_reg_err device_delete_uid(gn_store *st, int64_t uid)
 {
+    /* a gateway's default group goes with it (S-056) */
+#define DEFAULT_GROUP "(SELECT default_group FROM devices WHERE uid=?1 AND class='g')"
     static const char *const del[] = {
-        "DELETE FROM group_members WHERE device_uid=?1",
-        "DELETE FROM group_members WHERE group_uid IN (SELECT uid FROM groups WHERE is_default=1"
-        " AND uid IN (SELECT group_uid FROM group_gateways WHERE gateway_uid=?1))",
-        "DELETE FROM groups WHERE is_default=1 AND uid IN (SELECT group_uid FROM group_gateways"
-        " WHERE gateway_uid=?1) AND uid NOT IN (SELECT group_uid FROM group_gateways WHERE gateway_uid!=?1)",
-        "DELETE FROM group_gateways WHERE gateway_uid=?1",
+        "DELETE FROM group_members WHERE device_uid=?1 OR group_uid=" DEFAULT_GROUP,
+        "DELETE FROM group_gateways WHERE gateway_uid=?1 OR group_uid=" DEFAULT_GROUP,
+        "DELETE FROM groups WHERE is_default=1 AND uid=" DEFAULT_GROUP,
         "UPDATE devices SET registered_by=0 WHERE registered_by=?1",
         "DELETE FROM devices WHERE uid=?1",
     };
+#undef DEFAULT_GROUP
     gn_reg_err rc = GN_REG_OK;
     for (size_t i = 0; rc == GN_REG_OK && i < sizeof del / sizeof del[0]; i++)
         rc = exec_i(st, del[i], uid);
