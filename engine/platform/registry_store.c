@@ -833,7 +833,11 @@ static gn_reg_err device_groups(gn_store *st, gn_reg_device *d)
     return GN_REG_OK;
 }
 
-static const char dev_get_sql[] = DEV_SELECT " WHERE o.id=?1 AND t.id=?2 AND d.id=?3";
+/* written so the planner must use UNIQUE(type_uid, id): a plain three-way
+ * join scanned the devices table (9 ms per lookup at 100 k devices) */
+static const char dev_get_sql[] = DEV_SELECT
+    " WHERE d.type_uid=(SELECT t2.uid FROM device_types t2 WHERE t2.id=?2 AND"
+    " t2.org_uid=(SELECT o2.uid FROM orgs o2 WHERE o2.id=?1)) AND d.id=?3";
 
 static gn_reg_err device_find(gn_store *st, const char *org, const char *type, const char *id,
                               gn_reg_device *out, bool *found)
@@ -1562,6 +1566,11 @@ static int cursor_groups(sqlite3_stmt *c, int *state, uint64_t uid, uint32_t *ou
     return *state == SQLITE_ROW || *state == SQLITE_DONE ? 0 : -1;
 }
 
+/* The newest change number, also when pruning emptied the table. */
+static const char last_seq_sql[] =
+    "SELECT coalesce((SELECT max(seq) FROM changes),"
+    " (SELECT seq FROM sqlite_sequence WHERE name='changes'), 0)";
+
 gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
 {
     /* one read transaction: a consistent view of every table */
@@ -1569,7 +1578,7 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
     if (rc != GN_REG_OK)
         return rc;
     int64_t last = 0;
-    rc = scalar(st, "SELECT coalesce(max(seq), 0) FROM changes", &last, 0, NULL, NULL, NULL);
+    rc = scalar(st, last_seq_sql, &last, 0, NULL, NULL, NULL);
     /* orgs */
     if (rc == GN_REG_OK) {
         gn_reg_org *v = NULL;
@@ -1671,7 +1680,7 @@ gn_reg_err gn_store_changes(gn_store *st, uint64_t seq,
     *last = seq;
     if (*gap) {
         int64_t hi = 0;
-        rc = scalar(st, "SELECT coalesce(max(seq), 0) FROM changes", &hi, 0, NULL, NULL, NULL);
+        rc = scalar(st, last_seq_sql, &hi, 0, NULL, NULL, NULL);
         *last = (uint64_t)hi;
         return rc;
     }
