@@ -72,6 +72,10 @@ static const key_def keys[] = {
     { "allow_zero_length_clientid", K_BOOL, F(allow_zero_length_clientid), 0, 1, false, true },
     { "allow_anonymous",   K_BOOL,    F(allow_anonymous),   0, 1, false, true },
 
+    { "registry_poll_interval_ms", K_U32, F(registry_poll_interval_ms), 10, 60000, false, false },
+    { "registry_token_cache", K_U32, F(registry_token_cache), 0, 1u << 24, false, false },
+    { "registry_autoreg_retry_s", K_U32, F(registry_autoreg_retry_s), 0, 86400, false, false },
+
     { "shutdown_grace_ms", K_U32,     F(shutdown_grace_ms), 0, 600000, false, true },
     { "log_level",         K_LEVEL,   F(log_level),         0, 0, false, true },
 };
@@ -125,6 +129,9 @@ void gn_config_defaults(gn_config *cfg)
     cfg->max_session_expiry_interval = GN_SESSION_EXPIRY_NEVER;
     cfg->allow_zero_length_clientid = true;
     cfg->allow_anonymous = true;
+    cfg->registry_poll_interval_ms = 100;
+    cfg->registry_token_cache = 4096;
+    cfg->registry_autoreg_retry_s = 600;
     cfg->shutdown_grace_ms = 2000;
     cfg->log_level = GN_LOG_INFO;
 }

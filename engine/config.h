@@ -69,6 +69,11 @@ typedef struct gn_config {
     bool     allow_zero_length_clientid;  /* true */
     bool     allow_anonymous;             /* true: gannetd logs a warning */
 
+    /* --- platform registry (restart; read only in platform mode) */
+    uint32_t registry_poll_interval_ms;   /* 100: how often the registry thread looks for store changes */
+    uint32_t registry_token_cache;        /* 4096: verified tokens remembered per shard (0 = none) */
+    uint32_t registry_autoreg_retry_s;    /* 600: a failed auto-registration is not retried for this long (S-060) */
+
     /* --- process (reload) */
     uint32_t shutdown_grace_ms;           /* 2000 */
     gn_log_level log_level;               /* info */
