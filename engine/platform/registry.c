@@ -77,7 +77,20 @@ struct gn_registry {
     uint64_t generation;
     gn_registry_stats st_;
     gn_reg_autoreg *ar;                  /* ports, queue, failure cache */
+    uint64_t pruned_at;                  /* change number of the last pruning */
 };
+
+/* The change feed keeps the newest CHANGES_KEEP rows; a registry further
+ * behind than that rebuilds from scratch (gn_store_changes reports a gap). */
+#define CHANGES_KEEP 100000u
+
+static void prune_changes(gn_registry *r, uint64_t seq)
+{
+    if (seq < r->pruned_at + 2 * CHANGES_KEEP)
+        return;
+    if (gn_store_prune_changes(r->st, CHANGES_KEEP) == GN_REG_OK)
+        r->pruned_at = seq;              /* a busy database is tried again next time */
+}
 
 gn_reg_autoreg *gn_registry_autoreg_state(gn_registry *r) { return r->ar; }
 
@@ -300,6 +313,7 @@ static gn_reg_err refresh_locked(gn_registry *r, bool force)
     publish(r, s);
     retire(r, gone);
     r->st_.last_patch_us = now_us() - t0;
+    prune_changes(r, last);
     return GN_REG_OK;
 }
 
