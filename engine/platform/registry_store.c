@@ -232,6 +232,27 @@ static gn_reg_err scalar_i(gn_store *st, const char *sql, int64_t *out, int64_t 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? GN_REG_OK : db_fail(st, "query");
 }
 
+/* One statement with parameters ?1 (integer) and ?2 (integer / text). */
+static gn_reg_err exec_ii(gn_store *st, const char *sql, int64_t p1, int64_t p2, const char *what)
+{
+    sqlite3_stmt *s = stmt(st, sql);
+    if (!s)
+        return GN_REG_ERR_STORE;
+    sqlite3_bind_int64(s, 1, p1);
+    sqlite3_bind_int64(s, 2, p2);
+    return run(st, s, what);
+}
+
+static gn_reg_err exec_it(gn_store *st, const char *sql, int64_t p1, const char *p2, const char *what)
+{
+    sqlite3_stmt *s = stmt(st, sql);
+    if (!s)
+        return GN_REG_ERR_STORE;
+    sqlite3_bind_int64(s, 1, p1);
+    sqlite3_bind_text(s, 2, p2, -1, SQLITE_STATIC);
+    return run(st, s, what);
+}
+
 static void col_text(sqlite3_stmt *s, int i, char *dst, size_t cap, uint8_t *len)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
@@ -401,6 +422,19 @@ static gn_reg_err org_uid(gn_store *st, const char *org, int64_t *uid)
     return rc;
 }
 
+/* A statement over one org's rows: the org must exist; ?1 is its id. */
+static gn_reg_err org_query(gn_store *st, const char *org, const char *sql, sqlite3_stmt **out)
+{
+    int64_t ou;
+    gn_reg_err rc = org_uid(st, org, &ou);
+    if (rc != GN_REG_OK)
+        return rc;
+    if (!(*out = stmt(st, sql)))
+        return GN_REG_ERR_STORE;
+    bind_texts(*out, 1, org);
+    return GN_REG_OK;
+}
+
 static gn_reg_err org_load_settings(gn_store *st, int64_t uid, gn_reg_org *o)
 {
     if (o->quickstart)
@@ -526,12 +560,7 @@ gn_reg_err gn_store_org_set_status(gn_store *st, const char *org, gn_reg_status 
     gn_reg_err rc = org_uid(st, org, &uid);
     if (rc != GN_REG_OK)
         return rc;
-    sqlite3_stmt *s = stmt(st, "UPDATE orgs SET status=?2 WHERE uid=?1");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, uid);
-    sqlite3_bind_int(s, 2, (int)status);
-    return run(st, s, "org status");
+    return exec_ii(st, "UPDATE orgs SET status=?2 WHERE uid=?1", uid, (int64_t)status, "org status");
 }
 
 gn_reg_err gn_store_org_set(gn_store *st, const char *org, const char *name, const char *value)
@@ -722,14 +751,10 @@ gn_reg_err gn_store_type_get(gn_store *st, const char *org, const char *type, gn
 gn_reg_err gn_store_type_list(gn_store *st, const char *org,
                               void (*fn)(void *ctx, const gn_reg_type *t, uint64_t ndevices), void *ctx)
 {
-    int64_t ou;
-    gn_reg_err rc = org_uid(st, org, &ou);
+    sqlite3_stmt *s;
+    gn_reg_err rc = org_query(st, org, type_list_sql, &s);
     if (rc != GN_REG_OK)
         return rc;
-    sqlite3_stmt *s = stmt(st, type_list_sql);
-    if (!s)
-        return GN_REG_ERR_STORE;
-    bind_texts(s, 1, org);
     int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         gn_reg_type t;
@@ -746,12 +771,7 @@ gn_reg_err gn_store_type_set_status(gn_store *st, const char *org, const char *t
     gn_reg_err rc = type_uid(st, org, type, &uid);
     if (rc != GN_REG_OK)
         return rc;
-    sqlite3_stmt *s = stmt(st, "UPDATE device_types SET status=?2 WHERE uid=?1");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, uid);
-    sqlite3_bind_int(s, 2, (int)status);
-    return run(st, s, "device type status");
+    return exec_ii(st, "UPDATE device_types SET status=?2 WHERE uid=?1", uid, (int64_t)status, "device type status");
 }
 
 static gn_reg_err device_delete_uid(gn_store *st, int64_t uid);
@@ -895,12 +915,7 @@ static gn_reg_err member_insert(gn_store *st, const gn_reg_org *o, int64_t group
                     o->s.max_group_devices);
     if (m >= GN_REG_MAX_GROUPS)
         return fail(st, GN_REG_ERR_LIMIT, "the device is already in %d groups", GN_REG_MAX_GROUPS);
-    sqlite3_stmt *s = stmt(st, "INSERT INTO group_members(group_uid, device_uid) VALUES(?1, ?2)");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, group);
-    sqlite3_bind_int64(s, 2, dev);
-    rc = run(st, s, "group member");
+    rc = exec_ii(st, "INSERT INTO group_members(group_uid, device_uid) VALUES(?1, ?2)", group, (int64_t)dev, "group member");
     if (rc == GN_REG_ERR_EXISTS)
         return fail(st, rc, "the device is already a member of group '%s'", gname);
     return rc;
@@ -914,12 +929,7 @@ static gn_reg_err gateway_insert(gn_store *st, int64_t group, const char *gname,
         return rc;
     if (m >= GN_REG_MAX_GROUPS)
         return fail(st, GN_REG_ERR_LIMIT, "the gateway is already attached to %d groups", GN_REG_MAX_GROUPS);
-    sqlite3_stmt *s = stmt(st, "INSERT INTO group_gateways(group_uid, gateway_uid) VALUES(?1, ?2)");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, group);
-    sqlite3_bind_int64(s, 2, gw);
-    rc = run(st, s, "group gateway");
+    rc = exec_ii(st, "INSERT INTO group_gateways(group_uid, gateway_uid) VALUES(?1, ?2)", group, (int64_t)gw, "group gateway");
     if (rc == GN_REG_ERR_EXISTS)
         return fail(st, rc, "the gateway is already attached to group '%s'", gname);
     return rc;
@@ -1103,12 +1113,7 @@ gn_reg_err gn_store_device_set_status(gn_store *st, const char *org, const char 
     gn_reg_err rc = device_uid(st, org, type, id, &uid);
     if (rc != GN_REG_OK)
         return rc;
-    sqlite3_stmt *s = stmt(st, "UPDATE devices SET status=?2 WHERE uid=?1");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, uid);
-    sqlite3_bind_int(s, 2, (int)status);
-    return run(st, s, "device status");
+    return exec_ii(st, "UPDATE devices SET status=?2 WHERE uid=?1", uid, (int64_t)status, "device status");
 }
 
 static gn_reg_err device_delete_uid(gn_store *st, int64_t uid)
@@ -1151,12 +1156,7 @@ gn_reg_err gn_store_device_rotate(gn_store *st, const char *org, const char *typ
     char tok[GN_REG_CRED_TEXT_MAX];
     if ((rc = make_token(st, token, out_token, tok)) != GN_REG_OK)
         return rc;
-    sqlite3_stmt *s = stmt(st, "UPDATE devices SET token=?2 WHERE uid=?1");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, uid);
-    sqlite3_bind_text(s, 2, tok, -1, SQLITE_STATIC);
-    return run(st, s, "rotate token");
+    return exec_it(st, "UPDATE devices SET token=?2 WHERE uid=?1", uid, tok, "rotate token");
 }
 
 gn_reg_err gn_store_gateway_set_role(gn_store *st, const char *org, const char *type,
@@ -1168,12 +1168,7 @@ gn_reg_err gn_store_gateway_set_role(gn_store *st, const char *org, const char *
         return rc;
     if (d.cls != GN_REG_GATEWAY)
         return fail(st, GN_REG_ERR_INVALID, "'%s' is a device, not a gateway", id);
-    sqlite3_stmt *s = stmt(st, "UPDATE devices SET gw_role=?2 WHERE uid=?1");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, (int64_t)d.uid);
-    sqlite3_bind_int(s, 2, (int)role);
-    return run(st, s, "gateway role");
+    return exec_ii(st, "UPDATE devices SET gw_role=?2 WHERE uid=?1", (int64_t)d.uid, (int64_t)role, "gateway role");
 }
 
 /* ------------------------------------------------------------- API keys */
@@ -1283,14 +1278,10 @@ static const char key_list_sql[] = KEY_SELECT " WHERE o.id=?1 ORDER BY k.key";
 gn_reg_err gn_store_apikey_list(gn_store *st, const char *org,
                                 void (*fn)(void *ctx, const gn_reg_apikey *k), void *ctx)
 {
-    int64_t ou;
-    gn_reg_err rc = org_uid(st, org, &ou);
+    sqlite3_stmt *s;
+    gn_reg_err rc = org_query(st, org, key_list_sql, &s);
     if (rc != GN_REG_OK)
         return rc;
-    sqlite3_stmt *s = stmt(st, key_list_sql);
-    if (!s)
-        return GN_REG_ERR_STORE;
-    bind_texts(s, 1, org);
     int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         gn_reg_apikey k;
@@ -1455,15 +1446,21 @@ gn_reg_err gn_store_group_remove(gn_store *st, const char *org, const char *name
     return txn_end(st, own, rc);
 }
 
+/* The group `name` and the device (type, id) of org. */
+static gn_reg_err group_and_device(gn_store *st, const char *org, const char *name, const char *type,
+                                   const char *id, gn_store_group *g, gn_reg_device *d)
+{
+    int64_t ou;
+    gn_reg_err rc = group_find(st, org, name, g, &ou);
+    return rc == GN_REG_OK ? gn_store_device_get(st, org, type, id, d) : rc;
+}
+
 gn_reg_err gn_store_group_member(gn_store *st, const char *org, const char *name,
                                  const char *type, const char *id, bool add)
 {
     gn_store_group g;
-    int64_t ou;
     gn_reg_device d;
-    gn_reg_err rc = group_find(st, org, name, &g, &ou);
-    if (rc == GN_REG_OK)
-        rc = gn_store_device_get(st, org, type, id, &d);
+    gn_reg_err rc = group_and_device(st, org, name, type, id, &g, &d);
     if (rc != GN_REG_OK)
         return rc;
     if (add) {
@@ -1472,12 +1469,8 @@ gn_reg_err gn_store_group_member(gn_store *st, const char *org, const char *name
             return rc;
         return member_insert(st, &o, (int64_t)g.uid, name, (int64_t)d.uid);
     }
-    sqlite3_stmt *s = stmt(st, "DELETE FROM group_members WHERE group_uid=?1 AND device_uid=?2");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, (int64_t)g.uid);
-    sqlite3_bind_int64(s, 2, (int64_t)d.uid);
-    if ((rc = run(st, s, "remove member")) != GN_REG_OK)
+    if ((rc = exec_ii(st, "DELETE FROM group_members WHERE group_uid=?1 AND device_uid=?2", (int64_t)g.uid,
+                      (int64_t)d.uid, "remove member")) != GN_REG_OK)
         return rc;
     if (sqlite3_changes(st->db) == 0)
         return fail(st, GN_REG_ERR_NOT_FOUND, "'%s' is not a member of group '%s'", id, name);
@@ -1488,11 +1481,8 @@ gn_reg_err gn_store_group_gateway(gn_store *st, const char *org, const char *nam
                                   const char *type, const char *id, bool attach)
 {
     gn_store_group g;
-    int64_t ou;
     gn_reg_device d;
-    gn_reg_err rc = group_find(st, org, name, &g, &ou);
-    if (rc == GN_REG_OK)
-        rc = gn_store_device_get(st, org, type, id, &d);
+    gn_reg_err rc = group_and_device(st, org, name, type, id, &g, &d);
     if (rc != GN_REG_OK)
         return rc;
     if (d.cls != GN_REG_GATEWAY)
@@ -1501,12 +1491,8 @@ gn_reg_err gn_store_group_gateway(gn_store *st, const char *org, const char *nam
         return gateway_insert(st, (int64_t)g.uid, name, (int64_t)d.uid);
     if (g.is_default && d.gw_default_group == g.uid)
         return fail(st, GN_REG_ERR_STATE, "a gateway cannot be detached from its default group (S-056)");
-    sqlite3_stmt *s = stmt(st, "DELETE FROM group_gateways WHERE group_uid=?1 AND gateway_uid=?2");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, (int64_t)g.uid);
-    sqlite3_bind_int64(s, 2, (int64_t)d.uid);
-    if ((rc = run(st, s, "detach gateway")) != GN_REG_OK)
+    if ((rc = exec_ii(st, "DELETE FROM group_gateways WHERE group_uid=?1 AND gateway_uid=?2", (int64_t)g.uid,
+                      (int64_t)d.uid, "detach gateway")) != GN_REG_OK)
         return rc;
     if (sqlite3_changes(st->db) == 0)
         return fail(st, GN_REG_ERR_NOT_FOUND, "gateway '%s' is not attached to group '%s'", id, name);
