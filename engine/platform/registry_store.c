@@ -809,24 +809,32 @@ gn_reg_err gn_store_type_remove(gn_store *st, const char *org, const char *type,
     " d.registered_by, d.token FROM devices d JOIN device_types t ON t.uid=d.type_uid"         \
     " JOIN orgs o ON o.uid=d.org_uid"
 
+/* The device's own columns from column `c` on: id, class, status,
+ * gw_role, default_group, registered_by, token. */
+static void device_fields(sqlite3_stmt *s, int c, gn_reg_device *d)
+{
+    col_text(s, c, d->id, sizeof d->id, &d->id_len);
+    const unsigned char *k = sqlite3_column_text(s, c + 1);
+    d->cls = k && k[0] == 'g' ? GN_REG_GATEWAY : GN_REG_DEVICE;
+    d->status = (uint8_t)sqlite3_column_int(s, c + 2);
+    d->gw_role = (uint8_t)sqlite3_column_int(s, c + 3);
+    d->gw_default_group = (uint32_t)sqlite3_column_int64(s, c + 4);
+    d->registered_by = (uint64_t)sqlite3_column_int64(s, c + 5);
+    const char *tok = (const char *)sqlite3_column_text(s, c + 6);
+    d->has_token = tok && *tok && gn_reg_cred_parse(tok, &d->cred) == GN_REG_OK &&
+                   d->cred.algo != GN_REG_HASH_NONE;
+    if (!d->has_token)
+        memset(&d->cred, 0, sizeof d->cred);
+}
+
+/* A DEV_SELECT row: uid, org id, type id, then the device's own columns. */
 static void device_from_row(sqlite3_stmt *s, gn_reg_device *d)
 {
     memset(d, 0, sizeof *d);
     d->uid = (uint64_t)sqlite3_column_int64(s, 0);
     col_text(s, 1, d->org, sizeof d->org, &d->org_len);
     col_text(s, 2, d->type, sizeof d->type, &d->type_len);
-    col_text(s, 3, d->id, sizeof d->id, &d->id_len);
-    const unsigned char *c = sqlite3_column_text(s, 4);
-    d->cls = c && c[0] == 'g' ? GN_REG_GATEWAY : GN_REG_DEVICE;
-    d->status = (uint8_t)sqlite3_column_int(s, 5);
-    d->gw_role = (uint8_t)sqlite3_column_int(s, 6);
-    d->gw_default_group = (uint32_t)sqlite3_column_int64(s, 7);
-    d->registered_by = (uint64_t)sqlite3_column_int64(s, 8);
-    const char *tok = (const char *)sqlite3_column_text(s, 9);
-    d->has_token = tok && *tok && gn_reg_cred_parse(tok, &d->cred) == GN_REG_OK &&
-                   d->cred.algo != GN_REG_HASH_NONE;
-    if (!d->has_token)
-        memset(&d->cred, 0, sizeof d->cred);
+    device_fields(s, 3, d);
 }
 
 static gn_reg_err device_groups(gn_store *st, gn_reg_device *d)
@@ -1552,6 +1560,19 @@ static int cursor_groups(sqlite3_stmt *c, int *state, uint64_t uid, uint32_t *ou
     return *state == SQLITE_ROW || *state == SQLITE_DONE ? 0 : -1;
 }
 
+static const gn_reg_type *type_by_uid(const gn_reg_type *v, size_t n, uint64_t uid)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].uid < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo].uid == uid ? &v[lo] : NULL;
+}
+
 /* The newest change number, also when pruning emptied the table. */
 static const char last_seq_sql[] =
     "SELECT coalesce((SELECT max(seq) FROM changes),"
@@ -1564,6 +1585,8 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
     if (rc != GN_REG_OK)
         return rc;
     int64_t last = 0;
+    gn_reg_type *types = NULL;           /* ordered by uid: the devices' org and type */
+    size_t ntypes = 0, types_cap = 0;
     rc = scalar(st, last_seq_sql, &last, 0, NULL, NULL, NULL);
     /* orgs */
     if (rc == GN_REG_OK) {
@@ -1594,12 +1617,20 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
     /* types */
     if (rc == GN_REG_OK) {
         sqlite3_stmt *s = stmt(st, "SELECT t.uid, o.id, t.id, t.status, t.class FROM device_types t"
-                                   " JOIN orgs o ON o.uid=t.org_uid");
+                                   " JOIN orgs o ON o.uid=t.org_uid ORDER BY t.uid");
         int r = s ? SQLITE_ROW : SQLITE_ERROR;
         while (s && rc == GN_REG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-            gn_reg_type t;
-            type_from_row(s, &t);
-            rc = gn_reg_snap_add_type(b, &t);
+            if (ntypes == types_cap) {
+                types_cap = types_cap ? 2 * types_cap : 64;
+                gn_reg_type *nt = realloc(types, types_cap * sizeof *nt);
+                if (!nt) {
+                    rc = GN_REG_ERR_NOMEM;
+                    break;
+                }
+                types = nt;
+            }
+            type_from_row(s, &types[ntypes]);
+            rc = gn_reg_snap_add_type(b, &types[ntypes++]);
         }
         if (s)
             sqlite3_reset(s);
@@ -1608,7 +1639,10 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
     }
     /* devices, merged with their memberships (all three ordered by device uid) */
     if (rc == GN_REG_OK) {
-        sqlite3_stmt *s = stmt(st, DEV_SELECT " ORDER BY d.uid");
+        /* one table in rowid order; org and type come from the types above
+         * (the three-way join cost ~10 % more CPU per build) */
+        sqlite3_stmt *s = stmt(st, "SELECT uid, type_uid, id, class, status, gw_role, default_group,"
+                                   " registered_by, token FROM devices ORDER BY uid");
         sqlite3_stmt *m = s ? stmt(st, "SELECT device_uid, group_uid FROM group_members ORDER BY device_uid, group_uid") : NULL;
         sqlite3_stmt *g = m ? stmt(st, "SELECT gateway_uid, group_uid FROM group_gateways ORDER BY gateway_uid, group_uid") : NULL;
         if (!g)
@@ -1617,7 +1651,18 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
         int r = SQLITE_DONE;
         while (rc == GN_REG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
             gn_reg_device d;
-            device_from_row(s, &d);
+            memset(&d, 0, sizeof d);
+            d.uid = (uint64_t)sqlite3_column_int64(s, 0);
+            const gn_reg_type *t = type_by_uid(types, ntypes, (uint64_t)sqlite3_column_int64(s, 1));
+            if (!t) {
+                rc = fail(st, GN_REG_ERR_STORE, "device %llu has no device type", (unsigned long long)d.uid);
+                break;
+            }
+            memcpy(d.org, t->org, sizeof d.org);
+            d.org_len = t->org_len;
+            memcpy(d.type, t->id, sizeof d.type);
+            d.type_len = t->id_len;
+            device_fields(s, 2, &d);
             if (cursor_groups(m, &ms, d.uid, d.groups, &d.ngroups) ||
                 cursor_groups(g, &gs, d.uid, d.gw_groups, &d.gw_ngroups)) {
                 rc = db_fail(st, "load groups");
@@ -1649,6 +1694,7 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
             rc = db_fail(st, "load API keys");
     }
     exec(st, "COMMIT");
+    free(types);
     *seq = (uint64_t)last;
     return rc;
 }
