@@ -16,6 +16,8 @@
  *   allocation, no system call (a plain hash probe over immutable memory).
  * - gn_reg_verifier_*: one verifier per thread (a shard owns one); it is
  *   not shared. Checking a token allocates nothing.
+ * - gn_registry_port_create: the controlling thread (ports are added
+ *   without a lock; the registry thread may already run).
  * - gn_registry_autoreg_*: the thread that owns the gn_reg_port (a shard).
  * - gn_registry_refresh: any thread (serialised with the registry thread).
  *
@@ -284,7 +286,11 @@ gn_reg_err gn_reg_gateway_may_act(const gn_reg_snapshot *s, const gn_reg_device 
  * gn_reg_generation changed, disconnects the clients the visitor names.
  * GN_REG_ERR_TOO_OLD when the log no longer reaches back to since_gen
  * (then recheck every connection with the find functions). The callback
- * runs on the caller's thread; strings are valid for the call. */
+ * runs on the caller's thread; strings are valid for the call.
+ * An ORG entry means every client of that org, a TYPE entry every device
+ * and gateway of that type; a DEVICE entry one device or gateway, an
+ * APIKEY entry every application that logged in with that key. Entries
+ * come oldest first; one identity may appear more than once. */
 typedef enum gn_reg_kind {
     GN_REG_KIND_ORG = 'o',
     GN_REG_KIND_TYPE = 't',
