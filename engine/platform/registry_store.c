@@ -1704,17 +1704,22 @@ gn_reg_err gn_store_changes(gn_store *st, uint64_t seq,
                                        const char *type, const char *id),
                             void *ctx, uint64_t *last, bool *gap)
 {
-    int64_t lo = 0;
-    gn_reg_err rc = scalar(st, "SELECT coalesce(min(seq), 0) FROM changes", &lo, 0, NULL, NULL, NULL);
+    /* hi: the newest change number ever given (it survives pruning); lo:
+     * the oldest row still there (hi + 1 when pruning emptied the table).
+     * Rows between seq and lo are gone: a gap. */
+    int64_t lo = 0, hi = 0;
+    gn_reg_err rc = scalar(st, last_seq_sql, &hi, 0, NULL, NULL, NULL);
+    if (rc == GN_REG_OK)
+        rc = scalar(st, "SELECT min(seq) FROM changes", &lo, 0, NULL, NULL, NULL);
     if (rc != GN_REG_OK)
         return rc;
-    *gap = lo > (int64_t)seq + 1;
+    if (lo <= 0)
+        lo = hi + 1;
+    *gap = hi > (int64_t)seq && lo > (int64_t)seq + 1;
     *last = seq;
     if (*gap) {
-        int64_t hi = 0;
-        rc = scalar(st, last_seq_sql, &hi, 0, NULL, NULL, NULL);
         *last = (uint64_t)hi;
-        return rc;
+        return GN_REG_OK;
     }
     sqlite3_stmt *s = stmt(st, "SELECT seq, kind, org, type, id FROM changes WHERE seq > ?1 ORDER BY seq");
     if (!s)

@@ -655,6 +655,55 @@ START_TEST(test_registry_without_store_has_quickstart_only)
 }
 END_TEST
 
+
+START_TEST(test_pruned_change_feed_forces_a_full_build)
+{
+    tmp_db();
+    gn_store *st = open_store();
+    ck_assert_int_eq(gn_store_org_create(st, "org007", NULL, 0, NULL), GN_REG_OK);
+    ck_assert_int_eq(gn_store_type_add(st, "org007", "t", GN_REG_DEVICE, NULL), GN_REG_OK);
+    gn_registry *r = open_reg();
+    gn_registry_stats s0, s1;
+    gn_registry_get_stats(r, &s0);
+    uint64_t g0 = gn_reg_generation(gn_registry_snapshot(r));
+    gn_store_device_spec d = dev("org007", "t", "p1", GN_REG_DEVICE, NULL);
+    ck_assert_int_eq(gn_store_device_add(st, &d, NULL, NULL), GN_REG_OK);
+    d = dev("org007", "t", "p2", GN_REG_DEVICE, NULL);
+    ck_assert_int_eq(gn_store_device_add(st, &d, NULL, NULL), GN_REG_OK);
+    ck_assert_int_eq(gn_store_prune_changes(st, 0), GN_REG_OK);   /* the feed no longer reaches back */
+    ck_assert_int_eq(gn_registry_refresh(r), GN_REG_OK);
+    gn_registry_get_stats(r, &s1);
+    ck_assert_uint_eq(s1.full_builds, s0.full_builds + 1);
+    const gn_reg_snapshot *s = gn_registry_snapshot(r);
+    ck_assert_uint_gt(gn_reg_generation(s), g0);
+    ck_assert_ptr_nonnull(gn_reg_find_device(s, "org007", 6, "t", 1, "p1", 2));
+    ck_assert_ptr_nonnull(gn_reg_find_device(s, "org007", 6, "t", 1, "p2", 2));
+    /* the rebuild logged what the old snapshot had and the new one lacks */
+    ck_assert_int_eq(gn_store_device_remove(st, "org007", "t", "p1"), GN_REG_OK);
+    ck_assert_int_eq(gn_store_prune_changes(st, 0), GN_REG_OK);
+    uint64_t g1 = gn_reg_generation(s);
+    ck_assert_int_eq(gn_registry_refresh(r), GN_REG_OK);
+    s = gn_registry_snapshot(r);
+    ck_assert_ptr_null(gn_reg_find_device(s, "org007", 6, "t", 1, "p1", 2));
+    revs rv = {0};
+    ck_assert_int_eq(gn_reg_revoked_since(s, g1, count_rev, &rv), GN_REG_OK);
+    ck_assert_int_eq(rv.n, 1);
+    ck_assert_str_eq(rv.last, "d:org007:t:p1");
+    ck_assert(rv.removed);
+    /* afterwards the feed continues from where the rebuild left off: a patch */
+    ck_assert_int_eq(gn_store_device_set_status(st, "org007", "t", "p2", GN_REG_DISABLED), GN_REG_OK);
+    gn_registry_get_stats(r, &s0);
+    ck_assert_int_eq(gn_registry_refresh(r), GN_REG_OK);
+    gn_registry_get_stats(r, &s1);
+    ck_assert_uint_eq(s1.full_builds, s0.full_builds);
+    s = gn_registry_snapshot(r);
+    ck_assert_uint_eq(gn_reg_find_device(s, "org007", 6, "t", 1, "p2", 2)->status, GN_REG_DISABLED);
+    gn_registry_close(r);
+    gn_store_close(st);
+    rm_db();
+}
+END_TEST
+
 Suite *reg_hash_suite(void);
 
 int main(void)
@@ -671,6 +720,7 @@ int main(void)
     tcase_add_test(tc, test_autoregistration);
     tcase_add_test(tc, test_readers_during_swaps);
     tcase_add_test(tc, test_registry_without_store_has_quickstart_only);
+    tcase_add_test(tc, test_pruned_change_feed_forces_a_full_build);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_add_suite(sr, reg_hash_suite());
