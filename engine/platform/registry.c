@@ -257,7 +257,8 @@ static gn_reg_err refresh_locked(gn_registry *r, bool force)
         free(l.v);
         return GN_REG_OK;
     }
-    qsort(l.v, l.n, sizeof *l.v, change_cmp);
+    if (l.n)
+        qsort(l.v, l.n, sizeof *l.v, change_cmp);      /* l.v is NULL when only a gap was seen */
     size_t u = 0;
     for (size_t i = 0; i < l.n; i++)
         if (!u || change_cmp(&l.v[u - 1], &l.v[i]) != 0)
