@@ -223,6 +223,20 @@ gn_reg_err gn_st_scalar_i(gn_store *st, const char *sql, int64_t *out, int64_t p
 }
 
 /* One statement with parameters ?1 (integer) and ?2 (integer / text). */
+int gn_st_grow(void *pv, size_t *cap, size_t n, size_t elem)
+{
+    void **v = pv;
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? 2 * *cap : 16;
+    void *nv = realloc(*v, nc * elem);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
+
 gn_reg_err gn_st_exec_ii(gn_store *st, const char *sql, int64_t p1, int64_t p2, const char *what)
 {
     sqlite3_stmt *s = gn_st_stmt(st, sql);

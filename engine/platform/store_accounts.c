@@ -128,15 +128,10 @@ gn_reg_err gn_store_org_list(gn_store *st, void (*fn)(void *ctx, const gn_reg_or
     size_t n = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            gn_reg_org *nv = realloc(v, cap * sizeof *nv);
-            if (!nv) {
-                free(v);
-                sqlite3_reset(s);
-                return gn_st_fail(st, GN_REG_ERR_NOMEM, "out of memory");
-            }
-            v = nv;
+        if (gn_st_grow(&v, &cap, n, sizeof *v) != 0) {
+            free(v);
+            sqlite3_reset(s);
+            return gn_st_fail(st, GN_REG_ERR_NOMEM, "out of memory");
         }
         gn_st_org_from_row(s, &v[n++]);
     }

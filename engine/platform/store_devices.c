@@ -284,15 +284,10 @@ gn_reg_err gn_store_device_list(gn_store *st, const char *org, const char *type,
         device_from_row(s, &d);
         if (cls && d.cls != cls)
             continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            gn_reg_device *nv = realloc(v, cap * sizeof *nv);
-            if (!nv) {
-                free(v);
-                sqlite3_reset(s);
-                return gn_st_fail(st, GN_REG_ERR_NOMEM, "out of memory");
-            }
-            v = nv;
+        if (gn_st_grow(&v, &cap, n, sizeof *v) != 0) {
+            free(v);
+            sqlite3_reset(s);
+            return gn_st_fail(st, GN_REG_ERR_NOMEM, "out of memory");
         }
         v[n++] = d;
     }

@@ -51,6 +51,18 @@ static const gn_reg_type *type_by_uid(const gn_reg_type *v, size_t n, uint64_t u
     return lo < n && v[lo].uid == uid ? &v[lo] : NULL;
 }
 
+typedef struct org_add_ctx {
+    gn_reg_snap_builder *b;
+    gn_reg_err rc;
+} org_add_ctx;
+
+static void org_add(void *ctx, const gn_reg_org *o)
+{
+    org_add_ctx *c = ctx;
+    if (c->rc == GN_REG_OK)
+        c->rc = gn_reg_snap_add_org(c->b, o);
+}
+
 /* The newest change number, also when pruning emptied the table. */
 static const char last_seq_sql[] =
     "SELECT coalesce((SELECT max(seq) FROM changes),"
@@ -68,29 +80,10 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
     rc = gn_st_scalar(st, last_seq_sql, &last, 0, NULL, NULL, NULL);
     /* orgs */
     if (rc == GN_REG_OK) {
-        gn_reg_org *v = NULL;
-        size_t n = 0, cap = 0;
-        sqlite3_stmt *s = gn_st_stmt(st, "SELECT uid, id, name, status, plan FROM orgs ORDER BY uid");
-        int r = s ? SQLITE_ROW : SQLITE_ERROR;
-        while (s && (r = sqlite3_step(s)) == SQLITE_ROW) {
-            if (n == cap) {
-                cap = cap ? 2 * cap : 16;
-                gn_reg_org *nv = realloc(v, cap * sizeof *nv);
-                if (!nv)
-                    break;
-                v = nv;
-            }
-            gn_st_org_from_row(s, &v[n++]);
-        }
-        if (s)
-            sqlite3_reset(s);
-        rc = r == SQLITE_DONE ? GN_REG_OK : r == SQLITE_ROW ? GN_REG_ERR_NOMEM : gn_st_db_fail(st, "load orgs");
-        for (size_t i = 0; rc == GN_REG_OK && i < n; i++) {
-            rc = gn_st_org_load_settings(st, (int64_t)v[i].uid, &v[i]);
-            if (rc == GN_REG_OK)
-                rc = gn_reg_snap_add_org(b, &v[i]);
-        }
-        free(v);
+        org_add_ctx oc = {.b = b, .rc = GN_REG_OK};
+        rc = gn_store_org_list(st, org_add, &oc);
+        if (rc == GN_REG_OK)
+            rc = oc.rc;
     }
     /* types */
     if (rc == GN_REG_OK) {
@@ -98,14 +91,9 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
                                    " JOIN orgs o ON o.uid=t.org_uid ORDER BY t.uid");
         int r = s ? SQLITE_ROW : SQLITE_ERROR;
         while (s && rc == GN_REG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
-            if (ntypes == types_cap) {
-                types_cap = types_cap ? 2 * types_cap : 64;
-                gn_reg_type *nt = realloc(types, types_cap * sizeof *nt);
-                if (!nt) {
-                    rc = GN_REG_ERR_NOMEM;
-                    break;
-                }
-                types = nt;
+            if (gn_st_grow(&types, &types_cap, ntypes, sizeof *types) != 0) {
+                rc = GN_REG_ERR_NOMEM;
+                break;
             }
             gn_st_type_from_row(s, &types[ntypes]);
             rc = gn_reg_snap_add_type(b, &types[ntypes++]);

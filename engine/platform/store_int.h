@@ -46,6 +46,9 @@ gn_reg_err gn_st_db_fail(gn_store *st, const char *what);
  * bindings cleared; sql must be a string constant: cached by address),
  * binding, running, one-value queries, transactions. */
 sqlite3_stmt *gn_st_stmt(gn_store *st, const char *sql);
+/* Room for element n in the growable array *pv (pv: address of a typed
+ * pointer) of *cap elements of elem bytes: 0, or -1 on ENOMEM (unchanged). */
+int gn_st_grow(void *pv, size_t *cap, size_t n, size_t elem);
 void gn_st_bind_texts(sqlite3_stmt *s, int n, ...);
 gn_reg_err gn_st_run(gn_store *st, sqlite3_stmt *s, const char *what);
 gn_reg_err gn_st_exec(gn_store *st, const char *sql);
