@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/asan_options.h"
+#include "engine/consumer.h"
 #include "engine/engine_int.h"
 #include "engine/gannet.h"
 #include "engine/log.h"
@@ -48,7 +49,8 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
     pthread_cond_init(&e->wait_cv, NULL);
     gn_log_set_level(cfg->log_level);
     e->shards = calloc(e->nshards, sizeof *e->shards);
-    if (!e->shards || !(e->router = gn_route_create(e->nshards, cfg->max_queued_messages / 2))) {
+    if (!e->shards || gn_cset_create(e) < 0 ||
+        !(e->router = gn_route_create(e->nshards, cfg->max_queued_messages / 2))) {
         snprintf(err, errlen, "out of memory creating the router");
         goto fail;
     }
@@ -75,9 +77,22 @@ fail:
     return NULL;
 }
 
+gn_engine *gn_engine_create_from_file(const char *path, char *err, size_t errlen)
+{
+    gn_config cfg;
+    gn_config_defaults(&cfg);
+    if (gn_config_load_file(&cfg, path, err, errlen) < 0)
+        return NULL;
+    return gn_engine_create(&cfg, err, errlen);
+}
+
 int gn_engine_start(gn_engine *e, char *err, size_t errlen)
 {
     const gn_config *c = &e->cfg;
+    if (e->ran) {
+        snprintf(err, errlen, "this engine already ran: destroy it and create a new one");
+        return -1;
+    }
     gn_log_info("gannet %s: listening on %s:%u (TCP, MQTT 3.1/3.1.1/5.0), %u shard%s",
                 GANNET_VERSION, c->listen_address, c->port, e->nshards, e->nshards == 1 ? "" : "s");
     gn_log_info("I/O: %s", e->shards[0].tp->features(e->shards[0].tpd));
@@ -95,6 +110,8 @@ int gn_engine_start(gn_engine *e, char *err, size_t errlen)
         }
     }
     e->started = true;
+    e->ran = true;
+    gn_consumers_set_running(e, true);
     return 0;
 }
 
@@ -138,6 +155,7 @@ void gn_engine_stop(gn_engine *e)
 {
     if (!e->started)
         return;
+    gn_consumers_set_running(e, false);
     for (uint16_t i = 0; i < e->nshards; i++)
         gn_shard_request_stop(&e->shards[i]);
     for (uint16_t i = 0; i < e->nshards; i++)
@@ -165,6 +183,8 @@ void gn_engine_destroy(gn_engine *e)
         return;
     if (e->started)
         gn_engine_stop(e);
+    if (e->consumers)
+        gn_cset_destroy(e);     /* before the router: consumers unsubscribe */
     if (e->shards) {
         gn_xshard_teardown(e->shards, e->nshards);
         for (uint16_t i = 0; i < e->nshards; i++)
