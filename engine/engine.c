@@ -86,6 +86,11 @@ gn_engine *gn_engine_create_from_file(const char *path, char *err, size_t errlen
     return gn_engine_create(&cfg, err, errlen);
 }
 
+uint16_t gn_engine_port(const gn_engine *e)
+{
+    return e->cfg.port;
+}
+
 int gn_engine_start(gn_engine *e, char *err, size_t errlen)
 {
     const gn_config *c = &e->cfg;

@@ -36,6 +36,10 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen);
 /* gn_config_defaults + gn_config_load_file(path) + gn_engine_create. */
 gn_engine *gn_engine_create_from_file(const char *path, char *err, size_t errlen);
 
+/* The TCP port the engine listens on (the kernel's choice when the
+ * configuration said port 0). */
+uint16_t gn_engine_port(const gn_engine *e);
+
 /* Start the shard threads. Returns 0, or -1 with err filled (also when the
  * engine already ran). */
 int gn_engine_start(gn_engine *e, char *err, size_t errlen);
