@@ -5,11 +5,13 @@
 #include "engine/consumer_ring.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 _Static_assert(sizeof(gn_event) % 8 == 0, "records stay 8-aligned");
-_Static_assert(GN_EVENT_PAD == 0x80u, "gn_batch_next skips flag 0x80");
+_Static_assert(offsetof(gn_event, size) == 0 && offsetof(gn_event, payload_len) == 4,
+               "a padding record is marked in its first 8 bytes");
 
 #define BUSY 1u
 
@@ -91,7 +93,7 @@ static bool drop_one(gn_cring *r)
         return false;
     const gn_event *ev = gn_cring_at(r, c);    /* ours: written by this thread */
     uint64_t next = c + ev->size;
-    bool pad = ev->flags & GN_EVENT_PAD;
+    bool pad = gn_cring_is_pad(ev);
     if (!atomic_compare_exchange_strong(&r->claim, &c, next))   /* seq_cst: see above */
         return true;    /* the consumer took it meanwhile: space comes at its release */
     if (!pad)
@@ -129,10 +131,9 @@ gn_event *gn_cring_reserve(gn_cring *r, uint64_t size)
     }
     uint64_t to_end = r->cap - (r->ptail & r->mask);
     if (to_end < size) {
-        gn_event *pad = gn_cring_at(r, r->ptail);
-        memset(pad, 0, sizeof *pad < to_end ? sizeof *pad : to_end);
+        gn_event *pad = gn_cring_at(r, r->ptail);   /* only its first 8 bytes exist for sure */
         pad->size = (uint32_t)to_end;
-        pad->flags = GN_EVENT_PAD;
+        pad->payload_len = GN_CRING_PAD;
         r->ptail += to_end;
     }
     gn_event *ev = gn_cring_at(r, r->ptail);
@@ -175,7 +176,7 @@ uint32_t gn_cring_take(gn_cring *r, uint32_t max, uint64_t *first, uint64_t *end
         uint32_t n = 0;
         while (p < t && n < max) {
             const gn_event *ev = gn_cring_at(r, p);
-            if (!(ev->flags & GN_EVENT_PAD))
+            if (!gn_cring_is_pad(ev))
                 n++;
             p += ev->size;
         }

@@ -42,8 +42,11 @@
 #define GN_CRING_MIN_BYTES (64u * 1024u)
 #define GN_CRING_MAX_BYTES (1u << 30)
 
-/* Internal record kind bit in gn_event.flags: padding up to the buffer end. */
-#define GN_EVENT_PAD 0x80u
+/* A padding record (up to the buffer end, possibly only 8 bytes) is marked
+ * in its first 8 bytes: size, then payload_len == GN_CRING_PAD. */
+#define GN_CRING_PAD UINT32_MAX
+
+static inline bool gn_cring_is_pad(const gn_event *ev) { return ev->payload_len == GN_CRING_PAD; }
 
 typedef struct gn_cring {
     /* --- producer's line (shard thread) */

@@ -188,7 +188,7 @@ static inline const gn_event *gn_batch_next(gn_batch *b)
     while (b->pos < b->end) {
         const gn_event *ev = (const gn_event *)(const void *)(b->buf + (b->pos & b->mask));
         b->pos += ev->size;
-        if (!(ev->flags & 0x80u))     /* padding to the end of the buffer */
+        if (ev->payload_len != UINT32_MAX)    /* else padding to the end of the buffer */
             return ev;
     }
     return NULL;
