@@ -101,11 +101,30 @@ static uint64_t parts_size(const rec_parts *p)
     return gn_cring_record_size(p->topic_len, p->cid_len, p->payload_len);
 }
 
-static void put(gn_shard *s, gn_cring *r, const rec_parts *p)
+/* Unpublished bytes after which a ring is published at once instead of at
+ * the end of the turn: a busy turn handles thousands of messages, and the
+ * first of them should not wait for the last (latency), while one
+ * publication per few hundred records costs nothing (throughput). */
+#define EAGER_PUBLISH_BYTES 8192u
+
+static void signal_consumer(gn_consumer *k)
 {
+    uint64_t one = 1;
+    ssize_t w = write(k->efd, &one, sizeof one);
+    (void)w;    /* EAGAIN: the counter is saturated, the consumer is awake anyway */
+}
+
+static void put(gn_shard *s, gn_consumer *k, const rec_parts *p)
+{
+    gn_cring *r = &k->rings[s->id];
     gn_event *ev = gn_cring_reserve(r, parts_size(p));
-    if (ev)
-        fill(s, ev, p);
+    if (!ev)
+        return;
+    fill(s, ev, p);
+    /* relaxed: the producer reads its own last store */
+    if (r->ptail - atomic_load_explicit(&r->tail, memory_order_relaxed) >= EAGER_PUBLISH_BYTES &&
+        gn_cring_publish(r))
+        signal_consumer(k);
 }
 
 static gn_consumer *lookup(gn_shard *s, uint64_t sid)
@@ -210,7 +229,7 @@ long gn_consumer_on_publish(gn_shard *s, gn_conn *c, gn_session *ss, const gn_pu
             continue;
         gn_consumer *k = lookup(s, dl[i].session);
         if (k)
-            put(s, &k->rings[s->id], &p);
+            put(s, k, &p);
     }
     return rest;
 }
@@ -260,12 +279,12 @@ void gn_consumer_on_msg(gn_shard *s, gn_msg *m, const gn_rdeliv *dl, size_t n)
         if (k->block && size <= r->cap / 2 && (sd->novf || !gn_cring_fits(r, size)))
             ovf_push(sd, m);
         else
-            put(s, r, &p);
+            put(s, k, &p);
     }
 }
 
 /* Place queued messages in order while they fit. */
-static void ovf_flush(gn_shard *s, gn_cside *sd, gn_cring *r)
+static void ovf_flush(gn_shard *s, gn_consumer *k, gn_cside *sd, gn_cring *r)
 {
     uint32_t i = 0;
     for (; i < sd->novf; i++) {
@@ -273,7 +292,7 @@ static void ovf_flush(gn_shard *s, gn_cside *sd, gn_cring *r)
         msg_parts(sd->ovf[i], &p);
         if (!gn_cring_fits(r, parts_size(&p)))
             break;
-        put(s, r, &p);
+        put(s, k, &p);
         gn_msg_unref(sd->ovf[i]);
     }
     memmove(sd->ovf, sd->ovf + i, sizeof *sd->ovf * (sd->novf - i));
@@ -295,13 +314,6 @@ static void side_release(gn_shard *s, gn_consumer *k, gn_cside *sd)
     sd->acked = true;
     /* seq_cst: after the cleanup above; gn_consumer_close frees once every shard counted */
     atomic_fetch_add(&k->acks, 1);
-}
-
-static void signal_consumer(gn_consumer *k)
-{
-    uint64_t one = 1;
-    ssize_t w = write(k->efd, &one, sizeof one);
-    (void)w;    /* EAGAIN: the counter is saturated, the consumer is awake anyway */
 }
 
 /* Route up to a bounded number of gn_engine_publish messages. Returns true
@@ -348,7 +360,7 @@ bool gn_consumers_turn(gn_shard *s)
             continue;
         }
         if (sd->novf)
-            ovf_flush(s, sd, r);
+            ovf_flush(s, k, sd, r);
         if (gn_cring_dirty(r) && gn_cring_publish(r))
             signal_consumer(k);
         if (sd->nwait && !sd->novf && drained(r))

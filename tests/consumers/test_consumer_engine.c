@@ -8,6 +8,7 @@
  * so the 'tsan' suite runs the whole consumer path under ThreadSanitizer. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <gannet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -20,6 +21,21 @@
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- a raw MQTT 3.1.1 client */
+
+/* recv exactly n bytes; retries on EINTR (the sanitizers' and Check's signals). */
+static ssize_t recv_all(int fd, uint8_t *b, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = recv(fd, b + got, n - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
 
 static int mqtt_connect(uint16_t port, const char *cid)
 {
@@ -41,7 +57,7 @@ static int mqtt_connect(uint16_t port, const char *cid)
     n += cl;
     ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
     uint8_t ack[4];
-    ck_assert_int_eq(recv(fd, ack, 4, MSG_WAITALL), 4);
+    ck_assert_int_eq(recv_all(fd, ack, 4), 4);
     ck_assert_uint_eq(ack[0], 0x20);
     ck_assert_uint_eq(ack[3], 0);
     return fd;
@@ -64,7 +80,8 @@ static void mqtt_publish1(int fd, const char *topic, const char *payload, uint16
     n += pl;
     ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
     uint8_t ack[4];
-    ck_assert_int_eq(recv(fd, ack, 4, MSG_WAITALL), 4);
+    ssize_t got = recv_all(fd, ack, 4);
+    ck_assert_msg(got == 4, "PUBACK %u: recv %zd (%s)", pid, got, strerror(errno));
     ck_assert_uint_eq(ack[0], 0x40);
     ck_assert_uint_eq((uint16_t)(ack[2] << 8 | ack[3]), pid);
 }
