@@ -224,7 +224,8 @@ int gn_consumer_fd(const gn_consumer *c);
 int gn_consumer_wait(gn_consumer *c, int timeout_ms);
 
 typedef struct gn_consumer_stats {
-    uint64_t events;              /* records placed in the rings */
+    uint64_t events;              /* records placed in the rings (drop-oldest: including
+                                     those overwritten later, counted in dropped) */
     uint64_t dropped;             /* drop-oldest: events overwritten or refused */
     uint64_t oversize;            /* events larger than half a ring, not delivered */
 } gn_consumer_stats;

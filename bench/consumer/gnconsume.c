@@ -158,7 +158,7 @@ int main(int argc, char **argv)
         struct timespec ts = { 0, 20000000 };
         nanosleep(&ts, NULL);
     }
-    atomic_store(&quit, 1);
+    atomic_store(&quit, 1);     /* seq_cst: readers stop; joined below */
     gl_hist lat;
     memset(&lat, 0, sizeof lat);
     uint64_t events = 0, gaps = 0, reorders = 0, dropped = 0;
