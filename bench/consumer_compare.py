@@ -17,48 +17,17 @@ Usage: bench/consumer_compare.py [--reps 3] [--seconds 5] [--nice N] [--raw]
 """
 
 import argparse
-import glob
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def log(msg):
-    print("# " + msg, file=sys.stderr, flush=True)
-
-
-def newest(pattern):
-    found = [p for p in glob.glob(os.path.join(ROOT, pattern)) if os.access(p, os.X_OK)]
-    return max(found, key=os.path.getmtime) if found else None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import free_port, log, newest, wait_port  # noqa: E402  (the broker benchmark's helpers)
 
 
 def prefix(args, core):

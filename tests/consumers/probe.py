@@ -36,15 +36,6 @@ class Probe(harness.Broker):
             cmd += ["-C", c]
         return cmd + self.extra_args
 
-    def sanitized(self):
-        exe = os.environ.get("CONSUMER_PROBE", "")
-        try:
-            with open(exe, "rb") as f:
-                data = f.read()
-        except OSError:
-            return False
-        return b"__asan_init" in data or b"__tsan_init" in data
-
     # -- what the consumers saw ---------------------------------------
 
     def events(self, name):
