@@ -153,8 +153,10 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
         atomic_store_explicit(&cs->nslots, (uint32_t)idx + 1, memory_order_release);
     gn_route_ctx rc = { .router = e->router, .shard = 0 };
     bool existed = false;
+    c->grouped = o->group != NULL;
     uint8_t r = gn_route_subscribe(&rc, c->sid, (const uint8_t *)c->sub_filter, c->sub_len,
-                                   2 /* QoS 2: events keep the published QoS */, 0, NULL, &existed);
+                                   2 /* QoS 2: events keep the published QoS */, 0,
+                                   c->grouped ? &c->depth : NULL, &existed);
     if (r > 2) {
         snprintf(err, errlen, "consumer: the router refused '%s' (reason 0x%02x)", c->sub_filter, r);
         atomic_store_explicit(&cs->slot[idx], NULL, memory_order_release);  /* release: as above */

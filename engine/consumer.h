@@ -47,6 +47,7 @@ typedef struct gn_cside {
                                     (wills, gn_engine_publish) waiting for room, in order */
     uint32_t  novf, capovf;
     bool      acked;             /* close acknowledged: never touched again */
+    uint64_t  repick_ms;         /* group member: last time waiters were let re-pick */
 } gn_cside;
 
 struct gn_consumer {
@@ -55,12 +56,18 @@ struct gn_consumer {
     uint64_t         sid;              /* controller: GN_CONSUMER_SID | idx */
     int              efd;              /* eventfd, written by shards on empty -> non-empty */
     bool             block;
+    bool             grouped;          /* controller: member of a group (depth is a picker hint) */
     uint16_t         nrings;
     uint16_t         next_ring;        /* consumer thread: round robin of poll */
     char            *sub_filter;       /* controller: what was subscribed in the router */
     size_t           sub_len;
     _Atomic uint32_t closing;          /* seq_cst: set by close after unsubscribing; read by shards each turn */
     _Atomic uint32_t acks;             /* seq_cst: shards that acknowledged closing */
+    /* Group members: the fullest ring's fill scaled so that half full is the
+     * router's share high-water mark (max_queued_messages / 2): the picker
+     * skips a member at or over it while others are below. Relaxed stores by
+     * any shard, relaxed loads by pickers: a load hint, it orders nothing. */
+    _Atomic uint32_t depth;
     gn_cside        *side;             /* [nrings] */
     gn_cring         rings[];          /* [nrings] */
 };

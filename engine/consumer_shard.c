@@ -339,6 +339,25 @@ static bool drain_inproc(gn_shard *s)
     return more;
 }
 
+/* A group member's load hint for the router's picker: the fullest of its
+ * rings (every ring's tail and head are atomics any thread may read). */
+static uint32_t group_depth(gn_shard *s, gn_consumer *k)
+{
+    uint64_t worst = 0, cap = k->rings[0].cap;
+    for (uint16_t i = 0; i < k->nrings; i++) {
+        gn_cring *r = &k->rings[i];
+        /* acquire / seq_cst loads of the other side's positions: a hint only */
+        uint64_t used = atomic_load_explicit(&r->tail, memory_order_acquire) -
+                        (atomic_load(&r->head) >> 1);
+        if (i == s->id)
+            used = r->ptail - (atomic_load(&r->head) >> 1);   /* seq_cst: as above; ours unpublished too */
+        if (used > worst)
+            worst = used;
+    }
+    uint64_t full = s->eng->cfg.max_queued_messages ? s->eng->cfg.max_queued_messages : 2;
+    return (uint32_t)(worst * full / cap);
+}
+
 bool gn_consumers_turn(gn_shard *s)
 {
     gn_cset *cs = s->eng->consumers;
@@ -363,6 +382,18 @@ bool gn_consumers_turn(gn_shard *s)
             ovf_flush(s, k, sd, r);
         if (gn_cring_dirty(r) && gn_cring_publish(r))
             signal_consumer(k);
+        if (k->grouped) {
+            uint32_t d = group_depth(s, k);
+            /* relaxed: a load hint for pickers (see gn_consumer.depth) */
+            atomic_store_explicit(&k->depth, d, memory_order_relaxed);
+            /* A full member: let its waiting publishers replay (at most once a
+             * millisecond), so the picker can choose a member with room. */
+            if (sd->nwait && d >= s->eng->cfg.max_queued_messages / 2 && s->now_ms != sd->repick_ms) {
+                sd->repick_ms = s->now_ms;
+                release_waiters(s, sd);
+                continue;
+            }
+        }
         if (sd->nwait && !sd->novf && drained(r))
             release_waiters(s, sd);
     }

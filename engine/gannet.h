@@ -125,7 +125,9 @@ typedef struct gn_consumer_opts {
     const char     *group;        /* NULL: this consumer gets every matching event.
                                      A name: consumers opened with the same group and
                                      filter share the events (each event goes to one
-                                     member, round robin), like a $share group */
+                                     member, round robin, skipping members whose
+                                     ring is half full while others are not),
+                                     like a $share group */
     gn_backpressure backpressure;
     uint64_t        ring_bytes;   /* per shard; 0 = 4 MiB; rounded up to a power of
                                      two in [64 KiB, 1 GiB]. An event larger than half

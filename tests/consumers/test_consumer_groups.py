@@ -7,8 +7,9 @@ $share/<group>/<filter> becomes one more member of the same group."""
 import time
 import unittest
 
+import mqttraw
 from harness import TIMEOUT, uid
-from probe import ProbeTestCase
+from probe import ProbeTestCase, RawPublisher
 
 N = 1500
 
@@ -18,7 +19,9 @@ class Groups(ProbeTestCase):
                  "name=g2,filter=grp/+/t,mode=block,group=workers",
                  "name=g3,filter=grp/+/t,mode=block,group=workers",
                  "name=solo1,filter=grp/+/t,mode=block",
-                 "name=solo2,filter=grp/#,mode=drop")
+                 "name=solo2,filter=grp/#,mode=drop",
+                 "name=st1,filter=stall/+,mode=block,group=st,ring=65536",
+                 "name=st2,filter=stall/+,mode=block,group=st,ring=65536")
 
     def mine(self, name, run):
         return [e["payload"] for e in self.broker.events(name) if e["payload"].startswith(run + ":")]
@@ -90,6 +93,35 @@ class Groups(ProbeTestCase):
         cons = sum(len(self.mine(m, run)) for m in ("g1", "g2", "g3"))
         self.assertEqual(cons + len(mqtt), n)
         self.assertGreater(len(mqtt), n / 4 * 0.8)     # four members, round robin
+
+    def test_stalled_member_does_not_block_the_group(self):
+        """Block mode in a group: once a stalled member's ring is half full the
+        picker skips it, so the publisher is not paused for it and every
+        message is placed (and acknowledged) with the other member."""
+        b = self.broker
+        run = uid("")
+        total = 3000
+        b.stall("st1")
+        pub = RawPublisher(b.port, "st-" + run)
+        self.addCleanup(pub.close)
+        sender = pub.send_all([mqttraw.publish("stall/%s" % run, ("%s:%d:" % (run, i)) + "y" * 150,
+                                               qos=1, pid=i + 1) for i in range(total)])
+        sender.join(TIMEOUT * 3)
+        deadline = time.monotonic() + TIMEOUT * 2
+        while pub.acked < total and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(pub.acked, total, "publisher paused for the stalled member")
+        held = b.stats("st1")["events"]
+        self.assertLess(held, total / 4)
+        b.stall("st1", False)
+        deadline = time.monotonic() + TIMEOUT
+        got = []
+        while time.monotonic() < deadline:
+            got = self.mine("st1", run) + self.mine("st2", run)
+            if len(got) >= total:
+                break
+            time.sleep(0.05)
+        self.assertEqual(sorted(int(p.split(":")[1]) for p in got), list(range(total)))
 
 
 if __name__ == "__main__":
