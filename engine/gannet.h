@@ -202,7 +202,8 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
 
 /* Unsubscribe, wait until no shard writes to its rings any more (a few
  * milliseconds while the engine runs), free it. Events still in the rings
- * are discarded; publishers paused for it resume. */
+ * are discarded; publishers paused for it resume. No thread may be polling
+ * it or holding one of its batches. */
 void gn_consumer_close(gn_consumer *c);
 
 /* Take the next batch (up to max events) from the first non-empty ring,

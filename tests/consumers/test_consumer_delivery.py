@@ -140,6 +140,20 @@ class ConsumerDelivery(ProbeTestCase):
             cmds = [e for e in self.broker.events("all") if run in e["topic"] and e["flags"] & 0x04]
         self.assertEqual([(e["evt"], e["cid"], e["qos"]) for e in cmds], [("blink", "", 1), ("dim", "", 1)])
 
+    def test_will_reaches_consumers(self):
+        """A will (published by the engine, no socket behind it) is an event
+        like any other: the device's status topic, QoS and payload."""
+        run = uid("")
+        topic = "iot-2/type/gw/id/%s/evt/lwt/fmt/text" % run
+        c = self.raw_connected("gw-" + run, will={"topic": topic, "payload": b"gone", "qos": 1})
+        c.sock.close()          # no DISCONNECT: the will is published
+        evs = []
+        deadline = time.monotonic() + TIMEOUT
+        while not evs and time.monotonic() < deadline:
+            time.sleep(0.05)
+            evs = [e for e in self.broker.events("plat") if e["id"] == run]
+        self.assertEqual([(e["evt"], e["payload"], e["qos"]) for e in evs], [("lwt", "gone", 1)])
+
 
 if __name__ == "__main__":
     unittest.main()
