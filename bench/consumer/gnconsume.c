@@ -6,7 +6,10 @@
  * order and records publish-to-consumer-read latency. On SIGTERM / SIGINT
  * (or after --seconds) prints one JSON line:
  *   {"consumers":N,"events":E,"events_per_s":R,"lat_p50_us":..,"lat_p99_us":..,
- *    "gaps":G,"reorders":O,"dropped":D,...}
+ *    "engine_p50_us":..,"engine_p99_us":..,"gaps":G,"reorders":O,"dropped":D,...}
+ * lat_*: gnload's send time to the read; engine_*: the shard's receive
+ * timestamp (gn_event.received_ns) to the read, i.e. the ring hand-off and
+ * the consumer thread's wake-up alone.
  * events_per_s is the mean over consumers of events / (last - first read).
  *
  * Usage: gnconsume [-p PORT] [-t SHARDS] [-n CONSUMERS] [-f FILTER]
@@ -32,7 +35,8 @@
 typedef struct reader {
     gn_consumer *c;
     pthread_t    th;
-    gl_hist      lat;
+    gl_hist      lat;            /* gnload's send time -> read */
+    gl_hist      eng;            /* the shard's receive time (gn_event.received_ns) -> read */
     uint64_t     events, gaps, reorders, first_ns, last_ns;
     uint32_t     next_seq[MAX_PUBS];
 } reader;
@@ -48,6 +52,13 @@ static uint64_t mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -72,7 +83,7 @@ static void *read_loop(void *arg)
                 gn_consumer_wait(r->c, 50);
             continue;
         }
-        uint64_t now = mono_ns();
+        uint64_t now = mono_ns(), rnow = real_ns();
         for (const gn_event *ev; (ev = gn_batch_next(&b)) != NULL;) {
             if (ev->payload_len < 16)
                 continue;
@@ -92,6 +103,8 @@ static void *read_loop(void *arg)
             }
             if (now > sent)
                 gl_hist_record(&r->lat, now - sent);
+            if (rnow > ev->received_ns)
+                gl_hist_record(&r->eng, rnow - ev->received_ns);
             r->events++;
         }
         if (!r->first_ns)
@@ -159,8 +172,9 @@ int main(int argc, char **argv)
         nanosleep(&ts, NULL);
     }
     atomic_store(&quit, 1);     /* seq_cst: readers stop; joined below */
-    gl_hist lat;
+    gl_hist lat, eng;
     memset(&lat, 0, sizeof lat);
+    memset(&eng, 0, sizeof eng);
     uint64_t events = 0, gaps = 0, reorders = 0, dropped = 0;
     double rate = 0;
     for (int i = 0; i < nc; i++) {
@@ -169,6 +183,7 @@ int main(int argc, char **argv)
         gn_consumer_get_stats(rs[i].c, &st);
         dropped += st.dropped;
         gl_hist_merge(&lat, &rs[i].lat);
+        gl_hist_merge(&eng, &rs[i].eng);
         events += rs[i].events;
         gaps += rs[i].gaps;
         reorders += rs[i].reorders;
@@ -179,10 +194,13 @@ int main(int argc, char **argv)
     gn_engine_get_stats(e, &es);
     printf("{\"consumers\":%d,\"events\":%llu,\"events_per_s\":%.0f,\"msgs_in\":%llu,"
            "\"lat_p50_us\":%.1f,\"lat_p90_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_max_us\":%.1f,"
+           "\"engine_p50_us\":%.1f,\"engine_p99_us\":%.1f,"
            "\"gaps\":%llu,\"reorders\":%llu,\"dropped\":%llu}\n",
            nc, (unsigned long long)events, rate, (unsigned long long)es.msgs_received,
            gl_hist_quantile(&lat, 0.50) / 1e3, gl_hist_quantile(&lat, 0.90) / 1e3,
-           gl_hist_quantile(&lat, 0.99) / 1e3, lat.max / 1e3, (unsigned long long)gaps,
+           gl_hist_quantile(&lat, 0.99) / 1e3, lat.max / 1e3,
+           gl_hist_quantile(&eng, 0.50) / 1e3, gl_hist_quantile(&eng, 0.99) / 1e3,
+           (unsigned long long)gaps,
            (unsigned long long)reorders, (unsigned long long)dropped);
     fflush(stdout);
     gn_engine_stop(e);
