@@ -265,6 +265,72 @@ START_TEST(test_lifecycle_three_times)
 }
 END_TEST
 
+/* A publisher that sends QoS 1 PUBLISHes one by one, waiting for each
+ * PUBACK, on its own thread (no ck_assert off the main thread). */
+typedef struct slow_pub {
+    int         fd;
+    int         total;
+    _Atomic int acked;          /* seq_cst: read by the main thread while it runs */
+    pthread_t   th;
+} slow_pub;
+
+static void *slow_pub_run(void *arg)
+{
+    slow_pub *p = arg;
+    uint8_t b[300];
+    for (int i = 0; i < p->total; i++) {
+        size_t n = 0;
+        b[n++] = 0x32;
+        b[n++] = 2 + 5 + 2 + 100;     /* < 128: a one-byte remaining length */
+        b[n++] = 0;
+        b[n++] = 5;
+        memcpy(b + n, "x/big", 5);
+        n += 5;
+        b[n++] = (uint8_t)((i + 1) >> 8);
+        b[n++] = (uint8_t)(i + 1);
+        memset(b + n, 'p', 100);
+        n += 100;
+        if (write(p->fd, b, n) != (ssize_t)n)
+            break;
+        uint8_t ack[4];
+        if (recv_all(p->fd, ack, 4) != 4 || ack[0] != 0x40)
+            break;
+        atomic_store(&p->acked, i + 1);
+    }
+    return NULL;
+}
+
+START_TEST(test_close_resumes_paused_publishers)
+{
+    char err[256];
+    gn_engine *e = engine_new();
+    gn_consumer *c = open_consumer(e, "x/#", GN_BACKPRESSURE_BLOCK);   /* 64 KiB rings, never read */
+    ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
+    slow_pub p = { .fd = mqtt_connect(gn_engine_port(e), "slow-pub"), .total = 2000 };
+    pthread_create(&p.th, NULL, slow_pub_run, &p);
+    /* The ring fills and the publisher stops being read: its acks stop. */
+    int last = -1;
+    for (int i = 0; i < 400; i++) {
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+        int now = atomic_load(&p.acked);
+        if (now == last && now > 0)
+            break;
+        last = now;
+    }
+    gn_consumer_stats st;
+    gn_consumer_get_stats(c, &st);
+    ck_assert_int_lt(atomic_load(&p.acked), p.total);
+    ck_assert_uint_eq(st.events, (uint64_t)atomic_load(&p.acked));   /* acked == placed */
+    gn_consumer_close(c);           /* the paused publisher resumes */
+    pthread_join(p.th, NULL);
+    ck_assert_int_eq(atomic_load(&p.acked), p.total);
+    close(p.fd);
+    gn_engine_stop(e);
+    gn_engine_destroy(e);
+}
+END_TEST
+
 START_TEST(test_open_errors)
 {
     char err[256];
@@ -288,6 +354,7 @@ int main(void)
     TCase *tc = tcase_create("engine");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_lifecycle_three_times);
+    tcase_add_test(tc, test_close_resumes_paused_publishers);
     tcase_add_test(tc, test_open_errors);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
