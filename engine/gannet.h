@@ -94,8 +94,9 @@ void gn_engine_get_stats(const gn_engine *e, gn_engine_stats *out);
  *
  * A consumer subscribes to a topic filter (MQTT rules: '+', '#'; e.g. the
  * platform filter "iot-2/type/+/id/+/evt/+/fmt/+") and receives every
- * matching PUBLISH the engine accepts, from MQTT clients and from
- * gn_engine_publish, as a gn_event record. Each consumer has one
+ * matching PUBLISH the engine accepts after the open, from MQTT clients,
+ * wills and gn_engine_publish (retained messages are not replayed to it),
+ * as a gn_event record. Each consumer has one
  * single-producer / single-consumer ring per shard: the shard that received
  * the message writes the record (one copy, no lock, no allocation), the
  * consumer reads it in place and releases the batch. Per publisher, events
