@@ -88,6 +88,44 @@ static void consumer_free(gn_consumer *c)
     free(c);
 }
 
+/* Subscribe c in the engine's router; returns the router's reason (<= 2: ok). */
+static uint8_t subscribe(gn_consumer *c)
+{
+    gn_route_ctx rc = { .router = c->eng->router, .shard = 0 };
+    bool existed = false;
+    return gn_route_subscribe(&rc, c->sid, (const uint8_t *)c->sub_filter, c->sub_len,
+                              2 /* QoS 2: events keep the published QoS */, 0,
+                              c->grouped ? &c->depth : NULL, &existed);
+}
+
+int gn_consumers_rearm(gn_engine *e, char *err, size_t errlen)
+{
+    gn_cset *cs = e->consumers;
+    /* relaxed: the controller reads its own stores; no shard runs */
+    uint32_t n = atomic_load_explicit(&cs->nslots, memory_order_relaxed);
+    for (uint32_t i = 0; i < n; i++) {
+        gn_consumer *c = atomic_load_explicit(&cs->slot[i], memory_order_relaxed);
+        if (!c)
+            continue;
+        for (uint16_t k = 0; k < c->nrings; k++) {
+            gn_cside *sd = &c->side[k];
+            sd->acked = false;      /* the exiting shards released everything */
+            sd->repick_ms = 0;
+            /* seq_cst: no shard runs; the consumer thread may still be polling */
+            atomic_store(&c->rings[k].prod_waiting, 0);
+        }
+        /* seq_cst: read by the shards of the new run after their creation */
+        atomic_store(&c->acks, 0);
+        uint8_t r = subscribe(c);
+        if (r > 2) {
+            snprintf(err, errlen, "consumer %u: the new router refused '%s' (0x%02x)", c->idx,
+                     c->sub_filter, r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err, size_t errlen)
 {
     if (!o || !o->filter) {
@@ -151,12 +189,8 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
     if ((uint32_t)idx >= atomic_load_explicit(&cs->nslots, memory_order_relaxed))
         /* release: shards scan slots below it, each loaded with acquire */
         atomic_store_explicit(&cs->nslots, (uint32_t)idx + 1, memory_order_release);
-    gn_route_ctx rc = { .router = e->router, .shard = 0 };
-    bool existed = false;
     c->grouped = o->group != NULL;
-    uint8_t r = gn_route_subscribe(&rc, c->sid, (const uint8_t *)c->sub_filter, c->sub_len,
-                                   2 /* QoS 2: events keep the published QoS */, 0,
-                                   c->grouped ? &c->depth : NULL, &existed);
+    uint8_t r = subscribe(c);
     if (r > 2) {
         snprintf(err, errlen, "consumer: the router refused '%s' (reason 0x%02x)", c->sub_filter, r);
         atomic_store_explicit(&cs->slot[idx], NULL, memory_order_release);  /* release: as above */

@@ -91,6 +91,9 @@ typedef struct gn_cset {
 /* Engine lifecycle (engine/consumer.c). */
 int  gn_cset_create(gn_engine *e);
 void gn_cset_destroy(gn_engine *e);     /* closes the consumers still open */
+/* Controller, engine stopped, before a restart: every open consumer is
+ * subscribed in the new router and its shard sides are reset. */
+int  gn_consumers_rearm(gn_engine *e, char *err, size_t errlen);
 /* Controller: gn_engine_publish accepts messages only while running. */
 void gn_consumers_set_running(gn_engine *e, bool running);
 

@@ -29,7 +29,7 @@ struct gn_engine {
     gn_auth_fn        auth;
     void             *auth_ctx;
     struct gn_cset   *consumers;   /* consumers and in-process publishes (engine/consumer.h) */
-    bool              ran;         /* started once: an engine runs only once */
+    bool              ran;         /* started before: the next start re-arms shards and router */
     _Atomic bool      stopped;     /* seq_cst: set after all shards joined; read by gn_engine_wait */
     bool              started;
     pthread_mutex_t   wait_mu;

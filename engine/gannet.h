@@ -12,8 +12,11 @@
  * Threading: gn_engine_* functions are called from one controlling thread
  * (not from a shard), except where a function says otherwise. The engine's
  * shards are threads the library creates in gn_engine_start and joins in
- * gn_engine_stop. An engine runs once: after gn_engine_stop, destroy it and
- * create a new one to run again (a process may do so any number of times). */
+ * gn_engine_stop. A stopped engine may be started again: it listens on the
+ * same port with fresh shards (MQTT sessions and retained messages, kept in
+ * memory, ended with the stop); open consumers stay open and keep what their
+ * rings hold. A process may also create and destroy engines any number of
+ * times. */
 #ifndef GANNET_H
 #define GANNET_H
 
@@ -40,8 +43,8 @@ gn_engine *gn_engine_create_from_file(const char *path, char *err, size_t errlen
  * configuration said port 0). */
 uint16_t gn_engine_port(const gn_engine *e);
 
-/* Start the shard threads. Returns 0, or -1 with err filled (also when the
- * engine already ran). */
+/* Start the shard threads (again, after gn_engine_stop: see above). Returns
+ * 0, or -1 with err filled (also when it is already running). */
 int gn_engine_start(gn_engine *e, char *err, size_t errlen);
 
 /* Apply the reloadable parts of cfg (limits, log level, auth settings) to a

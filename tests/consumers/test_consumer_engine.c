@@ -3,8 +3,8 @@
  * clients arrive complete and in order with the decoded platform fields;
  * gn_engine_publish reaches consumers and MQTT subscribers; a consumer
  * closed and another opened while the engine runs; create / start / stop /
- * destroy three times in one process (the ASan build's LeakSanitizer checks
- * nothing leaks). A consumer thread polls while the main thread publishes,
+ * destroy three times in one process, and one engine started and stopped
+ * three times (the ASan build's LeakSanitizer checks nothing leaks). A consumer thread polls while the main thread publishes,
  * so the 'tsan' suite runs the whole consumer path under ThreadSanitizer. */
 #include <arpa/inet.h>
 #include <check.h>
@@ -196,6 +196,7 @@ static void one_cycle(int cycle)
     gn_consumer *all = open_consumer(e, "#", GN_BACKPRESSURE_DROP_OLDEST);
     ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(gn_engine_start(e, err, sizeof err), -1);    /* already running */
+    ck_assert(strstr(err, "already running") != NULL);
     reader re, ra;
     reader_start(&re, evts);
     reader_start(&ra, all);
@@ -331,6 +332,48 @@ START_TEST(test_close_resumes_paused_publishers)
 }
 END_TEST
 
+/* One engine started and stopped three times: same port, consumers stay
+ * open across the stops, MQTT clients and in-process commands work in every
+ * run (and the ASan build checks nothing leaks across the re-arms). */
+START_TEST(test_restart_same_engine)
+{
+    char err[256];
+    gn_engine *e = engine_new();
+    gn_consumer *c = open_consumer(e, "run/#", GN_BACKPRESSURE_BLOCK);
+    reader r;
+    reader_start(&r, c);
+    uint16_t port = 0;
+    for (int run = 0; run < 3; run++) {
+        ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "run %d: %s", run, err);
+        if (run == 0)
+            port = gn_engine_port(e);
+        ck_assert_uint_eq(gn_engine_port(e), port);
+        char cid[32], topic[64];
+        snprintf(cid, sizeof cid, "runner-%d", run);
+        int fd = mqtt_connect(port, cid);
+        for (int i = 0; i < 20; i++) {
+            snprintf(topic, sizeof topic, "run/%d/%d", run, i);
+            mqtt_publish1(fd, topic, "m", (uint16_t)(i + 1));
+        }
+        snprintf(topic, sizeof topic, "run/%d/cmd", run);
+        ck_assert_msg(gn_engine_publish(e, topic, "c", 1, 0, false, err, sizeof err) == 0, "%s", err);
+        wait_count(&r, 21 * (run + 1));
+        close(fd);
+        gn_engine_stop(e);
+        ck_assert_int_eq(gn_engine_publish(e, topic, "c", 1, 0, false, err, sizeof err), -1);
+    }
+    for (int run = 0; run < 3; run++) {
+        char want[64];
+        snprintf(want, sizeof want, "run/%d/0", run);
+        ck_assert_str_eq(r.topic[21 * run], want);
+        snprintf(want, sizeof want, "run/%d/cmd", run);
+        ck_assert_str_eq(r.topic[21 * run + 20], want);
+    }
+    reader_stop(&r);
+    gn_engine_destroy(e);       /* closes c */
+}
+END_TEST
+
 START_TEST(test_open_errors)
 {
     char err[256];
@@ -355,6 +398,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_lifecycle_three_times);
     tcase_add_test(tc, test_close_resumes_paused_publishers);
+    tcase_add_test(tc, test_restart_same_engine);
     tcase_add_test(tc, test_open_errors);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
