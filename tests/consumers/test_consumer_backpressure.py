@@ -31,14 +31,20 @@ class Backpressure(ProbeTestCase):
         return [int(e["payload"].split(":")[1]) for e in self.broker.events(name)
                 if e["payload"].startswith(run + ":")]
 
-    def block_case(self, qos):
+    def stalled_publisher(self, name, qos):
+        """Stall consumer `name`, start a raw publisher of TOTAL messages to
+        it; returns (run, counters before, publisher, sender thread)."""
         b = self.broker
         run = uid("")
-        b.stall("blk")
-        base = b.settle("blk", quiet=0.2)
-        pub = RawPublisher(b.port, "blk-" + run)
+        b.stall(name)
+        base = b.settle(name, quiet=0.2)
+        pub = RawPublisher(b.port, name + "-" + run)
         self.addCleanup(pub.close)
-        sender = pub.send_all(packets("bp/blk/%s" % run, run, qos))
+        return run, base, pub, pub.send_all(packets("bp/%s/%s" % (name, run), run, qos))
+
+    def block_case(self, qos):
+        b = self.broker
+        run, base, pub, sender = self.stalled_publisher("blk", qos)
         st = b.settle("blk", quiet=1.0)
         placed = st["events"] - base["events"]
         self.assertGreater(placed, 0)
@@ -96,11 +102,7 @@ class Backpressure(ProbeTestCase):
     def test_block_pauses_only_its_publishers(self):
         """While one block-mode ring is full, other publishers and consumers go on."""
         b = self.broker
-        run = uid("")
-        b.stall("blk")
-        pub = RawPublisher(b.port, "blk-" + run)
-        self.addCleanup(pub.close)
-        sender = pub.send_all(packets("bp/blk/%s" % run, run, 1))
+        run, _, _, sender = self.stalled_publisher("blk", 1)
         b.settle("blk", quiet=0.5)
         other = self.raw_connected("other-" + run)
         for i in range(20):
@@ -120,12 +122,7 @@ class Backpressure(ProbeTestCase):
 
     def test_drop_oldest_counts_exactly(self):
         b = self.broker
-        run = uid("")
-        b.stall("drp")
-        base = b.settle("drp", quiet=0.2)
-        pub = RawPublisher(b.port, "drp-" + run)
-        self.addCleanup(pub.close)
-        sender = pub.send_all(packets("bp/drp/%s" % run, run, 0))
+        run, base, pub, sender = self.stalled_publisher("drp", 0)
         sender.join(TIMEOUT * 3)
         self.assertEqual(pub.sent, TOTAL)       # never slowed down by the stalled consumer
         st = b.wait_stats("drp", lambda s: s["events"] - base["events"] >= TOTAL)

@@ -36,6 +36,15 @@ static uint32_t seq_of(const gn_event *ev)
     return s;
 }
 
+/* Put 100-byte records while block-mode room says they fit; returns how many. */
+static uint32_t fill_ring(gn_cring *r)
+{
+    uint32_t n = 0;
+    while (gn_cring_fits(r, gn_cring_record_size(0, 0, 100)))
+        ck_assert(put_seq(r, n++, 100));
+    return n;
+}
+
 static uint32_t take_batch(gn_cring *r, gn_batch *b, uint32_t max)
 {
     uint64_t first, end;
@@ -97,9 +106,7 @@ START_TEST(test_block_never_overwrites)
 {
     gn_cring r;
     ck_assert_int_eq(gn_cring_init(&r, GN_CRING_MIN_BYTES, false), 0);
-    uint32_t n = 0;
-    while (gn_cring_fits(&r, gn_cring_record_size(0, 0, 100)))
-        ck_assert(put_seq(&r, n++, 100));
+    uint32_t n = fill_ring(&r);
     ck_assert(!put_seq(&r, n, 100));
     ck_assert_uint_eq(atomic_load(&r.prod_waiting), 1);
     gn_cring_publish(&r);
@@ -147,9 +154,7 @@ START_TEST(test_drop_with_batch_held)
 {
     gn_cring r;
     ck_assert_int_eq(gn_cring_init(&r, GN_CRING_MIN_BYTES, true), 0);
-    uint32_t n = 0;
-    while (gn_cring_fits(&r, gn_cring_record_size(0, 0, 100)))
-        ck_assert(put_seq(&r, n++, 100));
+    uint32_t n = fill_ring(&r);
     gn_cring_publish(&r);
     gn_batch b;
     ck_assert_uint_eq(take_batch(&r, &b, 1u << 20), n);   /* the consumer holds all */
