@@ -201,6 +201,11 @@ static bool run_carry(gn_conn *c, const uint8_t **data, size_t *len)
             }
             if (!k)
                 return false;       /* released by a close during handle */
+            if (c->replay) {        /* not consumed (a consumer ring is full): keep it */
+                c->replay = false;
+                hold(c, *data, *len, 0);
+                return false;
+            }
             k->off += f.total_len;
             if (k->off == k->len)
                 carry_free(c);
@@ -251,6 +256,11 @@ static void process(gn_conn *c, const uint8_t *data, size_t len)
                     return;
                 }
                 begin_handoff(c, data + f.total_len, len - f.total_len);
+                return;
+            }
+            if (c->replay) {        /* not consumed (a consumer ring is full): keep it */
+                c->replay = false;
+                hold(c, data, len, 0);
                 return;
             }
             data += f.total_len;

@@ -69,6 +69,9 @@ typedef struct gn_conn {
     bool        fail_req;       /* out of memory: treat as lost in the flush phase */
     bool        resume_req;     /* unpaused: process held bytes in the flush phase */
     bool        self_paused;    /* not read because it does not read its own replies */
+    bool        replay;         /* the packet just handled was not consumed (a consumer
+                                   ring is full, engine/consumer_shard.c): keep it and
+                                   handle it again after the resume */
     uint16_t    handoff_to;     /* GN_CS_HANDOFF: the owner shard */
     struct gn_conn *dirty_next;
     struct gn_conn *all_prev, *all_next;   /* every connection of the shard */

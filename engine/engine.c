@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/asan_options.h"
+#include "engine/consumer.h"
 #include "engine/engine_int.h"
 #include "engine/gannet.h"
 #include "engine/log.h"
@@ -32,6 +34,64 @@ void gn_engine_set_auth(gn_engine *e, gn_auth_fn fn, void *ctx)
     e->auth_ctx = fn ? ctx : NULL;
 }
 
+/* Shards (with their listeners and rings) and the cross-shard rings of a
+ * fresh run; the router exists. */
+static int shards_setup(gn_engine *e, char *err, size_t errlen)
+{
+    const gn_config *cfg = &e->cfg;
+    for (uint16_t i = 0; i < e->nshards; i++) {
+        e->shards[i].eng = e;
+        e->shards[i].nshards = e->nshards;
+    }
+    if (gn_xshard_setup(e->shards, e->nshards, cfg->xshard_ring_slots) < 0) {
+        snprintf(err, errlen, "out of memory creating the cross-shard rings");
+        return -1;
+    }
+    if (cfg->port && gn_listen_probe(cfg->listen_address, cfg->port, err, errlen) < 0)
+        return -1;
+    for (uint16_t i = 0; i < e->nshards; i++) {
+        if (gn_shard_init(&e->shards[i], e, i, err, errlen) < 0)
+            return -1;
+        /* Port 0: every shard joins the port the first one was given. */
+        if (e->cfg.port == 0)
+            e->cfg.port = e->shards[i].tp->bound_port(e->shards[i].tpd);
+    }
+    return 0;
+}
+
+static void shards_teardown(gn_engine *e)
+{
+    gn_xshard_teardown(e->shards, e->nshards);
+    for (uint16_t i = 0; i < e->nshards; i++)
+        gn_shard_fini(&e->shards[i]);
+}
+
+/* A stopped engine starts again: fresh shards and router (sessions and
+ * retained messages lived in them and ended with the stop), the same port,
+ * the open consumers subscribed again. */
+static int engine_rearm(gn_engine *e, char *err, size_t errlen)
+{
+    shards_teardown(e);
+    memset(e->shards, 0, sizeof *e->shards * e->nshards);
+    gn_route_destroy(e->router);
+    if (!(e->router = gn_route_create(e->nshards, e->cfg.max_queued_messages / 2))) {
+        snprintf(err, errlen, "out of memory creating the router");
+        return -1;
+    }
+    /* The kernel tears an io_uring down asynchronously, and its cancelled
+     * multishot accept keeps the old listener bound until then: wait (up to
+     * 2 s) until the port is free again. */
+    for (int i = 0; i < 200 && gn_listen_probe(e->cfg.listen_address, e->cfg.port, err, errlen) < 0; i++) {
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+    }
+    if (shards_setup(e, err, errlen) < 0 || gn_consumers_rearm(e, err, errlen) < 0)
+        return -1;
+    /* seq_cst: gn_engine_wait of the new run waits again */
+    atomic_store(&e->stopped, false);
+    return 0;
+}
+
 gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
 {
     if (gn_config_validate(cfg, err, errlen) < 0)
@@ -48,36 +108,42 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
     pthread_cond_init(&e->wait_cv, NULL);
     gn_log_set_level(cfg->log_level);
     e->shards = calloc(e->nshards, sizeof *e->shards);
-    if (!e->shards || !(e->router = gn_route_create(e->nshards, cfg->max_queued_messages / 2))) {
+    if (!e->shards || gn_cset_create(e) < 0 ||
+        !(e->router = gn_route_create(e->nshards, cfg->max_queued_messages / 2))) {
         snprintf(err, errlen, "out of memory creating the router");
         goto fail;
     }
-    for (uint16_t i = 0; i < e->nshards; i++) {
-        e->shards[i].eng = e;
-        e->shards[i].nshards = e->nshards;
-    }
-    if (gn_xshard_setup(e->shards, e->nshards, cfg->xshard_ring_slots) < 0) {
-        snprintf(err, errlen, "out of memory creating the cross-shard rings");
+    if (shards_setup(e, err, errlen) < 0)
         goto fail;
-    }
-    if (cfg->port && gn_listen_probe(cfg->listen_address, cfg->port, err, errlen) < 0)
-        goto fail;
-    for (uint16_t i = 0; i < e->nshards; i++) {
-        if (gn_shard_init(&e->shards[i], e, i, err, errlen) < 0)
-            goto fail;
-        /* Port 0: every shard joins the port the first one was given. */
-        if (e->cfg.port == 0)
-            e->cfg.port = e->shards[i].tp->bound_port(e->shards[i].tpd);
-    }
     return e;
 fail:
     gn_engine_destroy(e);
     return NULL;
 }
 
+gn_engine *gn_engine_create_from_file(const char *path, char *err, size_t errlen)
+{
+    gn_config cfg;
+    gn_config_defaults(&cfg);
+    if (gn_config_load_file(&cfg, path, err, errlen) < 0)
+        return NULL;
+    return gn_engine_create(&cfg, err, errlen);
+}
+
+uint16_t gn_engine_port(const gn_engine *e)
+{
+    return e->cfg.port;
+}
+
 int gn_engine_start(gn_engine *e, char *err, size_t errlen)
 {
     const gn_config *c = &e->cfg;
+    if (e->started) {
+        snprintf(err, errlen, "the engine is already running");
+        return -1;
+    }
+    if (e->ran && engine_rearm(e, err, errlen) < 0)
+        return -1;
     gn_log_info("gannet %s: listening on %s:%u (TCP, MQTT 3.1/3.1.1/5.0), %u shard%s",
                 GANNET_VERSION, c->listen_address, c->port, e->nshards, e->nshards == 1 ? "" : "s");
     gn_log_info("I/O: %s", e->shards[0].tp->features(e->shards[0].tpd));
@@ -95,6 +161,8 @@ int gn_engine_start(gn_engine *e, char *err, size_t errlen)
         }
     }
     e->started = true;
+    e->ran = true;
+    gn_consumers_set_running(e, true);
     return 0;
 }
 
@@ -138,6 +206,7 @@ void gn_engine_stop(gn_engine *e)
 {
     if (!e->started)
         return;
+    gn_consumers_set_running(e, false);
     for (uint16_t i = 0; i < e->nshards; i++)
         gn_shard_request_stop(&e->shards[i]);
     for (uint16_t i = 0; i < e->nshards; i++)
@@ -165,11 +234,10 @@ void gn_engine_destroy(gn_engine *e)
         return;
     if (e->started)
         gn_engine_stop(e);
-    if (e->shards) {
-        gn_xshard_teardown(e->shards, e->nshards);
-        for (uint16_t i = 0; i < e->nshards; i++)
-            gn_shard_fini(&e->shards[i]);
-    }
+    if (e->consumers)
+        gn_cset_destroy(e);     /* before the router: consumers unsubscribe */
+    if (e->shards)
+        shards_teardown(e);
     if (e->router)
         gn_route_destroy(e->router);
     free(e->shards);

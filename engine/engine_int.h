@@ -19,6 +19,7 @@
 
 typedef struct gn_shard gn_shard;
 struct gn_router;
+struct gn_cset;
 
 struct gn_engine {
     gn_config         cfg;
@@ -27,6 +28,8 @@ struct gn_engine {
     struct gn_router *router;
     gn_auth_fn        auth;
     void             *auth_ctx;
+    struct gn_cset   *consumers;   /* consumers and in-process publishes (engine/consumer.h) */
+    bool              ran;         /* started before: the next start re-arms shards and router */
     _Atomic bool      stopped;     /* seq_cst: set after all shards joined; read by gn_engine_wait */
     bool              started;
     pthread_mutex_t   wait_mu;

@@ -1,9 +1,22 @@
-/* engine/gannet.h — the public API of libgannet: configure, start and stop an
- * in-process Gannet engine. gannetd is a thin user of this header.
+/* engine/gannet.h — the public API of libgannet, and its documentation:
+ * configure, start and stop an in-process Gannet engine; open consumers
+ * that read decoded events straight from ring buffers; publish into the
+ * engine without a network client. gannetd is a thin user of this header;
+ * docs/EMBEDDING.md walks through a complete program.
+ *
+ * Build against it with pkg-config: `cc app.c $(pkg-config --cflags --libs
+ * gannet)` (add --static for libgannet.a). Include it as <gannet.h>; it
+ * pulls in engine/config.h (the configuration struct and its file parser)
+ * and engine/log.h, installed beside it.
  *
  * Threading: gn_engine_* functions are called from one controlling thread
- * (not from a shard). The engine's shards are threads the library creates
- * in gn_engine_start and joins in gn_engine_stop. */
+ * (not from a shard), except where a function says otherwise. The engine's
+ * shards are threads the library creates in gn_engine_start and joins in
+ * gn_engine_stop. A stopped engine may be started again: it listens on the
+ * same port with fresh shards (MQTT sessions and retained messages, kept in
+ * memory, ended with the stop); open consumers stay open and keep what their
+ * rings hold. A process may also create and destroy engines any number of
+ * times. */
 #ifndef GANNET_H
 #define GANNET_H
 
@@ -23,7 +36,15 @@ typedef struct gn_engine gn_engine;
  * into err[0..errlen) on failure (port in use, io_uring unavailable, ...). */
 gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen);
 
-/* Start the shard threads. Returns 0, or -1 with err filled. */
+/* gn_config_defaults + gn_config_load_file(path) + gn_engine_create. */
+gn_engine *gn_engine_create_from_file(const char *path, char *err, size_t errlen);
+
+/* The TCP port the engine listens on (the kernel's choice when the
+ * configuration said port 0). */
+uint16_t gn_engine_port(const gn_engine *e);
+
+/* Start the shard threads (again, after gn_engine_stop: see above). Returns
+ * 0, or -1 with err filled (also when it is already running). */
 int gn_engine_start(gn_engine *e, char *err, size_t errlen);
 
 /* Apply the reloadable parts of cfg (limits, log level, auth settings) to a
@@ -71,5 +92,168 @@ typedef struct gn_engine_stats {
 } gn_engine_stats;
 
 void gn_engine_get_stats(const gn_engine *e, gn_engine_stats *out);
+
+/* ================================================================ consumers
+ *
+ * A consumer subscribes to a topic filter (MQTT rules: '+', '#'; e.g. the
+ * platform filter "iot-2/type/+/id/+/evt/+/fmt/+") and receives every
+ * matching PUBLISH the engine accepts after the open, from MQTT clients,
+ * wills and gn_engine_publish (retained messages are not replayed to it),
+ * as a gn_event record. Each consumer has one
+ * single-producer / single-consumer ring per shard: the shard that received
+ * the message writes the record (one copy, no lock, no allocation), the
+ * consumer reads it in place and releases the batch. Per publisher, events
+ * arrive in the order they were published.
+ *
+ * Threading: open / close on the controlling thread, before gn_engine_start
+ * or while the engine runs. poll / release / wait / get_stats on one
+ * consumer thread at a time (any thread, but not concurrently for the same
+ * consumer); different consumers are independent. */
+
+typedef struct gn_consumer gn_consumer;
+
+/* Per consumer, chosen at open: what the shards do when its ring is full. */
+typedef enum gn_backpressure {
+    /* Stop reading the publishers whose messages do not fit (TCP
+     * backpressure, as for a slow MQTT subscriber). Nothing is lost; a QoS 1
+     * PUBACK / QoS 2 PUBREC is sent only once the record is in the ring. */
+    GN_BACKPRESSURE_BLOCK = 0,
+    /* Overwrite the oldest records the consumer has not taken yet (or the
+     * new one when the consumer's current batch holds them all). Publishers
+     * are never slowed; every dropped event is counted (gn_consumer_stats). */
+    GN_BACKPRESSURE_DROP_OLDEST = 1,
+} gn_backpressure;
+
+typedef struct gn_consumer_opts {
+    const char     *filter;       /* topic filter, NUL-terminated (required) */
+    const char     *group;        /* NULL: this consumer gets every matching event.
+                                     A name: consumers opened with the same group and
+                                     filter share the events (each event goes to one
+                                     member, round robin, skipping members whose
+                                     ring is half full while others are not),
+                                     like a $share group */
+    gn_backpressure backpressure;
+    uint64_t        ring_bytes;   /* per shard; 0 = 4 MiB; rounded up to a power of
+                                     two in [64 KiB, 1 GiB]. An event larger than half
+                                     of it is not delivered (counted as oversize). */
+} gn_consumer_opts;
+
+/* An event record, read in place in the ring (valid until the batch is
+ * released). Strings are NUL-terminated. */
+typedef struct gn_field {
+    uint16_t off, len;            /* bytes of the topic; len 0 = absent */
+} gn_field;
+
+enum {
+    GN_EVENT_RETAIN       = 0x01, /* RETAIN flag as published */
+    GN_EVENT_PLATFORM_EVT = 0x02, /* topic is iot-2/type/T/id/I/evt/E/fmt/F */
+    GN_EVENT_PLATFORM_CMD = 0x04, /* topic is iot-2/type/T/id/I/cmd/C/fmt/F */
+};
+
+typedef struct gn_event {
+    uint32_t size;                /* bytes of the whole record (8-aligned) */
+    uint32_t payload_len;
+    uint16_t topic_len;
+    uint16_t client_id_len;       /* 0 for gn_engine_publish and wills */
+    uint8_t  qos;                 /* QoS as published */
+    uint8_t  flags;               /* GN_EVENT_* */
+    uint16_t shard;               /* shard that received it */
+    uint64_t received_ns;         /* CLOCK_REALTIME at receipt, nanoseconds */
+    /* Decoded platform fields (GN_EVENT_PLATFORM_EVT / _CMD), else len 0:
+     * device type, device id, event (or command) id, format. */
+    gn_field device_type, device_id, event_id, format;
+    char     data[];              /* topic NUL client-id NUL payload */
+} gn_event;
+
+static inline const char *gn_event_topic(const gn_event *ev) { return ev->data; }
+static inline const char *gn_event_client_id(const gn_event *ev)
+{
+    return ev->data + ev->topic_len + 1;
+}
+static inline const uint8_t *gn_event_payload(const gn_event *ev)
+{
+    return (const uint8_t *)ev->data + ev->topic_len + 1 + ev->client_id_len + 1;
+}
+/* A platform field's bytes (not NUL-terminated; length f.len). */
+static inline const char *gn_event_field(const gn_event *ev, gn_field f)
+{
+    return ev->data + f.off;
+}
+
+/* A batch of records from one shard's ring. Fields are the library's: read
+ * the events with gn_batch_next. */
+typedef struct gn_batch {
+    const uint8_t *buf;
+    uint64_t       mask, pos, end;
+    uint32_t       ring, count;   /* count: events in the batch */
+} gn_batch;
+
+/* Next event of the batch, NULL after the last. */
+static inline const gn_event *gn_batch_next(gn_batch *b)
+{
+    while (b->pos < b->end) {
+        const gn_event *ev = (const gn_event *)(const void *)(b->buf + (b->pos & b->mask));
+        b->pos += ev->size;
+        if (ev->payload_len != UINT32_MAX)    /* else padding to the end of the buffer */
+            return ev;
+    }
+    return NULL;
+}
+
+/* Open a consumer. Returns NULL with err filled on a bad filter or group,
+ * or out of memory. At most 1024 consumers per engine. */
+gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err, size_t errlen);
+
+/* Unsubscribe, wait until no shard writes to its rings any more (a few
+ * milliseconds while the engine runs), free it. Events still in the rings
+ * are discarded; publishers paused for it resume. No thread may be polling
+ * it or holding one of its batches. */
+void gn_consumer_close(gn_consumer *c);
+
+/* Take the next batch (up to max events) from the first non-empty ring,
+ * round robin over the shards. Returns the number of events (0: every ring
+ * was empty: the consumer may now sleep on its fd). Release the batch
+ * before the next poll. Never blocks, never allocates. */
+uint32_t gn_consumer_poll(gn_consumer *c, gn_batch *b, uint32_t max);
+
+/* Give a polled batch back: its ring space is free for new events (and a
+ * shard paused by a full ring resumes its publishers). */
+void gn_consumer_release(gn_consumer *c, gn_batch *b);
+
+/* An eventfd, readable after a ring went from empty to non-empty: add it to
+ * an epoll/io_uring loop, poll until gn_consumer_poll returns 0, read the
+ * fd (8 bytes) or call gn_consumer_wait(c, 0), and sleep again. */
+int gn_consumer_fd(const gn_consumer *c);
+
+/* Sleep until events may be waiting or timeout_ms passes (-1: forever; 0:
+ * only clear the fd). Returns 1 when woken, 0 on timeout, -1 on error. Call
+ * it only after gn_consumer_poll returned 0. */
+int gn_consumer_wait(gn_consumer *c, int timeout_ms);
+
+typedef struct gn_consumer_stats {
+    uint64_t events;              /* records placed in the rings (drop-oldest: including
+                                     those overwritten later, counted in dropped) */
+    uint64_t dropped;             /* drop-oldest: events overwritten or refused */
+    uint64_t oversize;            /* events larger than half a ring, not delivered */
+} gn_consumer_stats;
+
+/* Sums over the consumer's rings. Exact once the events counted were
+ * polled; while shards run, each counter is a recent value. */
+void gn_consumer_get_stats(const gn_consumer *c, gn_consumer_stats *out);
+
+/* ================================================================ publish */
+
+/* Publish a message into the running engine as if an MQTT client had sent
+ * it (no client id): matching MQTT subscribers get it with normal QoS
+ * semantics (QoS 1/2 queued for offline persistent sessions, min of
+ * published and granted QoS), and matching consumers get an event. Meant
+ * for commands to devices, e.g. "iot-2/type/T/id/I/cmd/C/fmt/F". Copies
+ * topic and payload; callable from any thread while the engine runs.
+ * Messages of one calling thread keep their order.
+ * Returns 0 when queued, -1 with err filled: bad topic (wildcards, invalid
+ * UTF-8, empty), qos > 2, payload over max_packet_size, engine not
+ * running, or too many messages waiting (more than 65536: try again). */
+int gn_engine_publish(gn_engine *e, const char *topic, const void *payload, size_t len,
+                      uint8_t qos, bool retain, char *err, size_t errlen);
 
 #endif

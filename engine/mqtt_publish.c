@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "codec/topic.h"
+#include "engine/consumer.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
 #include "engine/route.h"
@@ -85,6 +86,8 @@ static void deliver_all(gn_shard *s, gn_msg *m, const gn_rdeliv *dl, size_t n, u
 {
     for (size_t i = 0; i < n; i++) {
         const gn_rdeliv *d = &dl[i];
+        if (gn_consumer_sid(d->session))
+            continue;       /* consumers: engine/consumer_shard.c */
         if (d->shard == s->id) {
             gn_session *ss = gn_session_by_id(s, d->session);
             if (!ss)
@@ -117,6 +120,7 @@ void gn_route_publish(gn_shard *s, gn_msg *m, bool retain, uint64_t pub)
         gn_route_retain(&s->rc, topic, m->topic_len, m->payload_len ? m : NULL);
     const gn_rdeliv *dl;
     size_t n = gn_route_match(&s->rc, topic, m->topic_len, pub, &dl);
+    gn_consumer_on_msg(s, m, dl, n);
     deliver_all(s, m, dl, n, pub);
 }
 
@@ -261,8 +265,13 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
 
     const gn_rdeliv *dl;
     size_t n = gn_route_match(&s->rc, pub.topic.ptr, pub.topic.len, ss->sid, &dl);
+    /* Consumers first, from the receive buffer; a full block-mode ring
+     * leaves the packet unconsumed (replayed once it drained). */
+    long nsess = n ? gn_consumer_on_publish(s, c, ss, &pub, dl, n) : 0;
+    if (nsess < 0)
+        return;
     bool retain = pub.retain && cfg->retain_available;
-    if (n || retain) {
+    if (nsess || retain) {
         gn_msg *m = make_msg(s, ss, &pub, v5);
         if (!m) {
             gn_conn_fail(c);

@@ -43,6 +43,11 @@ void gn_route_destroy(struct gn_router *r)
     gn_router_destroy(r);
 }
 
+void gn_route_synchronize(struct gn_router *r)
+{
+    gn_router_synchronize(r, NULL);
+}
+
 int gn_route_reader_register(gn_route_ctx *rc, struct gn_router *r, uint16_t shard)
 {
     rc->router = r;

@@ -61,6 +61,10 @@ void gn_route_quiescent(gn_route_ctx *rc);     /* once per loop turn */
 void gn_route_offline(gn_route_ctx *rc);       /* around a blocking wait */
 void gn_route_online(gn_route_ctx *rc);
 
+/* Wait for a grace period: every reader passed a quiescent state (or is
+ * offline) since the call. Not on a shard thread. */
+void gn_route_synchronize(struct gn_router *r);
+
 /* Subscribe session sid (of this shard) to filter (checked by the caller)
  * with the SUBSCRIBE options byte and identifier (0: none). Returns the
  * SUBACK reason: the granted QoS or an MQTT 5 failure code. *existed: the

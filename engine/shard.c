@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "engine/consumer.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
 #include "engine/route.h"
@@ -203,6 +204,7 @@ static void *shard_main(void *arg)
         tw_advance(s);
         pending = gn_xshard_push(s);
         flush_dirty(s);
+        bool consumers_busy = gn_consumers_turn(s);
         if (gn_xshard_pending(s))
             pending = gn_xshard_push(s);     /* wills of connections that failed in flush */
         gn_route_quiescent(&s->rc);
@@ -210,7 +212,7 @@ static void *shard_main(void *arg)
          * left nothing to send (a wake-up covers anything pushed later).
          * A full target ring is retried at once: the target drains it
          * within a turn, and its publishers here are paused meanwhile. */
-        busy = drained != 0 || s->dirty != NULL || pending;
+        busy = drained != 0 || s->dirty != NULL || pending || consumers_busy;
         if (s->stopping && (s->nconns == 0 || s->now_ms >= s->stop_deadline) && !pending)
             break;
     }
@@ -225,6 +227,7 @@ static void *shard_main(void *arg)
                 (unsigned long long)atomic_load_explicit(&st->qos0_dropped, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->qos1_dropped_offline, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->protocol_errors, memory_order_relaxed));
+    gn_consumers_shard_fini(s);
     gn_sessions_fini(s);
     gn_route_reader_unregister(&s->rc);
     return NULL;

@@ -1,0 +1,212 @@
+/* bench/consumer/gnconsume.c — the consumer side of the consumer benchmark:
+ * an embedded engine with N consumers on one filter (each gets every
+ * event), each read by its own thread, fed by gnload (--mode ingest) over
+ * TCP. Reads gnload's payload (u32 tag|publisher, u32 sequence, u64
+ * CLOCK_MONOTONIC send time) in place, counts events, checks per-publisher
+ * order and records publish-to-consumer-read latency. On SIGTERM / SIGINT
+ * (or after --seconds) prints one JSON line:
+ *   {"consumers":N,"events":E,"events_per_s":R,"lat_p50_us":..,"lat_p99_us":..,
+ *    "engine_p50_us":..,"engine_p99_us":..,"gaps":G,"reorders":O,"dropped":D,...}
+ * lat_*: gnload's send time to the read; engine_*: the shard's receive
+ * timestamp (gn_event.received_ns) to the read, i.e. the ring hand-off and
+ * the consumer thread's wake-up alone.
+ * events_per_s is the mean over consumers of events / (last - first read).
+ *
+ * Usage: gnconsume [-p PORT] [-t SHARDS] [-n CONSUMERS] [-f FILTER]
+ *                  [-m block|drop] [-r RING_BYTES] [-s SECONDS] [-c CPU]
+ *   -c pins the shard(s) to CPU (consumer threads are pinned to it too
+ *   unless -C gives theirs); -w: sleep on the eventfd instead of spinning. */
+#include <gannet.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/loadgen/hist.h"
+
+#define MAX_CONSUMERS 8
+#define MAX_PUBS      4096
+
+typedef struct reader {
+    gn_consumer *c;
+    pthread_t    th;
+    gl_hist      lat;            /* gnload's send time -> read */
+    gl_hist      eng;            /* the shard's receive time (gn_event.received_ns) -> read */
+    uint64_t     events, gaps, reorders, first_ns, last_ns;
+    uint32_t     next_seq[MAX_PUBS];
+} reader;
+
+static volatile sig_atomic_t stop_flag;
+static _Atomic int quit;        /* seq_cst: main -> readers */
+static int reader_cpu = -1;
+static bool use_wait;
+
+static void on_signal(int sig) { (void)sig; stop_flag = 1; }
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void pin(int cpu)
+{
+    if (cpu < 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+static void *read_loop(void *arg)
+{
+    reader *r = arg;
+    pin(reader_cpu);
+    while (!atomic_load_explicit(&quit, memory_order_relaxed)) {   /* relaxed: a stop hint */
+        gn_batch b;
+        if (gn_consumer_poll(r->c, &b, 256) == 0) {
+            if (use_wait)
+                gn_consumer_wait(r->c, 50);
+            continue;
+        }
+        uint64_t now = mono_ns(), rnow = real_ns();
+        for (const gn_event *ev; (ev = gn_batch_next(&b)) != NULL;) {
+            if (ev->payload_len < 16)
+                continue;
+            const uint8_t *p = gn_event_payload(ev);
+            uint32_t tagpub, seq;
+            uint64_t sent;
+            memcpy(&tagpub, p, 4);
+            memcpy(&seq, p + 4, 4);
+            memcpy(&sent, p + 8, 8);
+            uint32_t pub = tagpub & ((1u << 20) - 1);
+            if (pub < MAX_PUBS) {
+                if (seq < r->next_seq[pub])
+                    r->reorders++;
+                else if (seq > r->next_seq[pub])
+                    r->gaps += seq - r->next_seq[pub];
+                r->next_seq[pub] = seq + 1;
+            }
+            if (now > sent)
+                gl_hist_record(&r->lat, now - sent);
+            if (rnow > ev->received_ns)
+                gl_hist_record(&r->eng, rnow - ev->received_ns);
+            r->events++;
+        }
+        if (!r->first_ns)
+            r->first_ns = now;
+        r->last_ns = now;
+        gn_consumer_release(r->c, &b);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    gn_config cfg;
+    char err[256];
+    const char *filter = "#";
+    int nc = 1, cpu = -1;
+    double seconds = 0;
+    gn_consumer_opts co = { .backpressure = GN_BACKPRESSURE_BLOCK, .ring_bytes = 16u << 20 };
+    gn_config_defaults(&cfg);
+    gn_config_set(&cfg, "shards", "1", err, sizeof err);
+    for (int o; (o = getopt(argc, argv, "p:t:n:f:m:r:s:c:C:w")) != -1;) {
+        int rc = 0;
+        switch (o) {
+        case 'p': rc = gn_config_set(&cfg, "port", optarg, err, sizeof err); break;
+        case 't': rc = gn_config_set(&cfg, "shards", optarg, err, sizeof err); break;
+        case 'n': nc = atoi(optarg); break;
+        case 'f': filter = optarg; break;
+        case 'm': co.backpressure = strcmp(optarg, "drop") ? GN_BACKPRESSURE_BLOCK : GN_BACKPRESSURE_DROP_OLDEST; break;
+        case 'r': co.ring_bytes = strtoull(optarg, NULL, 10); break;
+        case 's': seconds = atof(optarg); break;
+        case 'c': cpu = atoi(optarg); break;
+        case 'C': reader_cpu = atoi(optarg); break;
+        case 'w': use_wait = true; break;
+        default: return 2;
+        }
+        if (rc < 0)
+            return fprintf(stderr, "gnconsume: %s\n", err), 2;
+    }
+    if (nc < 1 || nc > MAX_CONSUMERS)
+        return fprintf(stderr, "gnconsume: -n 1..%d\n", MAX_CONSUMERS), 2;
+    if (reader_cpu < 0)
+        reader_cpu = cpu;
+    cfg.log_level = GN_LOG_WARN;
+    cfg.pin_threads = false;
+    co.filter = filter;
+    pin(cpu);       /* shard threads inherit the main thread's affinity */
+    gn_engine *e = gn_engine_create(&cfg, err, sizeof err);
+    if (!e)
+        return fprintf(stderr, "gnconsume: %s\n", err), 1;
+    reader *rs = calloc((size_t)nc, sizeof *rs);
+    for (int i = 0; i < nc; i++)
+        if (!(rs[i].c = gn_consumer_open(e, &co, err, sizeof err)))
+            return fprintf(stderr, "gnconsume: %s\n", err), 1;
+    if (gn_engine_start(e, err, sizeof err) < 0)
+        return fprintf(stderr, "gnconsume: %s\n", err), 1;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    for (int i = 0; i < nc; i++)
+        pthread_create(&rs[i].th, NULL, read_loop, &rs[i]);
+    fprintf(stderr, "gnconsume: port %u, %d consumer%s on '%s'\n", gn_engine_port(e), nc,
+            nc == 1 ? "" : "s", filter);
+    uint64_t t0 = mono_ns();
+    while (!stop_flag && (seconds <= 0 || (double)(mono_ns() - t0) / 1e9 < seconds)) {
+        struct timespec ts = { 0, 20000000 };
+        nanosleep(&ts, NULL);
+    }
+    atomic_store(&quit, 1);     /* seq_cst: readers stop; joined below */
+    gl_hist lat, eng;
+    memset(&lat, 0, sizeof lat);
+    memset(&eng, 0, sizeof eng);
+    uint64_t events = 0, gaps = 0, reorders = 0, dropped = 0;
+    double rate = 0;
+    for (int i = 0; i < nc; i++) {
+        pthread_join(rs[i].th, NULL);
+        gn_consumer_stats st;
+        gn_consumer_get_stats(rs[i].c, &st);
+        dropped += st.dropped;
+        gl_hist_merge(&lat, &rs[i].lat);
+        gl_hist_merge(&eng, &rs[i].eng);
+        events += rs[i].events;
+        gaps += rs[i].gaps;
+        reorders += rs[i].reorders;
+        if (rs[i].last_ns > rs[i].first_ns)
+            rate += (double)rs[i].events / ((double)(rs[i].last_ns - rs[i].first_ns) / 1e9) / nc;
+    }
+    gn_engine_stats es;
+    gn_engine_get_stats(e, &es);
+    printf("{\"consumers\":%d,\"events\":%llu,\"events_per_s\":%.0f,\"msgs_in\":%llu,"
+           "\"lat_p50_us\":%.1f,\"lat_p90_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_max_us\":%.1f,"
+           "\"engine_p50_us\":%.1f,\"engine_p99_us\":%.1f,"
+           "\"gaps\":%llu,\"reorders\":%llu,\"dropped\":%llu}\n",
+           nc, (unsigned long long)events, rate, (unsigned long long)es.msgs_received,
+           gl_hist_quantile(&lat, 0.50) / 1e3, gl_hist_quantile(&lat, 0.90) / 1e3,
+           gl_hist_quantile(&lat, 0.99) / 1e3, lat.max / 1e3,
+           gl_hist_quantile(&eng, 0.50) / 1e3, gl_hist_quantile(&eng, 0.99) / 1e3,
+           (unsigned long long)gaps,
+           (unsigned long long)reorders, (unsigned long long)dropped);
+    fflush(stdout);
+    gn_engine_stop(e);
+    for (int i = 0; i < nc; i++)
+        gn_consumer_close(rs[i].c);
+    gn_engine_destroy(e);
+    free(rs);
+    return 0;
+}

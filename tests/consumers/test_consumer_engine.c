@@ -1,0 +1,410 @@
+/* tests/consumers/test_consumer_engine.c — Check tests of consumers on a
+ * real embedded engine (engine/gannet.h only): MQTT PUBLISHes from TCP
+ * clients arrive complete and in order with the decoded platform fields;
+ * gn_engine_publish reaches consumers and MQTT subscribers; a consumer
+ * closed and another opened while the engine runs; create / start / stop /
+ * destroy three times in one process, and one engine started and stopped
+ * three times (the ASan build's LeakSanitizer checks nothing leaks). A consumer thread polls while the main thread publishes,
+ * so the 'tsan' suite runs the whole consumer path under ThreadSanitizer. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <gannet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- a raw MQTT 3.1.1 client */
+
+/* recv exactly n bytes; retries on EINTR (the sanitizers' and Check's signals). */
+static ssize_t recv_all(int fd, uint8_t *b, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = recv(fd, b + got, n - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+static int mqtt_connect(uint16_t port, const char *cid)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = { 10, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    uint8_t b[128];
+    size_t cl = strlen(cid), n = 0;
+    b[n++] = 0x10;
+    b[n++] = (uint8_t)(10 + 2 + cl);
+    memcpy(b + n, "\0\4MQTT\4\2\0\36", 10);
+    n += 10;
+    b[n++] = 0;
+    b[n++] = (uint8_t)cl;
+    memcpy(b + n, cid, cl);
+    n += cl;
+    ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+    uint8_t ack[4];
+    ck_assert_int_eq(recv_all(fd, ack, 4), 4);
+    ck_assert_uint_eq(ack[0], 0x20);
+    ck_assert_uint_eq(ack[3], 0);
+    return fd;
+}
+
+/* PUBLISH QoS 1 and wait for its PUBACK. */
+static void mqtt_publish1(int fd, const char *topic, const char *payload, uint16_t pid)
+{
+    uint8_t b[512];
+    size_t tl = strlen(topic), pl = strlen(payload), n = 0;
+    b[n++] = 0x32;
+    b[n++] = (uint8_t)(2 + tl + 2 + pl);
+    b[n++] = 0;
+    b[n++] = (uint8_t)tl;
+    memcpy(b + n, topic, tl);
+    n += tl;
+    b[n++] = (uint8_t)(pid >> 8);
+    b[n++] = (uint8_t)pid;
+    memcpy(b + n, payload, pl);
+    n += pl;
+    ck_assert_int_eq(write(fd, b, n), (ssize_t)n);
+    uint8_t ack[4];
+    ssize_t got = recv_all(fd, ack, 4);
+    ck_assert_msg(got == 4, "PUBACK %u: recv %zd (%s)", pid, got, strerror(errno));
+    ck_assert_uint_eq(ack[0], 0x40);
+    ck_assert_uint_eq((uint16_t)(ack[2] << 8 | ack[3]), pid);
+}
+
+/* ---------------------------------------------------------------- a consumer thread */
+
+#define MAX_SEEN 256
+
+typedef struct reader {
+    gn_consumer *c;
+    _Atomic int  quit;          /* seq_cst: main -> reader */
+    _Atomic int  n;             /* seq_cst: events recorded (main polls it) */
+    char         topic[MAX_SEEN][96];
+    char         payload[MAX_SEEN][32];
+    char         cid[MAX_SEEN][32];
+    char         type[MAX_SEEN][16];
+    char         evt[MAX_SEEN][16];
+    uint8_t      flags[MAX_SEEN], qos[MAX_SEEN];
+    pthread_t    th;
+} reader;
+
+static void copy_field(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = 0;
+}
+
+static void *read_loop(void *arg)
+{
+    reader *r = arg;
+    while (!atomic_load(&r->quit)) {
+        gn_batch b;
+        if (gn_consumer_poll(r->c, &b, 7) == 0) {
+            gn_consumer_wait(r->c, 10);
+            continue;
+        }
+        for (const gn_event *ev; (ev = gn_batch_next(&b)) != NULL;) {
+            int i = atomic_load(&r->n);
+            if (i == MAX_SEEN)
+                continue;
+            copy_field(r->topic[i], sizeof r->topic[i], gn_event_topic(ev), ev->topic_len);
+            copy_field(r->payload[i], sizeof r->payload[i], (const char *)gn_event_payload(ev),
+                       ev->payload_len);
+            copy_field(r->cid[i], sizeof r->cid[i], gn_event_client_id(ev), ev->client_id_len);
+            copy_field(r->type[i], sizeof r->type[i], gn_event_field(ev, ev->device_type),
+                       ev->device_type.len);
+            copy_field(r->evt[i], sizeof r->evt[i], gn_event_field(ev, ev->event_id), ev->event_id.len);
+            r->flags[i] = ev->flags;
+            r->qos[i] = ev->qos;
+            atomic_store(&r->n, i + 1);
+        }
+        gn_consumer_release(r->c, &b);
+    }
+    return NULL;
+}
+
+static void reader_start(reader *r, gn_consumer *c)
+{
+    memset(r, 0, sizeof *r);
+    r->c = c;
+    pthread_create(&r->th, NULL, read_loop, r);
+}
+
+static void reader_stop(reader *r)
+{
+    atomic_store(&r->quit, 1);
+    pthread_join(r->th, NULL);
+}
+
+static void wait_count(reader *r, int want)
+{
+    for (int i = 0; i < 2000 && atomic_load(&r->n) < want; i++) {
+        struct timespec ts = { 0, 5000000 };
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_int_eq(atomic_load(&r->n), want);
+}
+
+static gn_engine *engine_new(void)
+{
+    gn_config cfg;
+    char err[256];
+    gn_config_defaults(&cfg);
+    cfg.port = 0;
+    cfg.shards = 2;
+    cfg.listen_address[0] = 0;
+    strcpy(cfg.listen_address, "127.0.0.1");
+    cfg.log_level = GN_LOG_WARN;
+    gn_engine *e = gn_engine_create(&cfg, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    return e;
+}
+
+static gn_consumer *open_consumer(gn_engine *e, const char *filter, gn_backpressure bp)
+{
+    char err[256];
+    gn_consumer_opts o = { .filter = filter, .backpressure = bp, .ring_bytes = 1 << 16 };
+    gn_consumer *c = gn_consumer_open(e, &o, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    return c;
+}
+
+/* One full life: events from TCP clients, in-process commands, close and
+ * reopen while running, stop, destroy. */
+static void one_cycle(int cycle)
+{
+    char err[256];
+    gn_engine *e = engine_new();
+    gn_consumer *evts = open_consumer(e, "iot-2/type/+/id/+/evt/+/fmt/+", GN_BACKPRESSURE_BLOCK);
+    gn_consumer *all = open_consumer(e, "#", GN_BACKPRESSURE_DROP_OLDEST);
+    ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(gn_engine_start(e, err, sizeof err), -1);    /* already running */
+    ck_assert(strstr(err, "already running") != NULL);
+    reader re, ra;
+    reader_start(&re, evts);
+    reader_start(&ra, all);
+    uint16_t port = gn_engine_port(e);
+
+    char cid[32], topic[96], payload[32];
+    snprintf(cid, sizeof cid, "dev-%d", cycle);
+    int fd = mqtt_connect(port, cid);
+    for (int i = 0; i < 100; i++) {
+        snprintf(topic, sizeof topic, "iot-2/type/%s/id/d%d/evt/status/fmt/json", i % 2 ? "lamp" : "pump", i);
+        snprintf(payload, sizeof payload, "{\"seq\":%d}", i);
+        mqtt_publish1(fd, topic, payload, (uint16_t)(i + 1));
+    }
+    mqtt_publish1(fd, "plain/topic", "x", 200);
+    wait_count(&re, 100);
+    wait_count(&ra, 101);
+    for (int i = 0; i < 100; i++) {
+        snprintf(payload, sizeof payload, "{\"seq\":%d}", i);
+        ck_assert_str_eq(re.payload[i], payload);          /* complete, in order */
+        ck_assert_str_eq(re.cid[i], cid);
+        ck_assert_str_eq(re.type[i], i % 2 ? "lamp" : "pump");
+        ck_assert_str_eq(re.evt[i], "status");
+        ck_assert_uint_eq(re.qos[i], 1);
+        ck_assert(re.flags[i] & GN_EVENT_PLATFORM_EVT);
+    }
+    ck_assert_str_eq(ra.topic[100], "plain/topic");
+    ck_assert_uint_eq(ra.flags[100] & (GN_EVENT_PLATFORM_EVT | GN_EVENT_PLATFORM_CMD), 0);
+
+    /* In-process commands reach '#' but not the event filter. */
+    for (int i = 0; i < 10; i++) {
+        snprintf(topic, sizeof topic, "iot-2/type/lamp/id/d%d/cmd/reboot/fmt/json", i);
+        ck_assert_msg(gn_engine_publish(e, topic, "{}", 2, 1, false, err, sizeof err) == 0, "%s", err);
+    }
+    ck_assert_int_eq(gn_engine_publish(e, "bad/+/topic", "", 0, 0, false, err, sizeof err), -1);
+    wait_count(&ra, 111);
+    ck_assert(ra.flags[101] & GN_EVENT_PLATFORM_CMD);
+    ck_assert_str_eq(ra.evt[101], "reboot");
+    ck_assert_str_eq(ra.cid[101], "");
+    ck_assert_int_eq(atomic_load(&re.n), 100);
+
+    /* Close one consumer while running, open another. */
+    reader_stop(&ra);
+    gn_consumer_close(all);
+    gn_consumer *late = open_consumer(e, "plain/#", GN_BACKPRESSURE_BLOCK);
+    reader rl;
+    reader_start(&rl, late);
+    mqtt_publish1(fd, "plain/again", "y", 201);
+    wait_count(&rl, 1);
+    ck_assert_str_eq(rl.topic[0], "plain/again");
+
+    gn_consumer_stats st;
+    gn_consumer_get_stats(evts, &st);
+    ck_assert_uint_eq(st.events, 100);
+    ck_assert_uint_eq(st.dropped, 0);
+    close(fd);
+    gn_engine_stop(e);
+    reader_stop(&re);
+    reader_stop(&rl);
+    gn_consumer_close(evts);        /* `late` is closed by destroy */
+    gn_engine_destroy(e);
+}
+
+START_TEST(test_lifecycle_three_times)
+{
+    for (int cycle = 0; cycle < 3; cycle++)
+        one_cycle(cycle);
+}
+END_TEST
+
+/* A publisher that sends QoS 1 PUBLISHes one by one, waiting for each
+ * PUBACK, on its own thread (no ck_assert off the main thread). */
+typedef struct slow_pub {
+    int         fd;
+    int         total;
+    _Atomic int acked;          /* seq_cst: read by the main thread while it runs */
+    pthread_t   th;
+} slow_pub;
+
+static void *slow_pub_run(void *arg)
+{
+    slow_pub *p = arg;
+    uint8_t b[300];
+    for (int i = 0; i < p->total; i++) {
+        size_t n = 0;
+        b[n++] = 0x32;
+        b[n++] = 2 + 5 + 2 + 100;     /* < 128: a one-byte remaining length */
+        b[n++] = 0;
+        b[n++] = 5;
+        memcpy(b + n, "x/big", 5);
+        n += 5;
+        b[n++] = (uint8_t)((i + 1) >> 8);
+        b[n++] = (uint8_t)(i + 1);
+        memset(b + n, 'p', 100);
+        n += 100;
+        if (write(p->fd, b, n) != (ssize_t)n)
+            break;
+        uint8_t ack[4];
+        if (recv_all(p->fd, ack, 4) != 4 || ack[0] != 0x40)
+            break;
+        atomic_store(&p->acked, i + 1);
+    }
+    return NULL;
+}
+
+START_TEST(test_close_resumes_paused_publishers)
+{
+    char err[256];
+    gn_engine *e = engine_new();
+    gn_consumer *c = open_consumer(e, "x/#", GN_BACKPRESSURE_BLOCK);   /* 64 KiB rings, never read */
+    ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
+    slow_pub p = { .fd = mqtt_connect(gn_engine_port(e), "slow-pub"), .total = 2000 };
+    pthread_create(&p.th, NULL, slow_pub_run, &p);
+    /* The ring fills and the publisher stops being read: its acks stop. */
+    int last = -1;
+    for (int i = 0; i < 400; i++) {
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+        int now = atomic_load(&p.acked);
+        if (now == last && now > 0)
+            break;
+        last = now;
+    }
+    gn_consumer_stats st;
+    gn_consumer_get_stats(c, &st);
+    ck_assert_int_lt(atomic_load(&p.acked), p.total);
+    ck_assert_uint_eq(st.events, (uint64_t)atomic_load(&p.acked));   /* acked == placed */
+    gn_consumer_close(c);           /* the paused publisher resumes */
+    pthread_join(p.th, NULL);
+    ck_assert_int_eq(atomic_load(&p.acked), p.total);
+    close(p.fd);
+    gn_engine_stop(e);
+    gn_engine_destroy(e);
+}
+END_TEST
+
+/* One engine started and stopped three times: same port, consumers stay
+ * open across the stops, MQTT clients and in-process commands work in every
+ * run (and the ASan build checks nothing leaks across the re-arms). */
+START_TEST(test_restart_same_engine)
+{
+    char err[256];
+    gn_engine *e = engine_new();
+    gn_consumer *c = open_consumer(e, "run/#", GN_BACKPRESSURE_BLOCK);
+    reader r;
+    reader_start(&r, c);
+    uint16_t port = 0;
+    for (int run = 0; run < 3; run++) {
+        ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "run %d: %s", run, err);
+        if (run == 0)
+            port = gn_engine_port(e);
+        ck_assert_uint_eq(gn_engine_port(e), port);
+        char cid[32], topic[64];
+        snprintf(cid, sizeof cid, "runner-%d", run);
+        int fd = mqtt_connect(port, cid);
+        for (int i = 0; i < 20; i++) {
+            snprintf(topic, sizeof topic, "run/%d/%d", run, i);
+            mqtt_publish1(fd, topic, "m", (uint16_t)(i + 1));
+        }
+        snprintf(topic, sizeof topic, "run/%d/cmd", run);
+        ck_assert_msg(gn_engine_publish(e, topic, "c", 1, 0, false, err, sizeof err) == 0, "%s", err);
+        wait_count(&r, 21 * (run + 1));
+        close(fd);
+        gn_engine_stop(e);
+        ck_assert_int_eq(gn_engine_publish(e, topic, "c", 1, 0, false, err, sizeof err), -1);
+    }
+    for (int run = 0; run < 3; run++) {
+        char want[64];
+        snprintf(want, sizeof want, "run/%d/0", run);
+        ck_assert_str_eq(r.topic[21 * run], want);
+        snprintf(want, sizeof want, "run/%d/cmd", run);
+        ck_assert_str_eq(r.topic[21 * run + 20], want);
+    }
+    reader_stop(&r);
+    gn_engine_destroy(e);       /* closes c */
+}
+END_TEST
+
+START_TEST(test_open_errors)
+{
+    char err[256];
+    gn_engine *e = engine_new();
+    gn_consumer_opts o = { .filter = "a/#/b" };
+    ck_assert(gn_consumer_open(e, &o, err, sizeof err) == NULL);
+    ck_assert(strstr(err, "invalid topic filter") != NULL);
+    o.filter = "a/b";
+    o.group = "g/1";
+    ck_assert(gn_consumer_open(e, &o, err, sizeof err) == NULL);
+    ck_assert(strstr(err, "group") != NULL);
+    ck_assert_int_eq(gn_engine_publish(e, "a", "", 0, 0, false, err, sizeof err), -1);
+    ck_assert(strstr(err, "not running") != NULL);
+    gn_engine_destroy(e);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("consumer_engine");
+    TCase *tc = tcase_create("engine");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_lifecycle_three_times);
+    tcase_add_test(tc, test_close_resumes_paused_publishers);
+    tcase_add_test(tc, test_restart_same_engine);
+    tcase_add_test(tc, test_open_errors);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);     /* LeakSanitizer sees the whole process */
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
