@@ -24,6 +24,16 @@ static inline void *gn_rmem_alloc(gn_rmem *m, size_t size)
     return p;
 }
 
+/* Same, aligned to `align` bytes (a power of two); freed by gn_rmem_free. */
+static inline void *gn_rmem_alloc_aligned(gn_rmem *m, size_t align, size_t size)
+{
+    void *p = aligned_alloc(align, (size + align - 1) & ~(align - 1));
+    if (p)
+        atomic_fetch_add_explicit(&m->bytes, malloc_usable_size(p) + sizeof(size_t),
+                                  memory_order_relaxed);
+    return p;
+}
+
 static inline void gn_rmem_free(gn_rmem *m, void *p)
 {
     if (!p)

@@ -230,15 +230,22 @@ static gn_rerr plain_subscribe(gn_router *r, const uint8_t *f, size_t len, const
     if (gn_topic_split(f, len, &r->wlv) != GN_OK)
         return GN_ROUTER_ERR_FILTER_INVALID;
     bool hash = gn_filter_ends_with_hash(f, &r->wlv);
-    gn_trie_path path;
-    gn_rerr err = GN_ROUTER_OK;
-    gn_node *n = gn_trie_locate(&r->trie, f, &r->wlv, r->wlv.count - hash, true, &path, &err);
-    if (!n)
-        return err;
-    session_key key = {who->session};
-    int idx = gn_subs_find(gn_node_subs_w(n), hash, is_session, &key);
     gn_route_entry e = {.sub_id = o->sub_id, .shard = who->shard, .flags = opts_flags(o)};
     e.u.session = who->session;
+    gn_trie_path path;
+    gn_rerr err = GN_ROUTER_OK;
+    gn_locate_leaf lf = {.add = &e, .hash = hash};
+    gn_node *n = gn_trie_locate_leaf(&r->trie, f, &r->wlv, r->wlv.count - hash, true, &path, &err,
+                                     &lf);
+    if (!n)
+        return err;
+    if (lf.added) { /* a new filter, stored inline in its parent's table */
+        *replaced = false;
+        r->subs++;
+        return GN_ROUTER_OK;
+    }
+    session_key key = {who->session};
+    int idx = gn_subs_find(gn_node_subs_w(n), hash, is_session, &key);
     err = gn_trie_node_put(&r->trie, n, hash, idx, &e);
     if (err) {
         gn_trie_prune(&r->trie, &path);
@@ -246,6 +253,7 @@ static gn_rerr plain_subscribe(gn_router *r, const uint8_t *f, size_t len, const
     }
     *replaced = idx >= 0;
     r->subs += idx < 0;
+    gn_trie_inline_leaf(&r->trie, &path);
     return GN_ROUTER_OK;
 }
 
@@ -331,6 +339,17 @@ gn_rerr gn_router_group_subscribe(gn_router *r, const uint8_t *group, size_t gle
     return err;
 }
 
+/* The session's entry in an inline leaf's chosen part, or -1. */
+static int leaf_find(const gn_leaf *l, bool hash, uint64_t session)
+{
+    uint32_t from = hash ? 0 : l->nhash, to = hash ? l->nhash : l->n;
+    session_key key = {session};
+    for (uint32_t i = from; i < to; i++)
+        if (is_session(&l->u.e[i], &key))
+            return (int)(i - from);
+    return -1;
+}
+
 static gn_rerr plain_unsubscribe(gn_router *r, const uint8_t *f, size_t len, uint64_t session)
 {
     if (gn_topic_split(f, len, &r->wlv) != GN_OK)
@@ -338,13 +357,30 @@ static gn_rerr plain_unsubscribe(gn_router *r, const uint8_t *f, size_t len, uin
     bool hash = gn_filter_ends_with_hash(f, &r->wlv);
     gn_trie_path path;
     gn_rerr err = GN_ROUTER_OK;
-    gn_node *n = gn_trie_locate(&r->trie, f, &r->wlv, r->wlv.count - hash, false, &path, &err);
+    gn_locate_leaf lf = {0};
+    gn_node *n = gn_trie_locate_leaf(&r->trie, f, &r->wlv, r->wlv.count - hash, false, &path, &err,
+                                     &lf);
     if (!n)
         return err;
-    session_key key = {session};
-    int idx = gn_subs_find(gn_node_subs_w(n), hash, is_session, &key);
-    if (idx < 0)
-        return GN_ROUTER_ERR_NOT_FOUND;
+    int idx;
+    if (lf.found) {
+        idx = leaf_find(&lf.found->leaf, hash, session);
+        if (idx < 0)
+            return GN_ROUTER_ERR_NOT_FOUND;
+        if (lf.found->leaf.n == 1) { /* its only entry: the leaf goes */
+            gn_trie_leaf_remove(&r->trie, &path, lf.found);
+            r->subs--;
+            return GN_ROUTER_OK;
+        }
+        n = gn_trie_leaf_promote(&r->trie, &path, lf.found);
+        if (!n)
+            return GN_ROUTER_ERR_NOMEM;
+    } else {
+        session_key key = {session};
+        idx = gn_subs_find(gn_node_subs_w(n), hash, is_session, &key);
+        if (idx < 0)
+            return GN_ROUTER_ERR_NOT_FOUND;
+    }
     err = gn_trie_node_drop(&r->trie, n, hash, idx);
     if (err)
         return err;

@@ -41,25 +41,24 @@ static bool label_has_plus(const uint8_t *label, uint32_t len)
     return false;
 }
 
-/* Does edge c match topic levels [i, i + c->nlevels)? */
-static inline bool edge_matches(const gn_node *c, const uint8_t *topic, const gn_levels *lv,
-                                uint32_t i)
+/* Does an edge label of nlevels levels match topic levels [i, i + nlevels)? */
+static inline bool label_matches(const uint8_t *lab, uint32_t len, uint32_t nlevels, bool wild,
+                                 const uint8_t *topic, const gn_levels *lv, uint32_t i)
 {
-    if (i + c->nlevels > lv->count)
+    if (i + nlevels > lv->count)
         return false;
-    if (!(c->flags & GN_NODE_WILD)) {
+    if (!wild) {
         /* literal levels: '/' separators line up, so one compare of the
          * topic's byte span does it */
-        uint32_t last = i + c->nlevels - 1;
+        uint32_t last = i + nlevels - 1;
         uint32_t span = (uint32_t)lv->start[last] + lv->len[last] - lv->start[i];
-        return span == c->len && memcmp(c->label, topic + lv->start[i], span) == 0;
+        return span == len && memcmp(lab, topic + lv->start[i], span) == 0;
     }
     /* Walk the label guided by the topic's level lengths: a label level is
      * either '+' (alone) or must equal the topic level and be followed by
      * '/' or the end. No scan for separators needed. */
-    const uint8_t *lab = c->label;
-    uint32_t pos = 0, len = c->len;
-    for (uint32_t j = 0; j < c->nlevels; j++) {
+    uint32_t pos = 0;
+    for (uint32_t j = 0; j < nlevels; j++) {
         uint32_t rem = len - pos;
         const uint8_t *lp = lab + pos;
         if (rem >= 1 && lp[0] == '+' && (rem == 1 || lp[1] == '/')) {
@@ -72,6 +71,19 @@ static inline bool edge_matches(const gn_node *c, const uint8_t *topic, const gn
         pos += tl + 1;
     }
     return true;
+}
+
+static inline bool edge_matches(const gn_node *c, const uint8_t *topic, const gn_levels *lv,
+                                uint32_t i)
+{
+    return label_matches(c->label, c->len, c->nlevels, c->flags & GN_NODE_WILD, topic, lv, i);
+}
+
+static inline bool leaf_matches(const gn_leaf *l, const uint8_t *topic, const gn_levels *lv,
+                                uint32_t i)
+{
+    return label_matches(gn_leaf_label(l), l->len, l->nlevels, l->flags & GN_NODE_WILD, topic, lv,
+                         i);
 }
 
 /* ---------- reader ---------- */
@@ -93,6 +105,17 @@ static gn_rerr vec_push(gn_entry_vec *out, const gn_route_entry *e, uint32_t n)
     return GN_ROUTER_OK;
 }
 
+/* An inline leaf reached with levels [0, i) consumed. */
+static gn_rerr leaf_collect(const gn_leaf *l, uint32_t i, const gn_levels *lv, gn_entry_vec *out)
+{
+    gn_rerr err = GN_ROUTER_OK;
+    if (l->nhash)
+        err = vec_push(out, l->u.e, l->nhash);               /* "<prefix>/#" */
+    if (!err && i == lv->count && l->n > l->nhash)
+        err = vec_push(out, l->u.e + l->nhash, (uint32_t)(l->n - l->nhash));
+    return err;
+}
+
 static gn_rerr walk(const gn_node *n, uint32_t i, const uint8_t *topic, const gn_levels *lv,
                     bool dollar_root, gn_entry_vec *out)
 {
@@ -110,12 +133,25 @@ static gn_rerr walk(const gn_node *n, uint32_t i, const uint8_t *topic, const gn
     if (i == lv->count)
         return GN_ROUTER_OK;
     /* acquire: the table's slots were written before the table pointer. */
-    const gn_ltab *kt = atomic_load_explicit(&n->kids, memory_order_acquire);
+    const gn_ctab *kt = atomic_load_explicit(&n->kids, memory_order_acquire);
     if (kt) {
         uint64_t h = lv->hash[i];
-        uint32_t pos = gn_ltab_start(kt, h);
-        const gn_node *c;
-        while ((c = gn_ltab_next(kt, h, &pos)) != NULL) {
+        uint32_t pos = gn_ctab_start(kt, h);
+        /* a probe often continues into the next cell: fetch both lines at once */
+        __builtin_prefetch(&kt->c[(pos + 1) & kt->mask]);
+        const gn_ccell *cell;
+        void *x;
+        while ((cell = gn_ctab_next(kt, h, &pos, &x)) != NULL) {
+            if (x == GN_CTAB_LEAF) {
+                if (leaf_matches(&cell->leaf, topic, lv, i)) {
+                    gn_rerr err = leaf_collect(&cell->leaf, i + cell->leaf.nlevels, lv, out);
+                    if (err)
+                        return err;
+                    break;
+                }
+                continue;
+            }
+            const gn_node *c = x;
             if (edge_matches(c, topic, lv, i)) {
                 gn_rerr err = walk(c, i + c->nlevels, topic, lv, false, out);
                 if (err)
@@ -144,14 +180,15 @@ gn_rerr gn_trie_collect(const gn_trie *t, const uint8_t *topic, const gn_levels 
 
 typedef struct pf_state {
     const gn_node *n;       /* current node; NULL when this topic is done */
-    const gn_ltab *kt;      /* step 2: table whose slot was prefetched */
+    const gn_ctab *kt;      /* step 2: table whose cell was prefetched */
     const gn_node *c;       /* step 3: child whose memory was prefetched */
     uint32_t i;             /* levels consumed */
 } pf_state;
 
 /* One step of topic k's literal walk; false when it is over. Each step
  * touches only memory the previous step prefetched, then prefetches the
- * next: 1 table slot, 2 child node, 3 edge check + subscriber array. */
+ * next: 1 table cell, 2 child node (an inline leaf ends the walk: it was
+ * the cell), 3 edge check + subscriber array. */
 static bool pf_step(pf_state *s, const uint8_t *topic, const gn_levels *l)
 {
     if (s->c) {
@@ -169,11 +206,13 @@ static bool pf_step(pf_state *s, const uint8_t *topic, const gn_levels *l)
     }
     uint64_t h = l->hash[s->i];
     if (s->kt) {
-        uint32_t pos = gn_ltab_start(s->kt, h);
-        s->c = gn_ltab_next(s->kt, h, &pos);
+        uint32_t pos = gn_ctab_start(s->kt, h);
+        void *x = NULL;
+        const gn_ccell *cell = gn_ctab_next(s->kt, h, &pos, &x);
         s->kt = NULL;
-        if (!s->c)
+        if (!cell || x == GN_CTAB_LEAF)
             return false;
+        s->c = x;
         __builtin_prefetch(s->c);
         __builtin_prefetch((const uint8_t *)s->c + 64);
         return true;
@@ -182,7 +221,9 @@ static bool pf_step(pf_state *s, const uint8_t *topic, const gn_levels *l)
     s->kt = atomic_load_explicit(&s->n->kids, memory_order_acquire);
     if (!s->kt)
         return false;
-    __builtin_prefetch(&s->kt->s[gn_ltab_start(s->kt, h)]);
+    uint32_t home = gn_ctab_start(s->kt, h);
+    __builtin_prefetch(&s->kt->c[home]);
+    __builtin_prefetch(&s->kt->c[(home + 1) & s->kt->mask]);
     return true;
 }
 
@@ -243,7 +284,7 @@ static gn_rerr attach(gn_trie *t, gn_node *p, gn_node *c)
         atomic_store_explicit(&p->plus, c, memory_order_release);
         return GN_ROUTER_OK;
     }
-    return gn_ltab_add(&p->kids, first_level_hash(c), c, t->mem, t->qsbr);
+    return gn_ctab_add(&p->kids, first_level_hash(c), c, t->mem, t->qsbr);
 }
 
 /* Put `to` where `from` hangs under p (same first level). */
@@ -253,7 +294,7 @@ static void relink(gn_node *p, gn_node *from, gn_node *to)
         /* release: `to`'s contents before the pointer. */
         atomic_store_explicit(&p->plus, to, memory_order_release);
     } else {
-        gn_ltab_replace(&p->kids, first_level_hash(from), from, to);
+        gn_ctab_replace(&p->kids, first_level_hash(from), from, to);
     }
 }
 
@@ -263,7 +304,7 @@ static void unlink_child(gn_trie *t, gn_node *p, gn_node *c)
         /* release: symmetric with attach (readers then see no child). */
         atomic_store_explicit(&p->plus, NULL, memory_order_release);
     else
-        gn_ltab_del(&p->kids, first_level_hash(c), c, t->mem, t->qsbr);
+        gn_ctab_del(&p->kids, first_level_hash(c), c, t->mem, t->qsbr);
 }
 
 /* Byte offset in label after `k` levels (k <= nlevels). */
@@ -275,23 +316,58 @@ static uint32_t label_offset(const gn_node *n, uint32_t k)
     return pos;
 }
 
-/* Levels shared by c's label and filter levels [i, npath) (structural:
+/* Levels shared by a label and filter levels [i, npath) (structural:
  * '+' equals only '+'). Guided by the filter's level lengths as in
- * edge_matches: a label level equals the filter level iff the bytes match
+ * label_matches: a label level equals the filter level iff the bytes match
  * and are followed by '/' or the end of the label. */
-static uint32_t common_levels(const gn_node *c, const uint8_t *f, const gn_levels *lv, uint32_t i,
-                              uint32_t npath)
+static uint32_t common_label_levels(const uint8_t *label, uint32_t len, uint32_t nlevels,
+                                    const uint8_t *f, const gn_levels *lv, uint32_t i,
+                                    uint32_t npath)
 {
     uint32_t pos = 0, m = 0;
-    while (m < c->nlevels && i + m < npath) {
-        uint32_t rem = (uint32_t)c->len - pos, fl = lv->len[i + m];
-        const uint8_t *lp = c->label + pos;
+    while (m < nlevels && i + m < npath) {
+        uint32_t rem = len - pos, fl = lv->len[i + m];
+        const uint8_t *lp = label + pos;
         if (fl > rem || (fl < rem && lp[fl] != '/') || memcmp(lp, f + lv->start[i + m], fl) != 0)
             break;
         pos += fl + 1;
         m++;
     }
     return m;
+}
+
+static uint32_t common_levels(const gn_node *c, const uint8_t *f, const gn_levels *lv, uint32_t i,
+                              uint32_t npath)
+{
+    return common_label_levels(c->label, c->len, c->nlevels, f, lv, i, npath);
+}
+
+/* Writer: turn the inline leaf in `cell` into a gn_node in the same cell
+ * (router/ctab.h). NULL when out of memory (nothing changed). */
+static gn_node *promote(gn_trie *t, gn_ccell *cell)
+{
+    const gn_leaf *l = &cell->leaf;
+    gn_node *n = node_new(t, gn_leaf_label(l), l->len, l->nlevels);
+    if (!n)
+        return NULL;
+    t->nodes--; /* the leaf was already counted */
+    gn_subs *s = gn_rmem_alloc(t->mem, sizeof *s + sizeof(gn_route_entry) * l->n);
+    if (!s) {
+        gn_rmem_free(t->mem, n);
+        return NULL;
+    }
+    s->n = l->n;
+    s->nhash = l->nhash;
+    memcpy(s->e, l->u.e, sizeof(gn_route_entry) * l->n);
+    atomic_init(&n->subs, s);
+    gn_ctab_set(cell, n);
+    return n;
+}
+
+/* Writer: the gn_node for a cell's child x, promoting an inline leaf. */
+static gn_node *cell_node(gn_trie *t, gn_ccell *cell, void *x)
+{
+    return x == GN_CTAB_LEAF ? promote(t, cell) : x;
 }
 
 /* Split c (child of p) after m levels: p -> top(m levels) -> bottom(rest),
@@ -327,8 +403,36 @@ static gn_node *split(gn_trie *t, gn_node *p, gn_node *c, uint32_t m)
     return top;
 }
 
-gn_node *gn_trie_locate(gn_trie *t, const uint8_t *f, const gn_levels *lv, uint32_t npath,
-                        bool create, gn_trie_path *path, gn_rerr *err)
+/* A new inline leaf holding only entry lf->add for filter levels [i, npath)
+ * under n, when they fit (see gn_trie_locate_leaf). */
+static bool add_new_leaf(gn_trie *t, gn_node *n, const uint8_t *f, const gn_levels *lv, uint32_t i,
+                         uint32_t npath, gn_locate_leaf *lf, gn_rerr *err)
+{
+    uint32_t from = lv->start[i];
+    uint32_t len = lv->start[npath - 1] + lv->len[npath - 1] - from;
+    if (seg_is_plus(f + from, lv->len[i]) || !gn_leaf_fits(1, len) ||
+        (lf->add->flags & GN_SUBF_GROUP))
+        return false;
+    gn_leaf img;
+    memset(&img, 0, sizeof img);
+    img.nlevels = (uint8_t)(npath - i);
+    img.flags = label_has_plus(f + from, len) ? GN_NODE_WILD : 0;
+    img.n = 1;
+    img.nhash = lf->hash;
+    img.len = (uint8_t)len;
+    img.u.e[0] = *lf->add;
+    memcpy(img.u.b + sizeof(gn_route_entry), f + from, len);
+    *err = gn_ctab_add_leaf(&n->kids, lv->hash[i], &img, t->mem, t->qsbr);
+    if (*err == GN_ROUTER_OK) {
+        t->nodes++;
+        t->entries++;
+        lf->added = true;
+    }
+    return true;
+}
+
+gn_node *gn_trie_locate_leaf(gn_trie *t, const uint8_t *f, const gn_levels *lv, uint32_t npath,
+                             bool create, gn_trie_path *path, gn_rerr *err, gn_locate_leaf *lf)
 {
     gn_node *n = t->root;
     uint32_t i = 0;
@@ -339,15 +443,42 @@ gn_node *gn_trie_locate(gn_trie *t, const uint8_t *f, const gn_levels *lv, uint3
         if (seg_is_plus(f + lv->start[i], lv->len[i])) {
             c = atomic_load_explicit(&n->plus, memory_order_relaxed); /* relaxed: writer-owned */
         } else {
-            gn_ltab *kt = atomic_load_explicit(&n->kids, memory_order_relaxed); /* relaxed: writer-owned */
+            gn_ctab *kt = atomic_load_explicit(&n->kids, memory_order_relaxed); /* relaxed: writer-owned */
             if (kt) {
-                uint32_t pos = gn_ltab_start(kt, lv->hash[i]);
-                gn_node *x;
-                while ((x = gn_ltab_next(kt, lv->hash[i], &pos)) != NULL) {
-                    if (common_levels(x, f, lv, i, i + 1) == 1) {
-                        c = x;
-                        break;
+                uint32_t pos = gn_ctab_start(kt, lv->hash[i]);
+                gn_ccell *cell;
+                void *x;
+                while ((cell = (gn_ccell *)gn_ctab_next(kt, lv->hash[i], &pos, &x)) != NULL) {
+                    if (x != GN_CTAB_LEAF) {
+                        if (common_levels(x, f, lv, i, i + 1) == 1) {
+                            c = x;
+                            break;
+                        }
+                        continue;
                     }
+                    const gn_leaf *l = &cell->leaf;
+                    const uint8_t *lab = gn_leaf_label(l);
+                    if (common_label_levels(lab, l->len, l->nlevels, f, lv, i, i + 1) != 1)
+                        continue;
+                    if (!create) {
+                        /* a leaf has no children: it is the target or nothing is */
+                        if (i + l->nlevels != npath ||
+                            common_label_levels(lab, l->len, l->nlevels, f, lv, i, npath) !=
+                                l->nlevels) {
+                            *err = GN_ROUTER_ERR_NOT_FOUND;
+                            return NULL;
+                        }
+                        if (lf) {
+                            lf->found = cell;
+                            return n;
+                        }
+                    }
+                    c = promote(t, cell);
+                    if (!c) {
+                        *err = GN_ROUTER_ERR_NOMEM;
+                        return NULL;
+                    }
+                    break;
                 }
             }
         }
@@ -356,6 +487,8 @@ gn_node *gn_trie_locate(gn_trie *t, const uint8_t *f, const gn_levels *lv, uint3
                 *err = GN_ROUTER_ERR_NOT_FOUND;
                 return NULL;
             }
+            if (lf && lf->add && add_new_leaf(t, n, f, lv, i, npath, lf, err))
+                return *err == GN_ROUTER_OK ? n : NULL;
             uint32_t from = lv->start[i];
             uint32_t to = lv->start[npath - 1] + lv->len[npath - 1];
             c = node_new(t, f + from, to - from, npath - i);
@@ -386,6 +519,28 @@ gn_node *gn_trie_locate(gn_trie *t, const uint8_t *f, const gn_levels *lv, uint3
         n = c;
         i += m;
     }
+    return n;
+}
+
+gn_node *gn_trie_locate(gn_trie *t, const uint8_t *f, const gn_levels *lv, uint32_t npath,
+                        bool create, gn_trie_path *path, gn_rerr *err)
+{
+    return gn_trie_locate_leaf(t, f, lv, npath, create, path, err, NULL);
+}
+
+void gn_trie_leaf_remove(gn_trie *t, gn_trie_path *path, gn_ccell *cell)
+{
+    gn_ctab_del_cell(&path->n[path->depth]->kids, cell, t->mem, t->qsbr);
+    t->nodes--;
+    t->entries--;
+    gn_trie_prune(t, path);
+}
+
+gn_node *gn_trie_leaf_promote(gn_trie *t, gn_trie_path *path, gn_ccell *cell)
+{
+    gn_node *n = promote(t, cell);
+    if (n)
+        path->n[++path->depth] = n;
     return n;
 }
 
@@ -469,20 +624,23 @@ static bool node_empty(gn_node *n)
     /* relaxed: writer-owned. */
     return atomic_load_explicit(&n->subs, memory_order_relaxed) == NULL &&
            atomic_load_explicit(&n->plus, memory_order_relaxed) == NULL &&
-           gn_ltab_count(&n->kids) == 0;
+           gn_ctab_count(&n->kids) == 0;
 }
 
 /* The only child of a subscriber-less node, or NULL. */
-static gn_node *sole_child(gn_node *n)
+static gn_node *sole_child(gn_trie *t, gn_node *n)
 {
     if (atomic_load_explicit(&n->subs, memory_order_relaxed) != NULL) /* relaxed: writer-owned */
         return NULL;
     gn_node *p = atomic_load_explicit(&n->plus, memory_order_relaxed); /* relaxed: writer-owned */
-    uint32_t k = gn_ltab_count(&n->kids);
+    uint32_t k = gn_ctab_count(&n->kids);
     if (p && k == 0)
         return p;
-    if (!p && k == 1)
-        return gn_ltab_any(&n->kids);
+    if (!p && k == 1) {
+        void *x = NULL;
+        gn_ccell *cell = gn_ctab_any(&n->kids, &x);
+        return cell ? cell_node(t, cell, x) : NULL; /* NULL (no memory): no merge */
+    }
     return NULL;
 }
 
@@ -509,7 +667,7 @@ static void merge(gn_trie *t, gn_node *p, gn_node *x, gn_node *c)
     atomic_init(&m->subs, atomic_load_explicit(&c->subs, memory_order_relaxed));
     relink(p, x, m);
     /* x's child table (holding only c) is no longer referenced by m. */
-    gn_ltab *xk = atomic_load_explicit(&x->kids, memory_order_relaxed); /* relaxed: writer-owned */
+    gn_ctab *xk = atomic_load_explicit(&x->kids, memory_order_relaxed); /* relaxed: writer-owned */
     if (xk)
         gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, xk);
     node_defer_shell(t, x);
@@ -525,11 +683,43 @@ void gn_trie_prune(gn_trie *t, gn_trie_path *path)
             node_defer_shell(t, x);
             continue;
         }
-        gn_node *c = sole_child(x);
+        gn_node *c = sole_child(t, x);
         if (c)
             merge(t, p, x, c);
         return;
     }
+}
+
+/* ---------- writer: inline leaves ---------- */
+
+void gn_trie_inline_leaf(gn_trie *t, const gn_trie_path *path)
+{
+    if (path->depth == 0)
+        return;
+    gn_node *n = path->n[path->depth], *p = path->n[path->depth - 1];
+    /* relaxed: writer-owned. */
+    const gn_subs *s = atomic_load_explicit(&n->subs, memory_order_relaxed);
+    if (!s || atomic_load_explicit(&n->plus, memory_order_relaxed) != NULL ||
+        atomic_load_explicit(&n->kids, memory_order_relaxed) != NULL || first_is_plus(n) ||
+        !gn_leaf_fits(s->n, n->len))
+        return;
+    for (uint32_t k = 0; k < s->n; k++)
+        if (s->e[k].flags & GN_SUBF_GROUP)
+            return; /* groups stay in nodes (share.c edits them there) */
+    gn_leaf img;
+    memset(&img, 0, sizeof img);
+    img.nlevels = n->nlevels;
+    img.flags = n->flags;
+    img.n = (uint8_t)s->n;
+    img.nhash = (uint8_t)s->nhash;
+    img.len = (uint8_t)n->len;
+    memcpy(img.u.e, s->e, sizeof(gn_route_entry) * s->n);
+    memcpy(img.u.b + sizeof(gn_route_entry) * s->n, n->label, n->len);
+    if (!gn_ctab_inline(&p->kids, first_level_hash(n), n, &img))
+        return;
+    /* the node stays counted: it lives on as the leaf */
+    gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, (void *)s);
+    gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, n);
 }
 
 /* ---------- lifetime ---------- */
@@ -547,12 +737,18 @@ gn_rerr gn_trie_init(gn_trie *t, gn_rmem *mem, gn_qsbr *qsbr)
 static void free_rec(gn_trie *t, gn_node *n, void (*dtor)(void *, gn_route_entry *), void *ctx)
 {
     /* relaxed everywhere: no reader is online any more. */
-    gn_ltab *kt = atomic_load_explicit(&n->kids, memory_order_relaxed);
+    gn_ctab *kt = atomic_load_explicit(&n->kids, memory_order_relaxed);
     if (kt) {
         uint32_t pos = 0;
-        gn_node *c;
-        while ((c = gn_ltab_iter(kt, &pos)) != NULL)
-            free_rec(t, c, dtor, ctx);
+        gn_ccell *cell;
+        void *x;
+        while ((cell = gn_ctab_iter(kt, &pos, &x)) != NULL) {
+            if (x != GN_CTAB_LEAF)
+                free_rec(t, x, dtor, ctx);
+            else if (dtor)
+                for (uint32_t i = 0; i < cell->leaf.n; i++)
+                    dtor(ctx, &cell->leaf.u.e[i]);
+        }
         gn_rmem_free(t->mem, kt);
     }
     gn_node *p = atomic_load_explicit(&n->plus, memory_order_relaxed); /* relaxed: no reader */

@@ -8,8 +8,11 @@
  * '#' never appears in a label: a filter ending in '#' is stored at the node
  * of its prefix, in the first `nhash` entries of that node's subscriber
  * array ("a/#" lives at node "a", which is also what makes it match "a").
- * Single-child chains are kept merged, so a per-device filter costs one
- * node plus one subscriber array.
+ * Single-child chains are kept merged, so a per-device filter is one edge;
+ * a childless node whose label and subscribers fit is stored inline in its
+ * parent's child table (router/ctab.h), one cache line for the whole
+ * per-device filter. Writers turn an inline leaf back into a gn_node before
+ * changing it ("promote"), so every writer function below sees nodes only.
  *
  * Threading: readers (gn_trie_collect) take no lock and only do acquire
  * loads; they must be online QSBR readers of the trie's gn_qsbr. Writer
@@ -25,7 +28,7 @@
 #include <stdint.h>
 
 #include "codec/topic.h"
-#include "router/ltab.h"
+#include "router/ctab.h"
 #include "router/qsbr.h"
 #include "router/rmem.h"
 #include "router/types.h"
@@ -42,7 +45,7 @@ typedef struct gn_subs {
 enum { GN_NODE_WILD = 1 };
 
 typedef struct gn_node {
-    _Atomic(gn_ltab *) kids;        /* literal children; release/acquire publication */
+    _Atomic(gn_ctab *) kids;        /* literal children; release/acquire publication */
     _Atomic(struct gn_node *) plus; /* child whose edge starts with '+'; release/acquire */
     _Atomic(gn_subs *) subs;        /* NULL when empty; release/acquire */
     uint8_t  nlevels;               /* levels in label (0 only for the root) */
@@ -105,6 +108,30 @@ bool gn_filter_ends_with_hash(const uint8_t *filter, const gn_levels *lv);
 gn_node *gn_trie_locate(gn_trie *t, const uint8_t *filter, const gn_levels *lv, uint32_t npath,
                         bool create, gn_trie_path *path, gn_rerr *err);
 
+/* gn_trie_locate_leaf's inline-leaf options (router/ctab.h). */
+typedef struct gn_locate_leaf {
+    /* create: when the filter needs a new child, store this one entry there
+     * as an inline leaf (if it fits) instead of creating a node; `hash`:
+     * it is a "<filter>/#" entry. */
+    const gn_route_entry *add;
+    bool hash;
+    bool added;          /* out: done that way (the returned node is the parent) */
+    /* !create: the target is this inline leaf, a child of the returned node
+     * (left inline; use gn_trie_leaf_remove / gn_trie_leaf_promote). */
+    gn_ccell *found;
+} gn_locate_leaf;
+
+/* gn_trie_locate that may stop at an inline leaf (lf may be NULL: then it
+ * is gn_trie_locate). */
+gn_node *gn_trie_locate_leaf(gn_trie *t, const uint8_t *filter, const gn_levels *lv, uint32_t npath,
+                             bool create, gn_trie_path *path, gn_rerr *err, gn_locate_leaf *lf);
+/* Remove inline leaf `cell` (one entry left), a child of the path's target,
+ * then prune the path. */
+void gn_trie_leaf_remove(gn_trie *t, gn_trie_path *path, gn_ccell *cell);
+/* Turn inline leaf `cell` (child of the path's target) into a node and
+ * append it to the path. NULL when out of memory. */
+gn_node *gn_trie_leaf_promote(gn_trie *t, gn_trie_path *path, gn_ccell *cell);
+
 /* Writer's view of a node's subscribers (may be NULL). */
 static inline const gn_subs *gn_node_subs_w(gn_node *n)
 {
@@ -124,5 +151,9 @@ gn_rerr gn_trie_node_drop(gn_trie *t, gn_node *n, bool hash, int idx);
 /* After removals: unlink empty nodes bottom-up along path and re-merge
  * single-child chains. */
 void gn_trie_prune(gn_trie *t, gn_trie_path *path);
+/* After a change at the path's target: store it inline in its parent's
+ * child table if it is a leaf that fits (see router/ctab.h). Best effort:
+ * the node simply stays when it cannot be inlined. */
+void gn_trie_inline_leaf(gn_trie *t, const gn_trie_path *path);
 
 #endif
