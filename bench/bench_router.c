@@ -13,7 +13,7 @@
  *   string matching) on a smaller population of the same shape.
  * Usage: bench_router [subscriptions (default 1000000)] [seconds per
  * measurement (default 1.0)] [churn ops/s (default 10000)] [only tests
- * whose name contains this string] */
+ * whose name contains this string, or exactly one test: =name] */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -505,6 +505,17 @@ static void bench_qsbr_vs_urcu(void)
 
 /* ---------- main ---------- */
 
+/* Test selection: every test (NULL), those whose name contains `only`, or
+ * exactly one with "=name". */
+static bool selected(const char *only, const char *name)
+{
+    if (!only)
+        return true;
+    if (only[0] == '=')
+        return strcmp(name, only + 1) == 0;
+    return strstr(name, only) != NULL;
+}
+
 int main(int argc, char **argv)
 {
 #ifdef GN_BENCH_URCU
@@ -568,7 +579,7 @@ int main(int argc, char **argv)
         {"cached_evt", &hot_evt, HOT - 1, true, false, 0},
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
-        if (only && !strstr(runs[k].name, only))
+        if (!selected(only, runs[k].name))
             continue;
         gn_router_reader_cache_enable(rd, false);
         if (runs[k].cache) {
@@ -592,7 +603,7 @@ int main(int argc, char **argv)
     }
 
     /* two readers (cached working set of event topics) + churning writer */
-    if (!only || strstr("two_readers_with_churn", only)) {
+    if (selected(only, "two_readers_with_churn")) {
     gn_router_offline(rd);
     atomic_store(&churn_stop, false);
     writer_ctx w = {.r = r, .first_device = devices + 1000, .ops_per_s = churn_rate};
@@ -619,7 +630,7 @@ int main(int argc, char **argv)
     }
 
     /* subscribe + unsubscribe rate: 200 k new device filters, then removed */
-    if (!only || strstr("subscribe_unsubscribe", only)) {
+    if (selected(only, "subscribe_unsubscribe")) {
         enum { N = 200000 };
         char f[TOPIC_MAX];
         double a = now(), ca = cpu_now();
@@ -643,7 +654,7 @@ int main(int argc, char **argv)
     }
 
     /* naive reference on a smaller population of the same shape */
-    if (!only || strstr("naive_reference_evt", only)) {
+    if (selected(only, "naive_reference_evt")) {
         uint32_t ndev = total / 100, nsubs = 0;
         double rate = run_naive(ndev, secs, &nsubs);
         printf("{\"bench\":\"router\",\"test\":\"naive_reference_evt\",\"threads\":1,\"subscriptions\":%u,"

@@ -617,21 +617,24 @@ gn_rerr gn_router_match(gn_router_reader *rd, const uint8_t *topic, size_t len,
     /* acquire: pairs with the writers' release bump in changed(): the walk
      * below sees every change made before this generation. */
     uint64_t gen = atomic_load_explicit(&r->gen, memory_order_acquire);
-    uint64_t h = levels ? levels->topic_hash : XXH3_64bits(topic, len);
+    uint64_t h = 0;
     if (rd->cache) {
+        h = levels ? levels->topic_hash : XXH3_64bits(topic, len);
         const gn_cache_entry *ce = gn_cache_get(rd->cache, h, topic, len, gen);
         if (ce && !(ce->has_nl && publisher != GN_ROUTER_NO_PUBLISHER &&
                     needs_exact(gn_cache_deliv(ce), ce->ndeliv, publisher)))
             return emit(rd, gn_cache_deliv(ce), ce->ndeliv, gn_cache_groups(ce), ce->ngroups,
                         publisher, out, cap, count);
     }
+    gn_levels *lv = (gn_levels *)levels; /* not written when hashed */
+    bool hashed = levels != NULL;
     if (!levels) {
-        if (len == 0 || len > UINT16_MAX || gn_topic_split(topic, len, &rd->lv) != GN_OK)
+        if (!gn_trie_split_unhashed(topic, len, &rd->lv))
             return GN_ROUTER_ERR_TOPIC_INVALID;
-        levels = &rd->lv;
+        lv = &rd->lv;
     }
     rd->ev.n = 0;
-    gn_rerr err = gn_trie_collect(&r->trie, topic, levels, &rd->ev);
+    gn_rerr err = gn_trie_collect(&r->trie, topic, lv, hashed, &rd->ev);
     if (err)
         return err;
     uint32_t nd, ng;

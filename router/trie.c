@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define XXH_INLINE_ALL /* level hashes on the match path: short inputs, no call */
+#include <xxhash.h>
+
 /* ---------- labels ---------- */
 
 /* Length of the level starting at label[pos] (up to the next '/'). */
@@ -41,6 +44,36 @@ static bool label_has_plus(const uint8_t *label, uint32_t len)
     return false;
 }
 
+/* a[0..n) == b[0..n) for the short spans of labels and levels: word
+ * compares (never reading outside either span) instead of a memcmp call. */
+static inline bool bytes_eq(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+    uint64_t x, y;
+    if (n >= 8) {
+        for (; n > 8; n -= 8, a += 8, b += 8) {
+            memcpy(&x, a, 8);
+            memcpy(&y, b, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8); /* the last 8 bytes (overlapping) */
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t u, v, w, z;
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        memcpy(&w, a + n - 4, 4);
+        memcpy(&z, b + n - 4, 4);
+        return u == v && w == z;
+    }
+    for (uint32_t k = 0; k < n; k++)
+        if (a[k] != b[k])
+            return false;
+    return true;
+}
+
 /* Does an edge label of nlevels levels match topic levels [i, i + nlevels)? */
 static inline bool label_matches(const uint8_t *lab, uint32_t len, uint32_t nlevels, bool wild,
                                  const uint8_t *topic, const gn_levels *lv, uint32_t i)
@@ -52,7 +85,7 @@ static inline bool label_matches(const uint8_t *lab, uint32_t len, uint32_t nlev
          * topic's byte span does it */
         uint32_t last = i + nlevels - 1;
         uint32_t span = (uint32_t)lv->start[last] + lv->len[last] - lv->start[i];
-        return span == len && memcmp(lab, topic + lv->start[i], span) == 0;
+        return span == len && bytes_eq(lab, topic + lv->start[i], span);
     }
     /* Walk the label guided by the topic's level lengths: a label level is
      * either '+' (alone) or must equal the topic level and be followed by
@@ -66,7 +99,7 @@ static inline bool label_matches(const uint8_t *lab, uint32_t len, uint32_t nlev
             continue;
         }
         uint32_t tl = lv->len[i + j];
-        if (tl > rem || (tl < rem && lp[tl] != '/') || memcmp(lp, topic + lv->start[i + j], tl) != 0)
+        if (tl > rem || (tl < rem && lp[tl] != '/') || !bytes_eq(lp, topic + lv->start[i + j], tl))
             return false;
         pos += tl + 1;
     }
@@ -116,9 +149,39 @@ static gn_rerr leaf_collect(const gn_leaf *l, uint32_t i, const gn_levels *lv, g
     return err;
 }
 
-static gn_rerr walk(const gn_node *n, uint32_t i, const uint8_t *topic, const gn_levels *lv,
-                    bool dollar_root, gn_entry_vec *out)
+/* One match: the topic, its levels and where entries go. With `hashed`
+ * false the level hashes are computed when a child table needs them
+ * (most levels of a topic are consumed by multi-level edges or '+' and
+ * never looked up) and remembered for levels < 64 in `known`. */
+typedef struct walk_ctx {
+    const uint8_t *topic;
+    gn_levels *lv;
+    gn_entry_vec *out;
+    bool hashed;
+    uint64_t known;
+} walk_ctx;
+
+static inline uint64_t level_hash(walk_ctx *w, uint32_t i)
 {
+    gn_levels *lv = w->lv;
+    if (w->hashed)
+        return lv->hash[i];
+    if (i < 64 && (w->known >> i & 1))
+        return lv->hash[i];
+    /* the same function as gn_level_hash (codec/topic.h), inlined */
+    uint64_t h = XXH3_64bits(w->topic + lv->start[i], lv->len[i]);
+    if (i < 64) {
+        lv->hash[i] = h;
+        w->known |= 1ull << i;
+    }
+    return h;
+}
+
+static gn_rerr walk(walk_ctx *w, const gn_node *n, uint32_t i, bool dollar_root)
+{
+    const gn_levels *lv = w->lv;
+    const uint8_t *topic = w->topic;
+    gn_entry_vec *out = w->out;
     /* acquire: the array's contents were written before its publication. */
     const gn_subs *s = atomic_load_explicit(&n->subs, memory_order_acquire);
     if (s) {
@@ -132,10 +195,10 @@ static gn_rerr walk(const gn_node *n, uint32_t i, const uint8_t *topic, const gn
     }
     if (i == lv->count)
         return GN_ROUTER_OK;
-    /* acquire: the table's slots were written before the table pointer. */
+    /* acquire: the table's cells were written before the table pointer. */
     const gn_ctab *kt = atomic_load_explicit(&n->kids, memory_order_acquire);
     if (kt) {
-        uint64_t h = lv->hash[i];
+        uint64_t h = level_hash(w, i);
         uint32_t pos = gn_ctab_start(kt, h);
         /* a probe often continues into the next cell: fetch both lines at once */
         __builtin_prefetch(&kt->c[(pos + 1) & kt->mask]);
@@ -153,7 +216,7 @@ static gn_rerr walk(const gn_node *n, uint32_t i, const uint8_t *topic, const gn
             }
             const gn_node *c = x;
             if (edge_matches(c, topic, lv, i)) {
-                gn_rerr err = walk(c, i + c->nlevels, topic, lv, false, out);
+                gn_rerr err = walk(w, c, i + c->nlevels, false);
                 if (err)
                     return err;
                 break;      /* at most one literal child has this level's bytes */
@@ -164,16 +227,61 @@ static gn_rerr walk(const gn_node *n, uint32_t i, const uint8_t *topic, const gn
         /* acquire: the child's contents before the pointer. */
         const gn_node *p = atomic_load_explicit(&n->plus, memory_order_acquire);
         if (p && edge_matches(p, topic, lv, i))
-            return walk(p, i + p->nlevels, topic, lv, false, out);
+            return walk(w, p, i + p->nlevels, false);
     }
     return GN_ROUTER_OK;
 }
 
-gn_rerr gn_trie_collect(const gn_trie *t, const uint8_t *topic, const gn_levels *lv,
+gn_rerr gn_trie_collect(const gn_trie *t, const uint8_t *topic, gn_levels *lv, bool hashed,
                         gn_entry_vec *out)
 {
     bool dollar = lv->count > 0 && lv->len[0] > 0 && topic[lv->start[0]] == '$';
-    return walk(t->root, 0, topic, lv, dollar, out);
+    walk_ctx w = {topic, lv, out, hashed, 0};
+    return walk(&w, t->root, 0, dollar);
+}
+
+bool gn_trie_split_unhashed(const uint8_t *topic, size_t len, gn_levels *lv)
+{
+    if (len == 0 || len > UINT16_MAX)
+        return false;
+    uint32_t n = 0, start = 0;
+    /* '/' found 8 bytes at a time: per byte, b ^ '/' is zero exactly at a
+     * separator; the usual exact zero-byte test marks those bytes' top bit */
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    size_t k = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; k + 8 <= len; k += 8) {
+        uint64_t w;
+        memcpy(&w, topic + k, 8);
+        uint64_t x = w ^ ('/' * ones);
+        uint64_t z = ~(((x & ~high) + ~high) | x) & high;
+        while (z) {
+            uint32_t stop = (uint32_t)(k + (size_t)(__builtin_ctzll(z) >> 3));
+            if (n == GN_TOPIC_MAX_LEVELS - 1)
+                return false;
+            lv->start[n] = (uint16_t)start;
+            lv->len[n] = (uint16_t)(stop - start);
+            n++;
+            start = stop + 1;
+            z &= z - 1;
+        }
+    }
+#endif
+    for (; k < len; k++) {
+        if (topic[k] != '/')
+            continue;
+        if (n == GN_TOPIC_MAX_LEVELS - 1)
+            return false;
+        lv->start[n] = (uint16_t)start;
+        lv->len[n] = (uint16_t)(k - start);
+        n++;
+        start = (uint32_t)k + 1;
+    }
+    lv->start[n] = (uint16_t)start;
+    lv->len[n] = (uint16_t)(len - start);
+    lv->count = n + 1;
+    lv->topic_hash = 0;
+    return true;
 }
 
 /* ---------- reader: batched prefetch ---------- */

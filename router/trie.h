@@ -82,10 +82,18 @@ void gn_trie_fini(gn_trie *t, void (*entry_dtor)(void *ctx, gn_route_entry *e), 
 
 /* Reader: append every entry whose filter matches `topic` (split in lv) to
  * out. Applies every MQTT rule: '+', '#', "a/#" matches "a", empty levels,
- * '$' topics not matched by a leading wildcard. GN_ROUTER_ERR_NOMEM if out
- * cannot grow (out keeps what was found). */
-gn_rerr gn_trie_collect(const gn_trie *t, const uint8_t *topic, const gn_levels *lv,
+ * '$' topics not matched by a leading wildcard. hashed: lv->hash[] holds
+ * every level's hash (gn_topic_split); false: lv came from
+ * gn_trie_split_unhashed and the walk hashes (and stores in lv) only the
+ * levels it looks up. GN_ROUTER_ERR_NOMEM if out cannot grow (out keeps
+ * what was found). */
+gn_rerr gn_trie_collect(const gn_trie *t, const uint8_t *topic, gn_levels *lv, bool hashed,
                         gn_entry_vec *out);
+
+/* Reader: split a topic name into levels (starts and lengths only, no
+ * hashes, topic_hash 0) for gn_trie_collect(..., hashed = false). false if
+ * it is empty, longer than 65535 bytes or deeper than GN_TOPIC_MAX_LEVELS. */
+bool gn_trie_split_unhashed(const uint8_t *topic, size_t len, gn_levels *lv);
 
 /* Reader: warm the caches for up to GN_TRIE_PREFETCH_MAX topics about to
  * be matched. Follows each topic's literal path (the one a per-device
