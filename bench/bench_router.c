@@ -285,11 +285,25 @@ typedef struct writer_ctx {
     gn_router *r;
     uint32_t first_device;
     double ops_per_s;
+    bool apps;              /* churn application-wide wildcard filters instead of devices */
     uint64_t ops;
 } writer_ctx;
 
+/* The k-th filter a churning writer adds: a new device's command filter
+ * (what device connects and disconnects do), or an application's
+ * wildcard event filter (which every event topic's cache entry depends on). */
+static void churn_filter(const writer_ctx *w, char *f, uint32_t k)
+{
+    if (w->apps)
+        snprintf(f, TOPIC_MAX, "iot-2/type/+/id/+/evt/app%u/fmt/+", k);
+    else
+        dev_cmd_filter(f, w->first_device + k);
+}
+
+/* Subscribes and unsubscribes at ops_per_s, 8 + 8 operations at a time. */
 static void *churn_writer(void *arg)
 {
+    enum { BURST = 8 };
     writer_ctx *w = arg;
     char f[TOPIC_MAX];
     double t0 = now();
@@ -302,17 +316,16 @@ static void *churn_writer(void *arg)
             nanosleep(&ts, NULL);
             continue;
         }
-        /* subscribe 64 new devices, then unsubscribe them: 128 ops */
-        for (uint32_t k = 0; k < 64; k++) {
-            dev_cmd_filter(f, w->first_device + live + k);
+        for (uint32_t k = 0; k < BURST; k++) {
+            churn_filter(w, f, live + k);
             sub(w->r, f, w->first_device + live + k + 1, 0);
         }
-        for (uint32_t k = 0; k < 64; k++) {
-            dev_cmd_filter(f, w->first_device + live + k);
+        for (uint32_t k = 0; k < BURST; k++) {
+            churn_filter(w, f, live + k);
             gn_router_unsubscribe(w->r, (const uint8_t *)f, strlen(f), w->first_device + live + k + 1);
         }
-        live = (live + 64) % 100000;
-        w->ops += 128;
+        live = (live + BURST) % 100000;
+        w->ops += 2 * BURST;
     }
     return NULL;
 }
@@ -602,31 +615,39 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
 
-    /* two readers (cached working set of event topics) + churning writer */
-    if (selected(only, "two_readers_with_churn")) {
-    gn_router_offline(rd);
-    atomic_store(&churn_stop, false);
-    writer_ctx w = {.r = r, .first_device = devices + 1000, .ops_per_s = churn_rate};
-    churn_ctx c[2];
-    pthread_t th[2], wt;
-    pthread_create(&wt, NULL, churn_writer, &w);
-    for (int i = 0; i < 2; i++) {
-        c[i] = (churn_ctx){.r = r, .pool = &hot_evt, .mask = HOT - 1, .shard = (uint16_t)i, .secs = secs};
-        pthread_create(&th[i], NULL, churn_reader, &c[i]);
-    }
-    for (int i = 0; i < 2; i++)
-        pthread_join(th[i], NULL);
-    atomic_store(&churn_stop, true);
-    pthread_join(wt, NULL);
-    printf("{\"bench\":\"router\",\"test\":\"two_readers_with_churn\",\"threads\":2,"
-           "\"writer_ops_per_s_target\":%.0f,\"writer_ops\":%llu,\"matches_per_s\":%.0f,"
-           "\"per_thread\":[%.0f,%.0f],\"matches_per_cpu_s_per_thread\":[%.0f,%.0f],"
-           "\"cache_hit_ratio\":%.4f}\n",
-           churn_rate, (unsigned long long)w.ops, c[0].rate + c[1].rate, c[0].rate, c[1].rate,
-           c[0].cpu_rate, c[1].cpu_rate,
-           (double)(c[0].hits + c[1].hits) / (double)(c[0].hits + c[0].misses + c[1].hits + c[1].misses));
-    fflush(stdout);
-    gn_router_online(rd);
+    /* two readers (cached working set of event topics) + churning writer:
+     * device command filters (the platform's churn), then application
+     * wildcard filters (which every event topic depends on) */
+    for (int apps = 0; apps < 2; apps++) {
+        const char *name = apps ? "two_readers_with_app_churn" : "two_readers_with_churn";
+        if (!selected(only, name))
+            continue;
+        gn_router_offline(rd);
+        atomic_store(&churn_stop, false);
+        writer_ctx w = {.r = r, .first_device = devices + 1000, .ops_per_s = churn_rate,
+                        .apps = apps == 1};
+        churn_ctx c[2];
+        pthread_t th[2], wt;
+        pthread_create(&wt, NULL, churn_writer, &w);
+        for (int i = 0; i < 2; i++) {
+            c[i] = (churn_ctx){.r = r, .pool = &hot_evt, .mask = HOT - 1, .shard = (uint16_t)i,
+                               .secs = secs};
+            pthread_create(&th[i], NULL, churn_reader, &c[i]);
+        }
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], NULL);
+        atomic_store(&churn_stop, true);
+        pthread_join(wt, NULL);
+        printf("{\"bench\":\"router\",\"test\":\"%s\",\"threads\":2,"
+               "\"writer_ops_per_s_target\":%.0f,\"writer_ops\":%llu,\"matches_per_s\":%.0f,"
+               "\"per_thread\":[%.0f,%.0f],\"matches_per_cpu_s_per_thread\":[%.0f,%.0f],"
+               "\"cache_hit_ratio\":%.4f}\n",
+               name, churn_rate, (unsigned long long)w.ops, c[0].rate + c[1].rate, c[0].rate,
+               c[1].rate, c[0].cpu_rate, c[1].cpu_rate,
+               (double)(c[0].hits + c[1].hits) /
+                   (double)(c[0].hits + c[0].misses + c[1].hits + c[1].misses));
+        fflush(stdout);
+        gn_router_online(rd);
     }
 
     /* subscribe + unsubscribe rate: 200 k new device filters, then removed */

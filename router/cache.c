@@ -39,8 +39,9 @@ void gn_cache_destroy(gn_match_cache *c)
     free(c);
 }
 
-bool gn_cache_put(gn_match_cache *c, uint64_t hash, const uint8_t *topic, size_t len, uint64_t gen,
-                  const gn_delivery *d, uint32_t nd, gn_share_group *const *g, uint32_t ng)
+bool gn_cache_put(gn_match_cache *c, uint64_t hash, const uint8_t *topic, size_t len,
+                  const gn_gen_tag *tag, const gn_delivery *d, uint32_t nd,
+                  gn_share_group *const *g, uint32_t ng)
 {
     if (nd + ng > GN_CACHE_MAX_RESULTS || len > UINT32_MAX)
         return false;
@@ -71,7 +72,9 @@ bool gn_cache_put(gn_match_cache *c, uint64_t hash, const uint8_t *topic, size_t
         *slot = e;
     }
     e->hash = hash;
-    e->gen = gen;
+    e->gen = tag->sum;
+    e->nparts = tag->nparts;
+    memcpy(e->part, tag->part, sizeof e->part[0] * tag->nparts);
     e->topic_len = (uint32_t)len;
     e->ndeliv = (uint16_t)nd;
     e->ngroups = (uint16_t)ng;

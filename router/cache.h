@@ -3,16 +3,18 @@
  * Two-way set associative by the topic's XXH3 hash (set = hash & mask,
  * least recently used way evicted; a hit in the second way swaps the two).
  * An entry
- * holds a copy of the topic bytes, its hash, the subscription generation it
- * was computed under, the deduplicated deliveries (no-local bits kept) and
- * the shared groups that matched. A lookup hits only if hash, length, the
- * topic bytes AND the generation are equal, so a hash collision can never
- * return another topic's result: it just takes a way of the set.
+ * holds a copy of the topic bytes, its hash, the subscription generations
+ * it was computed under (router/gen.h: the sum of the global counter and
+ * the topic's partition counters, and which partitions), the deduplicated
+ * deliveries (no-local bits kept) and the shared groups that matched. A
+ * lookup hits only if hash, length, the topic bytes AND the generation sum
+ * are equal, so a hash collision can never return another topic's result:
+ * it just takes a way of the set.
  *
  * Group pointers stored in an entry are only dereferenced when the entry's
- * generation is current: a group is unlinked (generation bumped) before it
- * is handed to QSBR, and the caller is an online reader, so a group seen
- * through a current entry is still allocated.
+ * generations are current: a group is unlinked (its filter's generation
+ * bumped) before it is handed to QSBR, and the caller is an online reader,
+ * so a group seen through a current entry is still allocated.
  *
  * Threading: a cache belongs to one reader thread; no locking, no atomics.
  * Memory is plain malloc (not counted in the router's bytes). */
@@ -23,6 +25,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "router/gen.h"
 #include "router/share.h"
 #include "router/types.h"
 
@@ -32,7 +35,9 @@
 
 typedef struct gn_cache_entry {
     uint64_t hash;
-    uint64_t gen;
+    uint64_t gen;         /* gn_gen_tag.sum */
+    uint16_t part[GN_GEN_MAX_DEPTH];
+    uint8_t  nparts;
     uint32_t topic_len;
     uint16_t ndeliv;
     uint16_t ngroups;
@@ -69,26 +74,29 @@ static inline const uint8_t *gn_cache_topic(const gn_cache_entry *e)
     return (const uint8_t *)gn_cache_groups(e) + sizeof(gn_share_group *) * e->ngroups;
 }
 
-/* The entry for (topic, hash) computed under generation gen, or NULL. */
+/* Same topic? (generation not checked) */
 static inline bool gn_cache_is(const gn_cache_entry *e, uint64_t hash, const uint8_t *topic,
-                               size_t len, uint64_t gen)
+                               size_t len)
 {
-    return e && e->hash == hash && e->gen == gen && e->topic_len == len &&
+    return e && e->hash == hash && e->topic_len == len &&
            memcmp(gn_cache_topic(e), topic, len) == 0;
 }
 
+/* The entry for (topic, hash) if its generations are current, or NULL. */
 static inline const gn_cache_entry *gn_cache_get(gn_match_cache *c, uint64_t hash,
-                                                 const uint8_t *topic, size_t len, uint64_t gen)
+                                                 const uint8_t *topic, size_t len,
+                                                 const gn_gens *g)
 {
     gn_cache_entry **set = &c->slot[2 * (hash & c->mask)];
-    if (gn_cache_is(set[0], hash, topic, len, gen)) {
-        c->hits++;
-        return set[0];
-    }
-    if (gn_cache_is(set[1], hash, topic, len, gen)) {
-        gn_cache_entry *e = set[1];
+    gn_cache_entry *e = NULL;
+    if (gn_cache_is(set[0], hash, topic, len)) {
+        e = set[0];
+    } else if (gn_cache_is(set[1], hash, topic, len)) {
+        e = set[1];
         set[1] = set[0];
         set[0] = e;
+    }
+    if (e && gn_gen_sum(g, e->part, e->nparts) == e->gen) {
         c->hits++;
         return e;
     }
@@ -98,8 +106,9 @@ static inline const gn_cache_entry *gn_cache_get(gn_match_cache *c, uint64_t has
 
 /* Store a result (copied). Returns false when not cached (too large or
  * out of memory): the caller's result is unaffected. */
-bool gn_cache_put(gn_match_cache *c, uint64_t hash, const uint8_t *topic, size_t len, uint64_t gen,
-                  const gn_delivery *d, uint32_t nd, gn_share_group *const *g, uint32_t ng);
+bool gn_cache_put(gn_match_cache *c, uint64_t hash, const uint8_t *topic, size_t len,
+                  const gn_gen_tag *tag, const gn_delivery *d, uint32_t nd,
+                  gn_share_group *const *g, uint32_t ng);
 
 /* Drop every entry (tests; a generation change already invalidates). */
 void gn_cache_clear(gn_match_cache *c);

@@ -20,10 +20,10 @@
 #define DEDUP_LINEAR_MAX 16u
 
 struct gn_router {
-    /* Subscription generation: bumped (release) after every change is
-     * published; readers load it (acquire) before walking the trie and tag
-     * cached results with it. */
-    _Alignas(64) _Atomic uint64_t gen;
+    /* Subscription generations (router/gen.h): bumped after every change
+     * is published; readers load them before walking the trie and tag
+     * cached results with them. */
+    gn_gens gens;
     _Alignas(64) pthread_mutex_t wlock;   /* serialises all writers */
     gn_rmem mem;
     gn_qsbr *qsbr;
@@ -88,7 +88,7 @@ gn_router *gn_router_create(const gn_router_config *cfg)
         r->cfg.share_hwm = 1024;
     if (!r->cfg.share_pick)
         r->cfg.share_pick = gn_share_pick_local_rr;
-    atomic_init(&r->gen, 1);
+    gn_gen_init(&r->gens);
     atomic_init(&r->mem.bytes, 0);
     r->qsbr = gn_qsbr_create(r->cfg.max_readers);
     if (!r->qsbr)
@@ -205,12 +205,13 @@ static gn_rerr filter_err(gn_err e)
                                           : GN_ROUTER_ERR_FILTER_INVALID;
 }
 
-/* Called with wlock held after a successful change. */
-static void changed(gn_router *r)
+/* Called with wlock held after a successful change of a subscription on
+ * filter f (split in r->wlv; the inner filter of "$share/..."). */
+static void changed(gn_router *r, const uint8_t *f)
 {
-    /* release: the change's publication before the new generation; readers
-     * that see it (acquire) will not trust older cached results. */
-    atomic_fetch_add_explicit(&r->gen, 1, memory_order_release);
+    /* release bumps: the change's publication before the new generations;
+     * readers that see them (acquire) will not trust older cached results. */
+    gn_gen_bump(&r->gens, f, &r->wlv);
     if (++r->ops % RECLAIM_EVERY == 0)
         gn_qsbr_poll(r->qsbr);
 }
@@ -309,7 +310,7 @@ gn_rerr gn_router_subscribe(gn_router *r, const uint8_t *filter, size_t len,
     else
         err = plain_subscribe(r, filter, len, who, opts, replaced);
     if (!err)
-        changed(r);
+        changed(r, shared ? inner : filter);
     pthread_mutex_unlock(&r->wlock);
     return err;
 }
@@ -334,7 +335,7 @@ gn_rerr gn_router_group_subscribe(gn_router *r, const uint8_t *group, size_t gle
     pthread_mutex_lock(&r->wlock);
     err = group_subscribe(r, group, glen, filter, flen, who, opts, replaced);
     if (!err)
-        changed(r);
+        changed(r, filter);
     pthread_mutex_unlock(&r->wlock);
     return err;
 }
@@ -400,10 +401,10 @@ static gn_rerr group_unsubscribe(gn_router *r, const uint8_t *g, size_t glen, co
     if (err)
         return err;
     if (dead) {
-        /* release: as in changed(); it must precede the deferral so that a
+        /* release (as in changed()); it must precede the deferral so that a
          * reader past the grace period no longer trusts cached results that
          * point at this group. */
-        atomic_fetch_add_explicit(&r->gen, 1, memory_order_release);
+        gn_gen_bump(&r->gens, f, &r->wlv);
         gn_share_group_defer(&r->trie, dead);
     }
     r->groups -= before - r->trie.entries;
@@ -428,7 +429,7 @@ gn_rerr gn_router_unsubscribe(gn_router *r, const uint8_t *filter, size_t len, u
                                              inner_len, session)
                          : plain_unsubscribe(r, filter, len, session);
     if (!err)
-        changed(r);
+        changed(r, shared ? inner : filter);
     pthread_mutex_unlock(&r->wlock);
     return err;
 }
@@ -442,7 +443,7 @@ gn_rerr gn_router_group_unsubscribe(gn_router *r, const uint8_t *group, size_t g
     pthread_mutex_lock(&r->wlock);
     gn_rerr err = group_unsubscribe(r, group, glen, filter, flen, session);
     if (!err)
-        changed(r);
+        changed(r, filter);
     pthread_mutex_unlock(&r->wlock);
     return err;
 }
@@ -614,13 +615,10 @@ gn_rerr gn_router_match(gn_router_reader *rd, const uint8_t *topic, size_t len,
     gn_router *r = rd->r;
     rd->matches++;
     *count = 0;
-    /* acquire: pairs with the writers' release bump in changed(): the walk
-     * below sees every change made before this generation. */
-    uint64_t gen = atomic_load_explicit(&r->gen, memory_order_acquire);
     uint64_t h = 0;
     if (rd->cache) {
         h = levels ? levels->topic_hash : XXH3_64bits(topic, len);
-        const gn_cache_entry *ce = gn_cache_get(rd->cache, h, topic, len, gen);
+        const gn_cache_entry *ce = gn_cache_get(rd->cache, h, topic, len, &r->gens);
         if (ce && !(ce->has_nl && publisher != GN_ROUTER_NO_PUBLISHER &&
                     needs_exact(gn_cache_deliv(ce), ce->ndeliv, publisher)))
             return emit(rd, gn_cache_deliv(ce), ce->ndeliv, gn_cache_groups(ce), ce->ngroups,
@@ -633,6 +631,11 @@ gn_rerr gn_router_match(gn_router_reader *rd, const uint8_t *topic, size_t len,
             return GN_ROUTER_ERR_TOPIC_INVALID;
         lv = &rd->lv;
     }
+    /* the generations this result is computed under, loaded before the
+     * walk (acquire inside: the walk sees every change they count) */
+    gn_gen_tag tag;
+    if (rd->cache)
+        gn_gen_tag_for(&r->gens, topic, lv, &tag);
     rd->ev.n = 0;
     gn_rerr err = gn_trie_collect(&r->trie, topic, lv, hashed, &rd->ev);
     if (err)
@@ -642,7 +645,7 @@ gn_rerr gn_router_match(gn_router_reader *rd, const uint8_t *topic, size_t len,
     if (err)
         return err;
     if (rd->cache)
-        gn_cache_put(rd->cache, h, topic, len, gen, rd->dv, nd, rd->gv, ng);
+        gn_cache_put(rd->cache, h, topic, len, &tag, rd->dv, nd, rd->gv, ng);
     if (publisher != GN_ROUTER_NO_PUBLISHER && needs_exact(rd->dv, nd, publisher)) {
         err = build(rd, publisher, &nd, &ng);
         if (err)
@@ -722,7 +725,7 @@ void gn_router_get_stats(gn_router *r, gn_router_stats *out)
     out->groups = r->groups;
     out->retained = r->ret.count;
     out->retained_nodes = r->ret.nodes;
-    out->generation = atomic_load_explicit(&r->gen, memory_order_relaxed); /* relaxed: statistic */
+    out->generation = atomic_load_explicit(&r->gens.global, memory_order_relaxed); /* relaxed: statistic */
     pthread_mutex_unlock(&r->wlock);
     out->bytes = atomic_load_explicit(&r->mem.bytes, memory_order_relaxed); /* relaxed: statistic */
     out->reclaim_pending = qs.pending;

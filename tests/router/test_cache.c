@@ -1,5 +1,6 @@
 /* tests/router/test_cache.c — the per-thread match cache: hits on repeats,
- * invalidation by every subscribe/unsubscribe, collisions never wrong. */
+ * invalidation by every subscribe/unsubscribe that can affect the topic
+ * (and only by those: per-prefix generations), collisions never wrong. */
 #include "rt_util.h"
 
 static gn_router *r;
@@ -59,6 +60,51 @@ START_TEST(test_cache_invalidated_by_subscribe_and_unsubscribe)
     /* an unrelated change also invalidates: results stay right */
     ck_assert_int_eq(rt_sub(r, "zzz", 9, 0), GN_ROUTER_OK);
     ck_assert(rt_reaches(rd, "a/b", 2));
+}
+END_TEST
+
+/* Churning other devices' literal-prefix filters leaves a device's cached
+ * topic valid; a change that can match it (its own prefix, a wildcard
+ * filter, a new depth) recomputes it. */
+START_TEST(test_cache_survives_churn_of_unrelated_prefixes)
+{
+    ck_assert_int_eq(rt_sub(r, "t/1/id/d1/cmd/+", 1, 1), GN_ROUTER_OK);
+    ck_assert_int_eq(rt_sub(r, "t/1/id/d2/cmd/+", 2, 1), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 1));
+    gn_router_reader_stats s0 = rstats();
+    for (int i = 0; i < 50; i++) { /* other devices come and go */
+        ck_assert_int_eq(rt_sub(r, "t/1/id/d9/cmd/+", 9, 0), GN_ROUTER_OK);
+        ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 1));
+        ck_assert_int_eq(rt_unsub(r, "t/1/id/d9/cmd/+", 9), GN_ROUTER_OK);
+        ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 1));
+    }
+    gn_router_reader_stats s1 = rstats();
+    ck_assert_uint_eq(s1.cache_misses, s0.cache_misses);
+    ck_assert_uint_eq(s1.cache_hits - s0.cache_hits, 100);
+    /* the device's own prefix */
+    ck_assert_int_eq(rt_sub(r, "t/1/id/d1/cmd/+", 3, 2), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 3));
+    /* a shallower literal prefix, then a leading wildcard */
+    ck_assert_int_eq(rt_sub(r, "t/1/+/+/cmd/x", 4, 0), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 4));
+    ck_assert_int_eq(rt_sub(r, "t/1/+/+/cmd/x", 5, 0), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 5));
+    ck_assert_int_eq(rt_sub(r, "+/1/id/d1/cmd/x", 6, 0), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 6));
+    ck_assert_int_eq(rt_sub(r, "#", 7, 0), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 7));
+    ck_assert_int_eq(rt_unsub(r, "t/1/+/+/cmd/x", 4), GN_ROUTER_OK);
+    ck_assert(!rt_reaches(rd, "t/1/id/d1/cmd/x", 4));
+    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 5));
+    /* deeper than GN_GEN_MAX_DEPTH literal levels share the capped depth */
+    ck_assert_int_eq(rt_sub(r, "a/b/c/d/e/f/g/h/i/j", 8, 0), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "a/b/c/d/e/f/g/h/i/j", 8));
+    ck_assert_int_eq(rt_sub(r, "a/b/c/d/e/f/g/h/i/+", 10, 0), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "a/b/c/d/e/f/g/h/i/j", 10));
+    ck_assert_int_eq(rt_sub(r, "a/b/c/d/e/f/g/h/#", 11, 0), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "a/b/c/d/e/f/g/h/i/j", 11));
+    ck_assert_int_eq(rt_unsub(r, "a/b/c/d/e/f/g/h/i/j", 8), GN_ROUTER_OK);
+    ck_assert(!rt_reaches(rd, "a/b/c/d/e/f/g/h/i/j", 8));
 }
 END_TEST
 
@@ -134,6 +180,7 @@ Suite *router_cache_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_cache_hits_on_repeated_topic);
     tcase_add_test(tc, test_cache_invalidated_by_subscribe_and_unsubscribe);
+    tcase_add_test(tc, test_cache_survives_churn_of_unrelated_prefixes);
     tcase_add_test(tc, test_cache_slot_collisions_never_return_another_topics_result);
     tcase_add_test(tc, test_cached_shared_group_still_round_robins);
     tcase_add_test(tc, test_cache_can_be_turned_off_and_on_per_reader);
