@@ -330,6 +330,111 @@ static void *churn_writer(void *arg)
     return NULL;
 }
 
+/* ---------- shared groups: fairness and locality ---------- */
+
+/* A router with the population's group shapes: 4 platform groups
+ * "A:org:appN" x 8 members and "$share/ana" x 4 on the application-wide
+ * event filter, members alternating between shards 0 and 1, each with a
+ * queue-depth counter. Two readers (shards 0 and 1, used from this one
+ * thread) each match `per_shard` event topics in a random interleaving
+ * (two shards running side by side), or strictly taking turns with
+ * `alternate` (the worst case for a shared round-robin ticket). With `overload`, member 0
+ * of every group sits over the high-water mark for the whole run. Prints
+ * per group the spread of messages per member around the mean (goal:
+ * within +-5 % under equal load), the share of picks on the reader's own
+ * shard, and the overloaded member's share. */
+enum { FG = 5, FM = 8 };
+
+static void run_fairness(const char *name, gn_share_pick_fn pick, bool overload, bool alternate,
+                         uint32_t per_shard, uint32_t devices)
+{
+    gn_router_config cfg = {.share_pick = pick, .share_hwm = 64};
+    gn_router *r = gn_router_create(&cfg);
+    if (!r)
+        die("create", GN_ROUTER_ERR_NOMEM);
+    static _Atomic uint32_t depth[FG][FM];
+    const char *all = "iot-2/type/+/id/+/evt/+/fmt/+";
+    uint32_t members[FG];
+    for (int g = 0; g < FG; g++) {
+        members[g] = g < 4 ? 8 : 4;
+        for (uint32_t m = 0; m < members[g]; m++) {
+            atomic_store(&depth[g][m], overload && m == 0 ? 1000u : 0u);
+            gn_subscriber who = {.session = (uint64_t)(g * FM + m + 1), .shard = (uint16_t)(m % 2),
+                                 .queue_depth = &depth[g][m]};
+            gn_sub_opts o = {.qos = 1};
+            gn_rerr e;
+            if (g < 4) {
+                char gname[32];
+                snprintf(gname, sizeof gname, "A:org:app%d", g);
+                e = gn_router_group_subscribe(r, (const uint8_t *)gname, strlen(gname),
+                                              (const uint8_t *)all, strlen(all), &who, &o, NULL);
+            } else {
+                const char *f = "$share/ana/iot-2/type/+/id/+/evt/+/fmt/+";
+                e = gn_router_subscribe(r, (const uint8_t *)f, strlen(f), &who, &o, NULL);
+            }
+            if (e)
+                die("fairness subscribe", e);
+        }
+    }
+    gn_router_reader *rd[2] = {gn_router_reader_register(r, 0), gn_router_reader_register(r, 1)};
+    static uint64_t count[FG][FM];
+    memset(count, 0, sizeof count);
+    uint64_t local = 0, shared = 0;
+    char t[TOPIC_MAX];
+    gn_delivery out[16];
+    for (uint32_t i = 0; i < 2 * per_shard; i++) {
+        int k = alternate ? (int)(i & 1) : (int)(rnd() >> 63);
+        int tl = evt_topic(t, (uint32_t)(rnd() % devices));
+        uint32_t c = 0;
+        gn_rerr e = gn_router_match(rd[k], (const uint8_t *)t, (size_t)tl, NULL,
+                                    GN_ROUTER_NO_PUBLISHER, out, 16, &c);
+        if (e)
+            die("fairness match", e);
+        for (uint32_t d = 0; d < c; d++) {
+            if (!(out[d].flags & GN_DELIVER_SHARED))
+                continue;
+            uint64_t sidx = out[d].session - 1;
+            count[sidx / FM][sidx % FM]++;
+            shared++;
+            local += out[d].shard == k;
+        }
+        if ((i & 4095) == 4095) {
+            gn_router_quiescent(rd[0]);
+            gn_router_quiescent(rd[1]);
+        }
+    }
+    double worst = 0, over_share = 0;
+    for (int g = 0; g < FG; g++) {
+        uint64_t sum = 0, n = 0;
+        for (uint32_t m = overload ? 1 : 0; m < members[g]; m++, n++)
+            sum += count[g][m];
+        double mean = (double)sum / (double)n;
+        for (uint32_t m = overload ? 1 : 0; m < members[g]; m++) {
+            double dev = ((double)count[g][m] - mean) / mean * 100.0;
+            if (dev < 0)
+                dev = -dev;
+            if (dev > worst)
+                worst = dev;
+        }
+        if (overload) {
+            double sh = (double)count[g][0] / (double)(sum + count[g][0]);
+            if (sh > over_share)
+                over_share = sh;
+        }
+    }
+    printf("{\"bench\":\"router\",\"test\":\"%s\",\"groups\":%d,\"messages\":%u,"
+           "\"shared_deliveries\":%llu,\"max_member_deviation_pct\":%.2f,"
+           "\"local_pick_ratio\":%.4f,\"overloaded_member_share\":%.4f,"
+           "\"members_per_group\":[%u,%u,%u,%u,%u]}\n",
+           name, FG, 2 * per_shard, (unsigned long long)shared, worst,
+           shared ? (double)local / (double)shared : 0.0, over_share, members[0], members[1],
+           members[2], members[3], members[4]);
+    fflush(stdout);
+    gn_router_reader_unregister(rd[0]);
+    gn_router_reader_unregister(rd[1]);
+    gn_router_destroy(r);
+}
+
 /* ---------- naive reference ---------- */
 
 static bool naive_match(const char *t, size_t tl, const char *f, size_t fl)
@@ -649,6 +754,22 @@ int main(int argc, char **argv)
         fflush(stdout);
         gn_router_online(rd);
     }
+
+    /* shared groups: fairness and locality (own small router, same shapes) */
+    struct {
+        const char *name;
+        gn_share_pick_fn pick;
+        bool overload, alternate;
+    } fair[] = {
+        {"share_fairness_local_rr", gn_share_pick_local_rr, false, false},
+        {"share_fairness_local_rr_alternating", gn_share_pick_local_rr, false, true},
+        {"share_fairness_rr", gn_share_pick_rr, false, false},
+        {"share_fairness_local_rr_one_overloaded", gn_share_pick_local_rr, true, false},
+    };
+    for (size_t k = 0; k < sizeof fair / sizeof fair[0]; k++)
+        if (selected(only, fair[k].name))
+            run_fairness(fair[k].name, fair[k].pick, fair[k].overload, fair[k].alternate, 200000,
+                         devices);
 
     /* subscribe + unsubscribe rate: 200 k new device filters, then removed */
     if (selected(only, "subscribe_unsubscribe")) {

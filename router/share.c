@@ -51,6 +51,13 @@ static inline uint32_t ticket(gn_share_group *g)
     return atomic_fetch_add_explicit(&g->rr, 1, memory_order_relaxed);
 }
 
+static inline uint32_t local_ticket(gn_share_group *g, uint16_t shard)
+{
+    /* relaxed: as ticket(). */
+    return atomic_fetch_add_explicit(&g->rr_local[shard % GN_SHARE_RR_SHARDS], 1,
+                                     memory_order_relaxed);
+}
+
 const gn_share_member *gn_share_pick_local_rr(gn_share_group *g, const gn_share_members *ms,
                                               uint16_t shard, uint32_t hwm)
 {
@@ -64,7 +71,7 @@ const gn_share_member *gn_share_pick_local_rr(gn_share_group *g, const gn_share_
         local += ms->m[i].shard == shard;
     }
     if (local)
-        return nth(ms, true, shard, hwm, ticket(g) % local);
+        return nth(ms, true, shard, hwm, local_ticket(g, shard) % local);
     if (any)
         return nth(ms, false, shard, hwm, ticket(g) % any);
     return least_loaded(ms);
@@ -143,6 +150,8 @@ gn_rerr gn_share_join(gn_trie *t, const uint8_t *filter, const gn_levels *lv, co
         ms->m[0] = *mb;
         atomic_init(&g->members, ms);
         atomic_init(&g->rr, 0);
+        for (uint32_t k = 0; k < GN_SHARE_RR_SHARDS; k++)
+            atomic_init(&g->rr_local[k], 0);
         g->name_len = (uint16_t)name_len;
         memcpy(g->name, name, name_len);
         gn_route_entry e = {.flags = GN_SUBF_GROUP};

@@ -41,12 +41,19 @@ typedef struct gn_share_members {
     gn_share_member m[];
 } gn_share_members;
 
+#define GN_SHARE_RR_SHARDS 8
+
 typedef struct gn_share_group {
     /* Current members; release by the writer, acquire by pickers. */
     _Atomic(gn_share_members *) members;
     /* Round-robin ticket; relaxed fetch_add by pickers: only uniqueness of
      * tickets matters, it orders nothing. */
     _Atomic uint32_t rr;
+    /* Local round robin: one ticket per shard (modulo GN_SHARE_RR_SHARDS),
+     * so that shards taking turns on one shared ticket cannot each see
+     * only every other value and starve half their local members.
+     * Relaxed, as rr. */
+    _Atomic uint32_t rr_local[GN_SHARE_RR_SHARDS];
     uint16_t name_len;
     uint8_t  name[];
 } gn_share_group;

@@ -90,6 +90,29 @@ START_TEST(test_shared_prefers_members_on_the_readers_shard)
 }
 END_TEST
 
+/* Two shards taking strict turns on one group: each shard's local members
+ * still share its messages equally (a single ticket shared by both shards
+ * would hand each shard only every other value and starve half of them). */
+START_TEST(test_local_round_robin_is_fair_when_shards_take_turns)
+{
+    gn_router_reader *rd0 = gn_router_reader_register(r, 0);
+    ck_assert_ptr_nonnull(rd0);
+    for (uint64_t s = 1; s <= 8; s++) /* sessions 1,3,5,7 on shard 1; 2,4,6,8 on shard 0 */
+        ck_assert_int_eq(join("$share/g/a/+", s, (uint16_t)(s % 2), NULL), GN_ROUTER_OK);
+    unsigned count[9] = {0};
+    for (unsigned i = 0; i < 800; i++) {
+        gn_router_reader *x = (i & 1) ? rd : rd0;
+        uint32_t n = rt_match(x, "a/b", out);
+        ck_assert_uint_eq(n, 1);
+        ck_assert_uint_eq(out[0].shard, (i & 1) ? 1 : 0); /* local member */
+        count[out[0].session]++;
+    }
+    for (unsigned s = 1; s <= 8; s++)
+        ck_assert_uint_eq(count[s], 100);
+    gn_router_reader_unregister(rd0);
+}
+END_TEST
+
 START_TEST(test_shared_skips_members_over_high_water_mark)
 {
     static _Atomic uint32_t d[5];
@@ -208,6 +231,7 @@ Suite *router_share_suite(void)
     tcase_add_test(tc, test_shared_group_delivers_to_one_member_per_message);
     tcase_add_test(tc, test_shared_fairness_within_5_percent_under_equal_load);
     tcase_add_test(tc, test_shared_prefers_members_on_the_readers_shard);
+    tcase_add_test(tc, test_local_round_robin_is_fair_when_shards_take_turns);
     tcase_add_test(tc, test_shared_skips_members_over_high_water_mark);
     tcase_add_test(tc, test_shared_all_over_mark_picks_least_loaded_never_drops);
     tcase_add_test(tc, test_platform_groups_are_named_explicitly_and_kept_apart);
