@@ -1,5 +1,6 @@
 /* tests/router/test_match.c — matching rules, subscription options and
- * per-session deduplication, trie maintenance (split/merge/prune). */
+ * per-session deduplication, trie maintenance (split/merge/prune, inline
+ * leaves). */
 #include "rt_util.h"
 
 static gn_router *r;
@@ -327,6 +328,71 @@ START_TEST(test_caller_split_levels_are_used)
 }
 END_TEST
 
+/* Childless filters live inline in their parent's child table (ctab.h):
+ * every transition (second session, options replaced, '#' entries, a
+ * longer filter through the leaf, removals) keeps results exact and gives
+ * every node and byte back. */
+START_TEST(test_inline_leaves_change_and_go_away_cleanly)
+{
+    gn_router_stats st0, st;
+    gn_router_get_stats(r, &st0);
+    ck_assert_int_eq(rt_sub(r, "t/1/d1/cmd/+", 1, 1), GN_ROUTER_OK);   /* new leaf */
+    ck_assert_int_eq(rt_sub(r, "t/1/d2/cmd/+", 2, 1), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "t/1/d1/cmd/x", 1));
+    ck_assert(!rt_reaches(rd, "t/1/d1/cmd/x", 2));
+    ck_assert_int_eq(rt_sub(r, "t/1/d1/cmd/+", 3, 2), GN_ROUTER_OK);   /* second session */
+    ck_assert_uint_eq(rt_match(rd, "t/1/d1/cmd/x", out), 2);
+    ck_assert_int_eq(rt_sub(r, "t/1/d1/cmd/+", 1, 2), GN_ROUTER_OK);   /* options replaced */
+    ck_assert_uint_eq(rt_match(rd, "t/1/d1/cmd/x", out), 2);
+    ck_assert_uint_eq(rt_find(out, 2, 1)->qos, 2);
+    ck_assert_int_eq(rt_sub(r, "t/1/d2/cmd/#", 4, 0), GN_ROUTER_OK);   /* '#' entry */
+    ck_assert(rt_reaches(rd, "t/1/d2/cmd", 4));
+    ck_assert(rt_reaches(rd, "t/1/d2/cmd/a/b", 4));
+    ck_assert(!rt_reaches(rd, "t/1/d2/cmd", 2));
+    ck_assert_int_eq(rt_sub(r, "t/1/d2/cmd/+/more", 5, 0), GN_ROUTER_OK); /* through a leaf */
+    ck_assert(rt_reaches(rd, "t/1/d2/cmd/x/more", 5));
+    ck_assert(rt_reaches(rd, "t/1/d2/cmd/x/more", 4));
+    ck_assert(!rt_reaches(rd, "t/1/d2/cmd/x/more", 2));
+    ck_assert(rt_reaches(rd, "t/1/d2/cmd/x", 2));
+    ck_assert_int_eq(rt_unsub(r, "t/1/d9/cmd/+", 1), GN_ROUTER_ERR_NOT_FOUND);
+    ck_assert_int_eq(rt_unsub(r, "t/1/d1/cmd/+", 9), GN_ROUTER_ERR_NOT_FOUND);
+    ck_assert_int_eq(rt_unsub(r, "t/1/d1/cmd", 1), GN_ROUTER_ERR_NOT_FOUND);
+    ck_assert_int_eq(rt_unsub(r, "t/1/d1/cmd/+", 1), GN_ROUTER_OK);
+    ck_assert(!rt_reaches(rd, "t/1/d1/cmd/x", 1));
+    ck_assert(rt_reaches(rd, "t/1/d1/cmd/x", 3));
+    ck_assert_int_eq(rt_unsub(r, "t/1/d1/cmd/+", 3), GN_ROUTER_OK);
+    ck_assert_uint_eq(rt_match(rd, "t/1/d1/cmd/x", out), 0);
+    ck_assert_int_eq(rt_unsub(r, "t/1/d2/cmd/+/more", 5), GN_ROUTER_OK);
+    ck_assert_int_eq(rt_unsub(r, "t/1/d2/cmd/#", 4), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "t/1/d2/cmd/x", 2));
+    ck_assert_int_eq(rt_unsub(r, "t/1/d2/cmd/+", 2), GN_ROUTER_OK);
+    ck_assert_uint_eq(rt_match(rd, "t/1/d2/cmd/x", out), 0);
+    /* many siblings: the child table grows and shrinks with leaves in it */
+    char f[64], t[64];
+    for (int i = 0; i < 500; i++) {
+        snprintf(f, sizeof f, "t/2/d%d/cmd/+", i);
+        ck_assert_int_eq(rt_sub(r, f, (uint64_t)(100 + i), 1), GN_ROUTER_OK);
+    }
+    for (int i = 0; i < 500; i += 2) {
+        snprintf(f, sizeof f, "t/2/d%d/cmd/+", i);
+        ck_assert_int_eq(rt_unsub(r, f, (uint64_t)(100 + i)), GN_ROUTER_OK);
+    }
+    for (int i = 0; i < 500; i++) {
+        snprintf(t, sizeof t, "t/2/d%d/cmd/x", i);
+        ck_assert(rt_reaches(rd, t, (uint64_t)(100 + i)) == (i % 2 == 1));
+    }
+    for (int i = 1; i < 500; i += 2) {
+        snprintf(f, sizeof f, "t/2/d%d/cmd/+", i);
+        ck_assert_int_eq(rt_unsub(r, f, (uint64_t)(100 + i)), GN_ROUTER_OK);
+    }
+    gn_router_synchronize(r, rd);
+    gn_router_get_stats(r, &st);
+    ck_assert_uint_eq(st.nodes, st0.nodes);
+    ck_assert_uint_eq(st.bytes, st0.bytes);
+    ck_assert_uint_eq(st.subscriptions, 0);
+}
+END_TEST
+
 Suite *router_match_suite(void)
 {
     Suite *s = suite_create("router_match");
@@ -350,6 +416,7 @@ Suite *router_match_suite(void)
     tcase_add_test(tc, test_short_output_buffer_reports_needed_count);
     tcase_add_test(tc, test_many_sessions_on_one_filter_deduplicate_through_index);
     tcase_add_test(tc, test_caller_split_levels_are_used);
+    tcase_add_test(tc, test_inline_leaves_change_and_go_away_cleanly);
     suite_add_tcase(s, tc);
     return s;
 }
