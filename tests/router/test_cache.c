@@ -63,6 +63,13 @@ START_TEST(test_cache_invalidated_by_subscribe_and_unsubscribe)
 }
 END_TEST
 
+/* Subscribe session s to f; topic t must reach it at once (no stale hit). */
+static void sub_reaches(const char *f, uint64_t s, const char *t)
+{
+    ck_assert_int_eq(rt_sub(r, f, s, 0), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, t, s));
+}
+
 /* Churning other devices' literal-prefix filters leaves a device's cached
  * topic valid; a change that can match it (its own prefix, a wildcard
  * filter, a new depth) recomputes it. */
@@ -85,24 +92,19 @@ START_TEST(test_cache_survives_churn_of_unrelated_prefixes)
     ck_assert_int_eq(rt_sub(r, "t/1/id/d1/cmd/+", 3, 2), GN_ROUTER_OK);
     ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 3));
     /* a shallower literal prefix, then a leading wildcard */
-    ck_assert_int_eq(rt_sub(r, "t/1/+/+/cmd/x", 4, 0), GN_ROUTER_OK);
-    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 4));
-    ck_assert_int_eq(rt_sub(r, "t/1/+/+/cmd/x", 5, 0), GN_ROUTER_OK);
-    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 5));
-    ck_assert_int_eq(rt_sub(r, "+/1/id/d1/cmd/x", 6, 0), GN_ROUTER_OK);
-    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 6));
-    ck_assert_int_eq(rt_sub(r, "#", 7, 0), GN_ROUTER_OK);
-    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 7));
+    const char *dev = "t/1/id/d1/cmd/x";
+    sub_reaches("t/1/+/+/cmd/x", 4, dev);
+    sub_reaches("t/1/+/+/cmd/x", 5, dev);
+    sub_reaches("+/1/id/d1/cmd/x", 6, dev);
+    sub_reaches("#", 7, dev);
     ck_assert_int_eq(rt_unsub(r, "t/1/+/+/cmd/x", 4), GN_ROUTER_OK);
-    ck_assert(!rt_reaches(rd, "t/1/id/d1/cmd/x", 4));
-    ck_assert(rt_reaches(rd, "t/1/id/d1/cmd/x", 5));
+    ck_assert(!rt_reaches(rd, dev, 4));
+    ck_assert(rt_reaches(rd, dev, 5));
     /* deeper than GN_GEN_MAX_DEPTH literal levels share the capped depth */
-    ck_assert_int_eq(rt_sub(r, "a/b/c/d/e/f/g/h/i/j", 8, 0), GN_ROUTER_OK);
-    ck_assert(rt_reaches(rd, "a/b/c/d/e/f/g/h/i/j", 8));
-    ck_assert_int_eq(rt_sub(r, "a/b/c/d/e/f/g/h/i/+", 10, 0), GN_ROUTER_OK);
-    ck_assert(rt_reaches(rd, "a/b/c/d/e/f/g/h/i/j", 10));
-    ck_assert_int_eq(rt_sub(r, "a/b/c/d/e/f/g/h/#", 11, 0), GN_ROUTER_OK);
-    ck_assert(rt_reaches(rd, "a/b/c/d/e/f/g/h/i/j", 11));
+    const char *deep = "a/b/c/d/e/f/g/h/i/j";
+    sub_reaches(deep, 8, deep);
+    sub_reaches("a/b/c/d/e/f/g/h/i/+", 10, deep);
+    sub_reaches("a/b/c/d/e/f/g/h/#", 11, deep);
     ck_assert_int_eq(rt_unsub(r, "a/b/c/d/e/f/g/h/i/j", 8), GN_ROUTER_OK);
     ck_assert(!rt_reaches(rd, "a/b/c/d/e/f/g/h/i/j", 8));
 }
