@@ -116,8 +116,9 @@ gn_rerr gn_router_group_unsubscribe(gn_router *r, const uint8_t *group, size_t g
                                     const uint8_t *filter, size_t flen, uint64_t session);
 
 /* Match a topic name. levels: the topic already split by gn_topic_split, or
- * NULL (the router hashes the topic and splits it only on a cache miss; the
- * topic must then be valid: GN_ROUTER_ERR_TOPIC_INVALID otherwise).
+ * NULL (the router hashes the topic for its cache and splits it only on a
+ * miss, hashing just the levels its child tables look up; the topic must
+ * then be valid: GN_ROUTER_ERR_TOPIC_INVALID otherwise).
  * publisher: the publishing session (no-local) or GN_ROUTER_NO_PUBLISHER.
  * Writes up to cap deliveries to out and the total to *count; if the total
  * exceeds cap returns GN_ROUTER_ERR_OUT_TOO_SMALL (out holds the first cap;

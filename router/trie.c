@@ -200,8 +200,9 @@ static gn_rerr walk(walk_ctx *w, const gn_node *n, uint32_t i, bool dollar_root)
     if (kt) {
         uint64_t h = level_hash(w, i);
         uint32_t pos = gn_ctab_start(kt, h);
-        /* a probe often continues into the next cell: fetch both lines at once */
+        /* a probe often continues into the next cells: fetch those lines at once */
         __builtin_prefetch(&kt->c[(pos + 1) & kt->mask]);
+        __builtin_prefetch(&kt->c[(pos + 2) & kt->mask]);
         const gn_ccell *cell;
         void *x;
         while ((cell = gn_ctab_next(kt, h, &pos, &x)) != NULL) {
