@@ -124,16 +124,50 @@ static gn_ccell *find_cell(gn_ctab *t, uint64_t h, void *child)
     return NULL;
 }
 
-bool gn_ctab_inline(_Atomic(gn_ctab *) *where, uint64_t h, void *from, const gn_leaf *img)
+/* Copy the live cells of t except `skip` into a new table with room for
+ * one more, add the leaf image, publish. */
+static bool rebuild_swap(_Atomic(gn_ctab *) *where, gn_ctab *t, const gn_ccell *skip, uint64_t h,
+                         const gn_leaf *img, gn_rmem *m, gn_qsbr *q)
+{
+    gn_ctab *n = ctab_new(m, cap_for(t->live));
+    if (!n)
+        return false;
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        gn_ccell *c = &t->c[i];
+        /* relaxed: only the writer modifies cells. */
+        void *p = atomic_load_explicit(&c->ptr, memory_order_relaxed);
+        if (c != skip && p && p != GN_CTAB_TOMB)
+            put(n, atomic_load_explicit(&c->hash, memory_order_relaxed), p, &c->leaf); /* relaxed: writer-owned */
+    }
+    put(n, h, GN_CTAB_LEAF, img);
+    publish(where, t, n, m, q);
+    return true;
+}
+
+bool gn_ctab_inline(_Atomic(gn_ctab *) *where, uint64_t h, void *from, const gn_leaf *img,
+                    gn_rmem *m, gn_qsbr *q)
 {
     gn_ctab *t = atomic_load_explicit(where, memory_order_relaxed); /* relaxed: writer-owned */
     gn_ccell *c = t ? find_cell(t, h, from) : NULL;
-    if (!c || c->leaf.used)
-        return false;   /* readers may still read this cell's earlier image */
-    c->leaf = *img;
-    c->leaf.used = 1;
-    /* release: the image before readers can see GN_CTAB_LEAF. */
-    atomic_store_explicit(&c->ptr, GN_CTAB_LEAF, memory_order_release);
+    if (!c)
+        return false;
+    if (!c->leaf.used) {
+        c->leaf = *img;
+        c->leaf.used = 1;
+        /* release: the image before readers can see GN_CTAB_LEAF. */
+        atomic_store_explicit(&c->ptr, GN_CTAB_LEAF, memory_order_release);
+        return true;
+    }
+    /* Readers may still read this cell's earlier image: publish the leaf in
+     * a fresh cell, then retire the old one. The fresh cell comes later in
+     * h's probe sequence (no never-used cell lies between h's home and a
+     * live cell of h), so until the tombstone readers find `from` first. */
+    if ((uint64_t)(t->used + 1) * 4 > (uint64_t)(t->mask + 1) * 3)
+        return rebuild_swap(where, t, c, h, img, m, q);
+    put(t, h, GN_CTAB_LEAF, img);
+    /* release: symmetric with the other publications of this field. */
+    atomic_store_explicit(&c->ptr, GN_CTAB_TOMB, memory_order_release);
+    t->live--;
     return true;
 }
 

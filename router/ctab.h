@@ -17,7 +17,8 @@
  * readers can read it without atomics. A writer that must change an inline
  * leaf first turns it into a gn_node ("promotes" it: stores the node
  * pointer in the same cell, release; readers that loaded GN_CTAB_LEAF
- * earlier keep reading the untouched image). Deletes store a tombstone;
+ * earlier keep reading the untouched image); inlining it again afterwards
+ * uses a fresh cell. Deletes store a tombstone;
  * tombstones are reused only by a rebuild, which copies the live cells to
  * a new table, publishes it with release and hands the old one to QSBR.
  * Hash collisions are expected: readers visit every cell with the same
@@ -140,10 +141,12 @@ gn_rerr gn_ctab_add(_Atomic(gn_ctab *) *where, uint64_t h, void *child, gn_rmem 
 /* Add an inline leaf child (img->used is ignored). */
 gn_rerr gn_ctab_add_leaf(_Atomic(gn_ctab *) *where, uint64_t h, const gn_leaf *img, gn_rmem *m,
                          gn_qsbr *q);
-/* Replace gn_node child `from` (hash h) by the inline leaf `img`, in place
- * if its cell never held a leaf; false when that is not possible (the
- * caller keeps the node). */
-bool gn_ctab_inline(_Atomic(gn_ctab *) *where, uint64_t h, void *from, const gn_leaf *img);
+/* Replace gn_node child `from` (hash h) by the inline leaf `img`: in place
+ * if its cell never held a leaf, else in a fresh cell (the old one becomes
+ * a tombstone; may rebuild the table). false when `from` is not there or
+ * memory ran out (the caller keeps the node). */
+bool gn_ctab_inline(_Atomic(gn_ctab *) *where, uint64_t h, void *from, const gn_leaf *img,
+                    gn_rmem *m, gn_qsbr *q);
 /* Remove the cell holding gn_node `child`. */
 bool gn_ctab_del(_Atomic(gn_ctab *) *where, uint64_t h, void *child, gn_rmem *m, gn_qsbr *q);
 /* Remove `cell` (of the table in `where`, e.g. an inline leaf). */

@@ -386,7 +386,10 @@ static gn_rerr plain_unsubscribe(gn_router *r, const uint8_t *f, size_t len, uin
     if (err)
         return err;
     r->subs--;
-    gn_trie_prune(&r->trie, &path);
+    if (gn_node_subs_w(n)) /* still subscribed: prune leaves it and the path as they are */
+        gn_trie_inline_leaf(&r->trie, &path);
+    else
+        gn_trie_prune(&r->trie, &path);
     return GN_ROUTER_OK;
 }
 

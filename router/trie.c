@@ -824,7 +824,7 @@ void gn_trie_inline_leaf(gn_trie *t, const gn_trie_path *path)
     img.len = (uint8_t)n->len;
     memcpy(img.u.e, s->e, sizeof(gn_route_entry) * s->n);
     memcpy(img.u.b + sizeof(gn_route_entry) * s->n, n->label, n->len);
-    if (!gn_ctab_inline(&p->kids, first_level_hash(n), n, &img))
+    if (!gn_ctab_inline(&p->kids, first_level_hash(n), n, &img, t->mem, t->qsbr))
         return;
     /* the node stays counted: it lives on as the leaf */
     gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, (void *)s);

@@ -367,11 +367,38 @@ START_TEST(test_inline_leaves_change_and_go_away_cleanly)
     ck_assert(rt_reaches(rd, "t/1/d2/cmd/x", 2));
     ck_assert_int_eq(rt_unsub(r, "t/1/d2/cmd/+", 2), GN_ROUTER_OK);
     ck_assert_uint_eq(rt_match(rd, "t/1/d2/cmd/x", out), 0);
+    /* a device re-subscribing (options replaced) or a second session coming
+     * and going leaves the filter inline again: no node, no array left */
+    gn_router_stats sl, sx;
+    ck_assert_int_eq(rt_sub(r, "t/3/d1/cmd/+", 1, 0), GN_ROUTER_OK);
+    gn_router_synchronize(r, rd);
+    gn_router_get_stats(r, &sl);
+    for (uint8_t q = 1; q <= 2; q++) {
+        ck_assert_int_eq(rt_sub(r, "t/3/d1/cmd/+", 1, q), GN_ROUTER_OK);
+        ck_assert_uint_eq(rt_match(rd, "t/3/d1/cmd/x", out), 1);
+        ck_assert_uint_eq(out[0].qos, q);
+        gn_router_synchronize(r, rd);
+        gn_router_get_stats(r, &sx);
+        ck_assert_uint_eq(sx.bytes, sl.bytes);
+    }
+    ck_assert_int_eq(rt_sub(r, "t/3/d1/cmd/+", 2, 0), GN_ROUTER_OK);
+    ck_assert_uint_eq(rt_match(rd, "t/3/d1/cmd/x", out), 2);
+    ck_assert_int_eq(rt_unsub(r, "t/3/d1/cmd/+", 1), GN_ROUTER_OK);
+    ck_assert(rt_reaches(rd, "t/3/d1/cmd/x", 2));
+    ck_assert(!rt_reaches(rd, "t/3/d1/cmd/x", 1));
+    gn_router_synchronize(r, rd);
+    gn_router_get_stats(r, &sx);
+    ck_assert_uint_eq(sx.bytes, sl.bytes);
+    ck_assert_int_eq(rt_unsub(r, "t/3/d1/cmd/+", 2), GN_ROUTER_OK);
     /* many siblings: the child table grows and shrinks with leaves in it */
     char f[64], t[64];
     for (int i = 0; i < 500; i++) {
         snprintf(f, sizeof f, "t/2/d%d/cmd/+", i);
         ck_assert_int_eq(rt_sub(r, f, (uint64_t)(100 + i), 1), GN_ROUTER_OK);
+    }
+    for (int i = 0; i < 500; i += 3) { /* re-inlined through fresh cells */
+        snprintf(f, sizeof f, "t/2/d%d/cmd/+", i);
+        ck_assert_int_eq(rt_sub(r, f, (uint64_t)(100 + i), 2), GN_ROUTER_OK);
     }
     for (int i = 0; i < 500; i += 2) {
         snprintf(f, sizeof f, "t/2/d%d/cmd/+", i);
