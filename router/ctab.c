@@ -3,6 +3,8 @@
  * ctab.h. */
 #include "router/ctab.h"
 
+#include "router/hmem.h"
+
 #include <string.h>
 
 /* Grow when live + tombstones would pass 3/4 of the capacity; shrink when
@@ -17,17 +19,45 @@ static uint32_t cap_for(uint32_t live)
 
 static gn_ctab *ctab_new(gn_rmem *m, uint32_t cap)
 {
-    gn_ctab *t = gn_rmem_alloc_aligned(m, 64, sizeof *t + sizeof(gn_ccell) * cap);
+    gn_ctab *t = gn_rmem_alloc(m, sizeof *t);
     if (!t)
         return NULL;
-    memset(t, 0, sizeof *t);
+    size_t bytes = sizeof(gn_ccell) * cap;
+    if (m->huge && bytes >= GN_HMEM_MIN) {
+        t->c = gn_hmem_alloc(m->huge, bytes);
+        if (t->c)
+            gn_rmem_count(m, bytes, true);
+    } else {
+        t->c = gn_rmem_alloc_aligned(m, 64, bytes);
+    }
+    if (!t->c) {
+        gn_rmem_free(m, t);
+        return NULL;
+    }
     t->mask = cap - 1;
+    t->live = 0;
+    t->used = 0;
+    t->pad = 0;
     for (uint32_t i = 0; i < cap; i++) {
         atomic_init(&t->c[i].hash, 0);
         atomic_init(&t->c[i].ptr, NULL);
         memset(&t->c[i].leaf, 0, sizeof t->c[i].leaf);
     }
     return t;
+}
+
+void gn_ctab_free_cb(void *rmem, void *table)
+{
+    gn_rmem *m = rmem;
+    gn_ctab *t = table;
+    size_t bytes = sizeof(gn_ccell) * ((size_t)t->mask + 1);
+    if (m->huge && bytes >= GN_HMEM_MIN) {
+        gn_hmem_free(m->huge, t->c, bytes);
+        gn_rmem_count(m, bytes, false);
+    } else {
+        gn_rmem_free(m, t->c);
+    }
+    gn_rmem_free(m, t);
 }
 
 /* A never-used cell for h (the table has room). */
@@ -80,7 +110,7 @@ static void publish(_Atomic(gn_ctab *) *where, gn_ctab *old, gn_ctab *t, gn_rmem
     /* release: the new table's cells before the table pointer. */
     atomic_store_explicit(where, t, memory_order_release);
     if (old)
-        gn_qsbr_defer(q, gn_rmem_free_cb, m, old);
+        gn_qsbr_defer(q, gn_ctab_free_cb, m, old);
 }
 
 static gn_rerr add(_Atomic(gn_ctab *) *where, uint64_t h, void *child, const gn_leaf *img,

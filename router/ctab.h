@@ -68,12 +68,15 @@ typedef struct gn_ccell {
 
 _Static_assert(sizeof(gn_ccell) == 64, "a cell is one cache line");
 
+/* A table: a small header and its cells, allocated apart so that the cells
+ * are a power-of-two block (big ones on huge pages, router/hmem.h). Both
+ * are immutable in size and freed together (gn_ctab_free_cb). */
 typedef struct gn_ctab {
     uint32_t mask;       /* capacity - 1 (power of two) */
     uint32_t live;       /* writer-only bookkeeping */
     uint32_t used;       /* live + tombstones; writer-only */
-    uint8_t  pad[52];    /* cells start on a cache line */
-    gn_ccell c[];
+    uint32_t pad;
+    gn_ccell *c;         /* mask + 1 cells, 64-byte aligned */
 } gn_ctab;
 
 static inline const uint8_t *gn_leaf_label(const gn_leaf *l)
@@ -156,6 +159,9 @@ bool gn_ctab_replace(_Atomic(gn_ctab *) *where, uint64_t h, void *from, void *to
 /* Promote: put gn_node `to` (built from the leaf's image) in the leaf's cell. */
 void gn_ctab_set(gn_ccell *cell, void *to);
 uint32_t gn_ctab_count(_Atomic(gn_ctab *) *where);
+/* Free a table (header and cells) now; also a gn_qsbr_free_fn (ctx: the
+ * gn_rmem) for deferring it. */
+void gn_ctab_free_cb(void *rmem, void *table);
 /* Some live cell (the only one when count == 1), or NULL. */
 gn_ccell *gn_ctab_any(_Atomic(gn_ctab *) *where, void **child);
 

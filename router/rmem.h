@@ -7,12 +7,17 @@
 
 #include <malloc.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+
+struct gn_hmem;
 
 typedef struct gn_rmem {
     /* Bytes currently allocated; relaxed: a statistic, orders nothing. */
     _Atomic size_t bytes;
+    /* Huge-page blocks for big child tables (router/hmem.h); NULL: malloc. */
+    struct gn_hmem *huge;
 } gn_rmem;
 
 static inline void *gn_rmem_alloc(gn_rmem *m, size_t size)
@@ -41,6 +46,15 @@ static inline void gn_rmem_free(gn_rmem *m, void *p)
     atomic_fetch_sub_explicit(&m->bytes, malloc_usable_size(p) + sizeof(size_t),
                               memory_order_relaxed);
     free(p);
+}
+
+/* Count (add) or uncount `size` bytes obtained elsewhere (huge-page blocks). */
+static inline void gn_rmem_count(gn_rmem *m, size_t size, bool add)
+{
+    if (add)
+        atomic_fetch_add_explicit(&m->bytes, size, memory_order_relaxed); /* relaxed: statistic */
+    else
+        atomic_fetch_sub_explicit(&m->bytes, size, memory_order_relaxed); /* relaxed: statistic */
 }
 
 /* A gn_qsbr_free_fn: ctx is the gn_rmem. */

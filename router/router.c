@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "router/cache.h"
+#include "router/hmem.h"
 #include "router/retained.h"
 #include "router/rmem.h"
 #include "router/trie.h"
@@ -90,6 +91,7 @@ gn_router *gn_router_create(const gn_router_config *cfg)
         r->cfg.share_pick = gn_share_pick_local_rr;
     gn_gen_init(&r->gens);
     atomic_init(&r->mem.bytes, 0);
+    r->mem.huge = gn_hmem_create(); /* NULL: tables in malloc memory */
     r->qsbr = gn_qsbr_create(r->cfg.max_readers);
     if (!r->qsbr)
         goto fail;
@@ -107,6 +109,7 @@ fail_m:
 fail_q:
     gn_qsbr_destroy(r->qsbr);
 fail:
+    gn_hmem_destroy(r->mem.huge);
     free(r);
     return NULL;
 }
@@ -124,6 +127,7 @@ void gn_router_destroy(gn_router *r)
     gn_qsbr_destroy(r->qsbr);
     gn_trie_fini(&r->trie, entry_dtor, &r->mem);
     gn_retained_fini(&r->ret);
+    gn_hmem_destroy(r->mem.huge);
     pthread_mutex_destroy(&r->wlock);
     free(r);
 }

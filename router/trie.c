@@ -778,7 +778,7 @@ static void merge(gn_trie *t, gn_node *p, gn_node *x, gn_node *c)
     /* x's child table (holding only c) is no longer referenced by m. */
     gn_ctab *xk = atomic_load_explicit(&x->kids, memory_order_relaxed); /* relaxed: writer-owned */
     if (xk)
-        gn_qsbr_defer(t->qsbr, gn_rmem_free_cb, t->mem, xk);
+        gn_qsbr_defer(t->qsbr, gn_ctab_free_cb, t->mem, xk);
     node_defer_shell(t, x);
     node_defer_shell(t, c);
 }
@@ -858,7 +858,7 @@ static void free_rec(gn_trie *t, gn_node *n, void (*dtor)(void *, gn_route_entry
                 for (uint32_t i = 0; i < cell->leaf.n; i++)
                     dtor(ctx, &cell->leaf.u.e[i]);
         }
-        gn_rmem_free(t->mem, kt);
+        gn_ctab_free_cb(t->mem, kt);
     }
     gn_node *p = atomic_load_explicit(&n->plus, memory_order_relaxed); /* relaxed: no reader */
     if (p)
