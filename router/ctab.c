@@ -7,15 +7,7 @@
 
 #include <string.h>
 
-/* Grow when live + tombstones would pass 3/4 of the capacity; shrink when
- * fewer than 1/8 of the cells are live. */
-static uint32_t cap_for(uint32_t live)
-{
-    uint32_t cap = 2;
-    while ((uint64_t)(live + 1) * 4 > (uint64_t)cap * 3)
-        cap *= 2;
-    return cap;
-}
+#include "router/tabsize.h"
 
 static gn_ctab *ctab_new(gn_rmem *m, uint32_t cap)
 {
@@ -90,7 +82,7 @@ static void put(gn_ctab *t, uint64_t h, void *child, const gn_leaf *img)
 static gn_ctab *rebuild(gn_ctab *old, uint32_t extra, gn_rmem *m)
 {
     uint32_t live = old ? old->live : 0;
-    gn_ctab *t = ctab_new(m, cap_for(live + extra));
+    gn_ctab *t = ctab_new(m, gn_tab_cap_for(live + extra));
     if (!t)
         return NULL;
     if (old) {
@@ -118,7 +110,7 @@ static gn_rerr add(_Atomic(gn_ctab *) *where, uint64_t h, void *child, const gn_
 {
     /* relaxed: the writer reads its own last store. */
     gn_ctab *t = atomic_load_explicit(where, memory_order_relaxed);
-    if (!t || (uint64_t)(t->used + 1) * 4 > (uint64_t)(t->mask + 1) * 3) {
+    if (!t || gn_tab_full(t->used, t->mask + 1)) {
         gn_ctab *n = rebuild(t, 1, m);
         if (!n)
             return GN_ROUTER_ERR_NOMEM;
@@ -159,7 +151,7 @@ static gn_ccell *find_cell(gn_ctab *t, uint64_t h, void *child)
 static bool rebuild_swap(_Atomic(gn_ctab *) *where, gn_ctab *t, const gn_ccell *skip, uint64_t h,
                          const gn_leaf *img, gn_rmem *m, gn_qsbr *q)
 {
-    gn_ctab *n = ctab_new(m, cap_for(t->live));
+    gn_ctab *n = ctab_new(m, gn_tab_cap_for(t->live));
     if (!n)
         return false;
     for (uint32_t i = 0; i <= t->mask; i++) {
@@ -192,7 +184,7 @@ bool gn_ctab_inline(_Atomic(gn_ctab *) *where, uint64_t h, void *from, const gn_
      * a fresh cell, then retire the old one. The fresh cell comes later in
      * h's probe sequence (no never-used cell lies between h's home and a
      * live cell of h), so until the tombstone readers find `from` first. */
-    if ((uint64_t)(t->used + 1) * 4 > (uint64_t)(t->mask + 1) * 3)
+    if (gn_tab_full(t->used, t->mask + 1))
         return rebuild_swap(where, t, c, h, img, m, q);
     put(t, h, GN_CTAB_LEAF, img);
     /* release: symmetric with the other publications of this field. */
@@ -220,7 +212,7 @@ void gn_ctab_del_cell(_Atomic(gn_ctab *) *where, gn_ccell *c, gn_rmem *m, gn_qsb
     t->live--;
     if (t->live == 0) {
         publish(where, t, NULL, m, q);
-    } else if (t->mask + 1 > 8 && (uint64_t)t->live * 8 < (uint64_t)(t->mask + 1)) {
+    } else if (gn_tab_sparse(t->live, t->mask + 1)) {
         gn_ctab *n = rebuild(t, 0, m);
         if (n) /* on failure keep the sparse table: still correct */
             publish(where, t, n, m, q);

@@ -4,15 +4,7 @@
 
 #include <string.h>
 
-/* Grow when live + tombstones would pass 3/4 of the capacity; shrink when
- * fewer than 1/8 of the slots are live. */
-static uint32_t cap_for(uint32_t live)
-{
-    uint32_t cap = 2;
-    while ((uint64_t)(live + 1) * 4 > (uint64_t)cap * 3)
-        cap *= 2;
-    return cap;
-}
+#include "router/tabsize.h"
 
 static gn_ltab *ltab_new(gn_rmem *m, uint32_t cap)
 {
@@ -53,7 +45,7 @@ static void put(gn_ltab *t, uint64_t h, void *child)
 static gn_ltab *rebuild(gn_ltab *old, uint32_t extra, gn_rmem *m)
 {
     uint32_t live = old ? old->live : 0;
-    gn_ltab *t = ltab_new(m, cap_for(live + extra));
+    gn_ltab *t = ltab_new(m, gn_tab_cap_for(live + extra));
     if (!t)
         return NULL;
     if (old) {
@@ -79,7 +71,7 @@ gn_rerr gn_ltab_add(_Atomic(gn_ltab *) *where, uint64_t h, void *child, gn_rmem 
 {
     /* relaxed: the writer reads its own last store. */
     gn_ltab *t = atomic_load_explicit(where, memory_order_relaxed);
-    if (!t || (uint64_t)(t->used + 1) * 4 > (uint64_t)(t->mask + 1) * 3) {
+    if (!t || gn_tab_full(t->used, t->mask + 1)) {
         gn_ltab *n = rebuild(t, 1, m);
         if (!n)
             return GN_ROUTER_ERR_NOMEM;
@@ -118,7 +110,7 @@ bool gn_ltab_del(_Atomic(gn_ltab *) *where, uint64_t h, void *child, gn_rmem *m,
     t->live--;
     if (t->live == 0) {
         publish(where, t, NULL, m, q);
-    } else if (t->mask + 1 > 8 && (uint64_t)t->live * 8 < (uint64_t)(t->mask + 1)) {
+    } else if (gn_tab_sparse(t->live, t->mask + 1)) {
         gn_ltab *n = rebuild(t, 0, m);
         if (n) /* on failure keep the sparse table: still correct */
             publish(where, t, n, m, q);
