@@ -65,13 +65,41 @@ typedef enum gn_err {
     GN_ERR__COUNT
 } gn_err;
 
-/* Platform close codes used by the codec table (seeds 000/001). */
+/* Platform close codes (seeds 000/001, plus the proxy codes PLATFORM.md
+ * S-108 lists). The numbers live here once: the codec table below uses the
+ * five a decoder can produce; engine/platform/close_codes.c gives every
+ * code its reason string and MQTT 5 DISCONNECT reason. */
 enum {
+    GN_CLOSE_NORMAL         = 0,
+    GN_CLOSE_BY_CLIENT      = 91,
+    GN_CLOSE_BY_SERVER      = 92,
+    GN_CLOSE_SHUTDOWN       = 93,
+    GN_CLOSE_ADMIN          = 94,
+    GN_CLOSE_CAPACITY       = 104,
     GN_CLOSE_INVALID_DATA   = 105,
+    GN_CLOSE_TOO_MANY_SUBS  = 154,
+    GN_CLOSE_CONN_AUTH      = 159,
+    GN_CLOSE_TIMEOUT        = 160,
+    GN_CLOSE_TLS_HANDSHAKE  = 163,
+    GN_CLOSE_NO_DATA        = 164,
+    GN_CLOSE_FIRST_PACKET   = 165,
     GN_CLOSE_CLIENT_ID      = 166,
+    GN_CLOSE_UNAVAILABLE    = 167,
+    GN_CLOSE_CERT_MISSING   = 169,
+    GN_CLOSE_CERT_INVALID   = 170,
+    GN_CLOSE_ORG_CONNS      = 173,
+    GN_CLOSE_HTTP_AUTH      = 175,
+    GN_CLOSE_AUTH_DELAY     = 176,
+    GN_CLOSE_NOT_AUTHORIZED = 180,
+    GN_CLOSE_WILL_DENIED    = 270,
     GN_CLOSE_LENGTH         = 271,
     GN_CLOSE_TOPIC          = 276,
+    GN_CLOSE_QOS_INVALID    = 284,
     GN_CLOSE_TOO_LARGE      = 287,
+    GN_CLOSE_ID_REUSED      = 288,
+    GN_CLOSE_SYSTEM_TOPIC   = 289,
+    GN_CLOSE_QOS_DENIED     = 291,
+    GN_CLOSE_DURABLE_DENIED = 292,
 };
 
 /* Printable name of an error ("GN_ERR_MALFORMED_VARINT"); never NULL. */
