@@ -26,6 +26,8 @@ typedef enum key_type {
     K_EXPIRY,    /* uint32_t seconds, "never" = GN_SESSION_EXPIRY_NEVER */
     K_ADDR,      /* char[GN_CONFIG_ADDR_MAX], IP literal */
     K_LEVEL,     /* gn_log_level */
+    K_MODE,      /* gn_mode: plain | platform */
+    K_PATH,      /* char[GN_CONFIG_PATH_MAX], a file path */
 } key_type;
 
 typedef struct key_def {
@@ -72,6 +74,23 @@ static const key_def keys[] = {
     { "allow_zero_length_clientid", K_BOOL, F(allow_zero_length_clientid), 0, 1, false, true },
     { "allow_anonymous",   K_BOOL,    F(allow_anonymous),   0, 1, false, true },
 
+    { "mode",              K_MODE,    F(mode),              0, 0, false, false },
+    { "platform_registry", K_PATH,    F(platform_registry), 0, 0, false, false },
+    { "platform_max_payload", K_BYTES32, F(platform_max_payload), 1, 1u << 28, false, true },
+    { "platform_first_packet_max", K_BYTES32, F(platform_first_packet_max), 128, 1u << 28, false, true },
+    { "platform_max_connections", K_U32, F(platform_max_connections), 0, UINT32_MAX, false, true },
+    { "platform_max_org_connections", K_U32, F(platform_max_org_connections), 0, UINT32_MAX, false, true },
+    { "platform_max_subscriptions_device", K_U32, F(platform_max_subscriptions_device), 1, 1000000, false, true },
+    { "platform_max_subscriptions_app", K_U32, F(platform_max_subscriptions_app), 1, 1000000, false, true },
+    { "platform_max_auth_per_second", K_U32, F(platform_max_auth_per_second), 0, UINT32_MAX, false, true },
+    { "platform_queue_depth_device", K_U32, F(platform_queue_depth_device), 1, 100000000, false, true },
+    { "platform_queue_depth_app", K_U32, F(platform_queue_depth_app), 1, 100000000, false, true },
+    { "platform_inflight_device", K_U16, F(platform_inflight_device), 1, 65535, false, true },
+    { "platform_inflight_gateway", K_U16, F(platform_inflight_gateway), 1, 65535, false, true },
+    { "platform_inflight_app", K_U16, F(platform_inflight_app), 1, 65535, false, true },
+    { "platform_topic_alias_max", K_U16, F(platform_topic_alias_max), 0, 65535, false, true },
+    { "platform_shared_keepalive_max", K_U16, F(platform_shared_keepalive_max), 1, 65535, false, true },
+    { "platform_scalable_clean_only", K_BOOL, F(platform_scalable_clean_only), 0, 1, false, true },
     { "registry_poll_interval_ms", K_U32, F(registry_poll_interval_ms), 10, 60000, false, false },
     { "registry_token_cache", K_U32, F(registry_token_cache), 0, 1u << 24, false, false },
     { "registry_autoreg_retry_s", K_U32, F(registry_autoreg_retry_s), 0, 86400, false, false },
@@ -129,6 +148,23 @@ void gn_config_defaults(gn_config *cfg)
     cfg->max_session_expiry_interval = GN_SESSION_EXPIRY_NEVER;
     cfg->allow_zero_length_clientid = true;
     cfg->allow_anonymous = true;
+    cfg->mode = GN_MODE_PLAIN;
+    strcpy(cfg->platform_registry, "/var/lib/gannet/registry.db");
+    cfg->platform_max_payload = 131072;
+    cfg->platform_first_packet_max = 65536;
+    cfg->platform_max_connections = 0;
+    cfg->platform_max_org_connections = 0;
+    cfg->platform_max_subscriptions_device = 50;
+    cfg->platform_max_subscriptions_app = 500;
+    cfg->platform_max_auth_per_second = 0;
+    cfg->platform_queue_depth_device = 50;
+    cfg->platform_queue_depth_app = 5000;
+    cfg->platform_inflight_device = 10;
+    cfg->platform_inflight_gateway = 1000;
+    cfg->platform_inflight_app = 2000;
+    cfg->platform_topic_alias_max = 8;
+    cfg->platform_shared_keepalive_max = 3600;
+    cfg->platform_scalable_clean_only = true;
     cfg->registry_poll_interval_ms = 100;
     cfg->registry_token_cache = 4096;
     cfg->registry_autoreg_retry_s = 600;
@@ -241,6 +277,27 @@ static int set_key(gn_config *cfg, const key_def *k, const char *value, char *er
         memcpy(field, &l, sizeof l);
         return 0;
     }
+    case K_MODE: {
+        gn_mode m;
+        if (strcmp(value, "plain") == 0)
+            m = GN_MODE_PLAIN;
+        else if (strcmp(value, "platform") == 0)
+            m = GN_MODE_PLATFORM;
+        else {
+            errf(err, errlen, "key '%s': '%s' is not one of plain, platform", k->name, value);
+            return -1;
+        }
+        memcpy(field, &m, sizeof m);
+        return 0;
+    }
+    case K_PATH:
+        if (strlen(value) >= GN_CONFIG_PATH_MAX) {
+            errf(err, errlen, "key '%s': path longer than %d bytes", k->name, GN_CONFIG_PATH_MAX - 1);
+            return -1;
+        }
+        memset(field, 0, GN_CONFIG_PATH_MAX);
+        memcpy(field, value, strlen(value));
+        return 0;
     case K_EXPIRY:
         if (strcasecmp(value, "never") == 0) {
             uint32_t v = GN_SESSION_EXPIRY_NEVER;
@@ -446,6 +503,14 @@ int gn_config_validate(const gn_config *cfg, char *err, size_t errlen)
              (unsigned long long)cfg->rx_buffer_size * cfg->rx_buffer_count);
         return -1;
     }
+    if (cfg->mode != GN_MODE_PLAIN && cfg->mode != GN_MODE_PLATFORM) {
+        errf(err, errlen, "mode %d is not plain or platform", (int)cfg->mode);
+        return -1;
+    }
+    if (cfg->mode == GN_MODE_PLATFORM && cfg->platform_registry[0] == '\0') {
+        errf(err, errlen, "mode platform needs platform_registry (the registry database file)");
+        return -1;
+    }
     if (cfg->server_keep_alive > cfg->max_keepalive) {
         errf(err, errlen, "server_keep_alive %u is above max_keepalive %u",
              (unsigned)cfg->server_keep_alive, (unsigned)cfg->max_keepalive);
@@ -474,13 +539,15 @@ static void format_value(const gn_config *cfg, const key_def *k, char *out, size
     }
     case K_ADDR: snprintf(out, outlen, "%.*s", GN_CONFIG_ADDR_MAX - 1, field); break;
     case K_LEVEL: snprintf(out, outlen, "%s", gn_log_level_name(cfg->log_level)); break;
+    case K_MODE: snprintf(out, outlen, "%s", cfg->mode == GN_MODE_PLATFORM ? "platform" : "plain"); break;
+    case K_PATH: snprintf(out, outlen, "%.*s", GN_CONFIG_PATH_MAX - 1, field); break;
     }
 }
 
 int gn_config_dump(const gn_config *cfg, FILE *out)
 {
     for (size_t i = 0; i < NKEYS; i++) {
-        char v[GN_CONFIG_ADDR_MAX + 32];
+        char v[GN_CONFIG_PATH_MAX + 32];
         format_value(cfg, &keys[i], v, sizeof v);
         if (fprintf(out, "%-34s %-16s # %s\n", keys[i].name, v, keys[i].reload ? "reload" : "restart") < 0)
             return -1;
@@ -505,7 +572,7 @@ int gn_config_static_diff(const gn_config *a, const gn_config *b, char *out, siz
     for (size_t i = 0; i < NKEYS; i++) {
         if (keys[i].reload)
             continue;
-        char va[GN_CONFIG_ADDR_MAX + 32], vb[GN_CONFIG_ADDR_MAX + 32];
+        char va[GN_CONFIG_PATH_MAX + 32], vb[GN_CONFIG_PATH_MAX + 32];
         format_value(a, &keys[i], va, sizeof va);
         format_value(b, &keys[i], vb, sizeof vb);
         if (strcmp(va, vb) == 0)

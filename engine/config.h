@@ -31,6 +31,14 @@
 #define GN_CONFIG_MAX_SHARDS   256
 #define GN_MQTT_MAX_PACKET     268435460u  /* 5-byte fixed header + 268435455 */
 #define GN_SESSION_EXPIRY_NEVER UINT32_MAX
+#define GN_CONFIG_PATH_MAX     256         /* platform_registry buffer, NUL included */
+
+/* What the engine is: a plain MQTT broker, or the platform's ingestion tier
+ * (engine/platform/: identities, authentication, topic spaces, limits). */
+typedef enum gn_mode {
+    GN_MODE_PLAIN = 0,
+    GN_MODE_PLATFORM = 1,
+} gn_mode;
 
 typedef struct gn_config {
     /* --- listener (restart) */
@@ -68,6 +76,26 @@ typedef struct gn_config {
     uint32_t max_session_expiry_interval; /* seconds; GN_SESSION_EXPIRY_NEVER = no cap */
     bool     allow_zero_length_clientid;  /* true */
     bool     allow_anonymous;             /* true: gannetd logs a warning */
+
+    /* --- platform mode (mode: restart; platform_registry: restart; the
+     * limits: reload, applied to new connections). docs/CONFIGURATION.md */
+    gn_mode  mode;                        /* plain */
+    char     platform_registry[GN_CONFIG_PATH_MAX]; /* registry database file */
+    uint32_t platform_max_payload;        /* 131072: payload + topic bytes beyond 200 (287) */
+    uint32_t platform_first_packet_max;   /* 65536: bytes of the first packet (165) */
+    uint32_t platform_max_connections;    /* 0 = none: connections of the server (104) */
+    uint32_t platform_max_org_connections; /* 0 = none: connections per org (173) */
+    uint32_t platform_max_subscriptions_device; /* 50 (154) */
+    uint32_t platform_max_subscriptions_app;    /* 500 (154), gateways too */
+    uint32_t platform_max_auth_per_second; /* 0 = none: token hashes per shard per second (176) */
+    uint32_t platform_queue_depth_device; /* 50: per subscription, oldest dropped (S-087) */
+    uint32_t platform_queue_depth_app;    /* 5000 (S-086), gateways too */
+    uint16_t platform_inflight_device;    /* 10 (S-090) */
+    uint16_t platform_inflight_gateway;   /* 1000 */
+    uint16_t platform_inflight_app;       /* 2000 */
+    uint16_t platform_topic_alias_max;    /* 8 (S-091) */
+    uint16_t platform_shared_keepalive_max; /* 3600: A: clients (S-073) */
+    bool     platform_scalable_clean_only; /* true: A:org:app needs cleansession=1 (S-021) */
 
     /* --- platform registry (restart; read only in platform mode) */
     uint32_t registry_poll_interval_ms;   /* 100: how often the registry thread looks for store changes */

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec/errors.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/platform.h"
 #include "engine/shard.h"
 
 static void conn_timer_fn(gn_timer *t, uint64_t now_ms, void *ctx)
@@ -33,6 +35,12 @@ gn_conn *gn_conn_new(gn_shard *s, int fd, gn_carry *carry)
 {
     gn_conn *c = gn_slab_zalloc(&s->conn_slab);
     if (!c) {
+        close(fd);
+        free(carry);
+        return NULL;
+    }
+    if (s->eng->plat && !(c->plat = calloc(1, sizeof *c->plat))) {
+        gn_slab_free(&s->conn_slab, c);
         close(fd);
         free(carry);
         return NULL;
@@ -162,7 +170,11 @@ static void handle(gn_conn *c, const uint8_t *pkt, size_t len)
 
 static uint32_t max_packet(const gn_conn *c)
 {
-    return c->shard->eng->cfg.max_packet_size;
+    const gn_config *cfg = &c->shard->eng->cfg;
+    /* Platform mode: the first packet has its own, smaller limit (165). */
+    if (c->plat && c->state == GN_CS_NEW && cfg->platform_first_packet_max < cfg->max_packet_size)
+        return cfg->platform_first_packet_max;
+    return cfg->max_packet_size;
 }
 
 /* Start the handoff: the carry must hold the CONNECT and what followed. */
@@ -286,6 +298,8 @@ void gn_conn_on_bytes(gn_conn *c, const uint8_t *data, size_t len)
 {
     gn_shard *s = c->shard;
     gn_stat_add(&s->stats.bytes_in, len);
+    if (c->plat)
+        c->plat->rx_bytes += len;
     if (c->state == GN_CS_HANDOFF || (c->paused && c->state == GN_CS_ACTIVE)) {
         /* Moving to another shard, or backpressure: keep, do not parse. */
         hold(c, data, len, 0);
@@ -301,6 +315,7 @@ void gn_conn_on_lost(gn_conn *c, int err)
     if (c->lost)
         return;
     c->lost = true;
+    gn_plat_set_close(c, GN_CLOSE_BY_CLIENT);
     if (err && err != ECONNRESET && err != EPIPE)
         gn_log_debug("connection fd %d lost: %s", c->fd, strerror(err));
     if (c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE)
@@ -337,6 +352,8 @@ void gn_conn_on_recv_stopped(gn_conn *c)
     }
     c->fd = -1;             /* the socket now belongs to the owner shard */
     c->lost = true;
+    free(c->plat);          /* the owner shard logs this connection's close */
+    c->plat = NULL;
     gn_conn_close(c);
 }
 
@@ -344,6 +361,8 @@ void gn_conn_on_sent(gn_conn *c, size_t n)
 {
     gn_shard *s = c->shard;
     gn_stat_add(&s->stats.bytes_out, n);
+    if (c->plat)
+        c->plat->tx_bytes += n;
     gn_outq_consume(&c->out, &s->opool, n);
     if (c->self_paused && c->out.bytes <= s->eng->cfg.qos0_high_water_bytes / 2) {
         c->self_paused = false;
@@ -360,6 +379,8 @@ void gn_conn_on_released(gn_conn *c)
     gn_shard *s = c->shard;
     if (c->sess && c->sess->conn == c)
         c->sess->conn = NULL;
+    if (c->plat)
+        gn_plat_on_close(c);
     gn_timer_cancel(&s->tw, &c->timer);
     gn_outq_clear(&c->out, &s->opool);
     carry_free(c);

@@ -20,6 +20,7 @@
 
 typedef struct gn_shard gn_shard;
 typedef struct gn_session gn_session;
+struct gn_pconn;
 
 /* Transport state bits (gn_conn.io). */
 enum {
@@ -53,6 +54,7 @@ typedef struct gn_conn {
     gn_session *sess;           /* NULL until CONNECT is accepted */
     gn_carry   *carry;
     void       *send_ctx;       /* transport: the in-flight send's msghdr/iovecs */
+    struct gn_pconn *plat;      /* platform mode: identity, limits, close record; else NULL */
     gn_outq     out;
     gn_timer    timer;          /* CONNECT timeout, then keep-alive */
     uint64_t    last_rx_ms;     /* last packet received (keep-alive) */
@@ -70,8 +72,9 @@ typedef struct gn_conn {
     bool        resume_req;     /* unpaused: process held bytes in the flush phase */
     bool        self_paused;    /* not read because it does not read its own replies */
     bool        replay;         /* the packet just handled was not consumed (a consumer
-                                   ring is full, engine/consumer_shard.c): keep it and
-                                   handle it again after the resume */
+                                   ring is full, engine/consumer_shard.c; a platform
+                                   auto-registration is pending): keep it and handle
+                                   it again after the resume */
     uint16_t    handoff_to;     /* GN_CS_HANDOFF: the owner shard */
     struct gn_conn *dirty_next;
     struct gn_conn *all_prev, *all_next;   /* every connection of the shard */

@@ -5,6 +5,9 @@
  * a reconnect; backpressure on publishers when the queue is full; and the
  * PUBLISH encoding (header and properties written into the connection's
  * queue, the payload referenced from the shared message when large).
+ * Platform mode: the topic a client is sent is its own form of the
+ * internal topic (gn_plat_topic_out), and a session's queue holds at most
+ * plat_qdepth messages per subscription, dropping the oldest (S-086).
  *
  * Threading: the session's owner shard. */
 #include <errno.h>
@@ -13,6 +16,7 @@
 
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/platform.h"
 #include "engine/route.h"
 #include "engine/session.h"
 #include "engine/shard.h"
@@ -196,7 +200,23 @@ static int send_publish(gn_shard *s, gn_session *ss, gn_conn *c, gn_msg *m, uint
         }
         props_total = (uint32_t)pl + m->props_len;
     }
+    const char *topic = gn_msg_topic(m);
     uint32_t topic_len = alias_known ? 0 : m->topic_len;
+    static _Thread_local char tout[GN_MSG_MAX_TOPIC];
+    if (c->plat) {
+        /* Aliases map internal topics: the mapping is fixed per client. */
+        size_t tl = gn_plat_topic_out(c, topic, m->topic_len, tout, sizeof tout);
+        if (tl == 0) {
+            if (alias && !alias_known) {
+                ss->alias_out_used--;
+                gn_msg_unref(ss->alias_out[ss->alias_out_used].msg);
+            }
+            return 0;       /* not for this client (a gateway outside its groups) */
+        }
+        topic = tout;
+        if (!alias_known)
+            topic_len = (uint32_t)tl;
+    }
     uint64_t rem = 2 + (uint64_t)topic_len + (qos ? 2 : 0) + m->payload_len;
     if (v5)
         rem += gn_varint_size(props_total) + props_total;
@@ -218,7 +238,7 @@ static int send_publish(gn_shard *s, gn_session *ss, gn_conn *c, gn_msg *m, uint
     gn_outq *q = &c->out;
     gn_opool *p = &s->opool;
     if (gn_outq_put(q, p, hb, hl) < 0 ||
-        (topic_len && gn_outq_put(q, p, gn_msg_topic(m), topic_len) < 0))
+        (topic_len && gn_outq_put(q, p, topic, topic_len) < 0))
         return -1;
     uint8_t tb[16];
     size_t tl = 0;
@@ -238,6 +258,8 @@ static int send_publish(gn_shard *s, gn_session *ss, gn_conn *c, gn_msg *m, uint
         return -1;
     }
     gn_stat_add(&s->stats.msgs_out, 1);
+    if (c->plat)
+        c->plat->tx_msgs++;
     gn_conn_kick(c);
     return 1;
 }
@@ -427,6 +449,21 @@ static void send_first(gn_shard *s, gn_session *ss, gn_conn *c, gn_qent *src)
     e->state = src->qos == 1 ? GN_QS_WAIT_ACK : GN_QS_WAIT_REC;
 }
 
+/* Drop the oldest queued (not yet sent) message of ss. */
+static void drop_oldest(gn_shard *s, gn_session *ss)
+{
+    gn_qring *q = &ss->fl->queue;
+    gn_qent *e = qring_at(q, 0);
+    if (e->state != GN_QS_FREE) {
+        gn_msg_unref(e->msg);
+        q->live--;
+    }
+    e->state = GN_QS_FREE;
+    q->head = (q->head + 1) & (q->cap - 1);
+    q->count--;
+    gn_stat_add(&s->stats.queue_dropped_oldest, 1);
+}
+
 void gn_session_pump(gn_shard *s, gn_session *ss)
 {
     gn_conn *c = live_conn(ss);
@@ -483,7 +520,14 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
     uint32_t lim = s->eng->cfg.max_queued_messages;
     if (!gn_session_flow(ss))
         return false;
-    if (!c && ss->fl->queue.count >= lim) {
+    if (ss->plat_qdepth) {
+        /* Platform: a buffer per subscription, the oldest message dropped
+         * to make room whatever its QoS (S-086); publishers never wait. */
+        uint64_t l = (uint64_t)ss->plat_qdepth * (ss->nsubs ? ss->nsubs : 1);
+        lim = l > UINT32_MAX ? UINT32_MAX : (uint32_t)l;
+        while (ss->fl->queue.count >= lim)
+            drop_oldest(s, ss);
+    } else if (!c && ss->fl->queue.count >= lim) {
         /* Offline session at its limit: a client that may never return
          * must not stall live publishers. Counted. */
         gn_stat_add(&s->stats.qos1_dropped_offline, 1);
@@ -511,7 +555,7 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
     }
     *slot = e;
     depth_update(ss);
-    if (c && ss->fl->queue.count >= lim && pub)
+    if (c && ss->fl->queue.count >= lim && pub && !ss->plat_qdepth)
         block_publisher(s, ss, pub_shard, pub);
     return true;
 }

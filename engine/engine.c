@@ -14,6 +14,8 @@
 #include "engine/engine_int.h"
 #include "engine/gannet.h"
 #include "engine/log.h"
+#include "engine/platform/directory.h"
+#include "engine/platform/platform.h"
 #include "engine/route.h"
 #include "engine/shard.h"
 
@@ -92,6 +94,24 @@ static int engine_rearm(gn_engine *e, char *err, size_t errlen)
     return 0;
 }
 
+/* Platform mode: the registry's hooks into the engine (directory.h). */
+static void plat_defer(void *ctx, void (*fn)(void *fctx, void *ptr), void *fctx, void *ptr)
+{
+    gn_route_defer(((gn_engine *)ctx)->router, fn, fctx, ptr);
+}
+
+static void plat_reclaim(void *ctx)
+{
+    gn_route_reclaim(((gn_engine *)ctx)->router);
+}
+
+static void plat_wake(void *ctx, uint16_t shard)
+{
+    gn_engine *e = ctx;
+    if (shard < e->nshards)
+        e->shards[shard].tp->ctl_wake(e->shards[shard].tpd);
+}
+
 gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
 {
     if (gn_config_validate(cfg, err, errlen) < 0)
@@ -115,6 +135,12 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
     }
     if (shards_setup(e, err, errlen) < 0)
         goto fail;
+    if (cfg->mode == GN_MODE_PLATFORM) {
+        gn_pdir_hooks hooks = { .ctx = e, .defer = plat_defer, .reclaim = plat_reclaim,
+                                .wake = plat_wake };
+        if (!(e->plat = gn_platform_create(&e->cfg, e->nshards, &hooks, err, errlen)))
+            goto fail;
+    }
     return e;
 fail:
     gn_engine_destroy(e);
@@ -238,6 +264,8 @@ void gn_engine_destroy(gn_engine *e)
         gn_cset_destroy(e);     /* before the router: consumers unsubscribe */
     if (e->shards)
         shards_teardown(e);
+    /* The registry's snapshots are reclaimed through the router: close it first. */
+    gn_platform_destroy(e->plat);
     if (e->router)
         gn_route_destroy(e->router);
     free(e->shards);

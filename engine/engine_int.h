@@ -20,12 +20,14 @@
 typedef struct gn_shard gn_shard;
 struct gn_router;
 struct gn_cset;
+struct gn_platform;
 
 struct gn_engine {
     gn_config         cfg;
     uint16_t          nshards;
     gn_shard         *shards;
     struct gn_router *router;
+    struct gn_platform *plat;      /* platform mode's rules (engine/platform/); NULL in plain mode */
     gn_auth_fn        auth;
     void             *auth_ctx;
     struct gn_cset   *consumers;   /* consumers and in-process publishes (engine/consumer.h) */

@@ -31,6 +31,11 @@ void gn_mqtt_fail(gn_conn *c, gn_err err);
  * takeover publishes the will of the old connection). */
 void gn_mqtt_disconnect(gn_conn *c, uint8_t rc, bool publish_will);
 
+/* Close c with a platform close code (engine/platform/close_codes.h):
+ * recorded for the close log line; MQTT 5 clients get DISCONNECT with the
+ * code's reason code and reason string. */
+void gn_mqtt_close(gn_conn *c, uint16_t code, bool publish_will);
+
 /* Handlers (c is ACTIVE unless noted). */
 void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet *p);
 void gn_mqtt_publish(gn_conn *c, const gn_packet *p);

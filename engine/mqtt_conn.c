@@ -9,6 +9,8 @@
 #include "codec/errors.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/close_codes.h"
+#include "engine/platform/platform.h"
 #include "engine/shard.h"
 
 int gn_mqtt_send_packet(gn_conn *c, const gn_packet *p)
@@ -115,7 +117,15 @@ static void disconnect_why(gn_conn *c, uint8_t rc, const char *why, bool publish
 
 void gn_mqtt_disconnect(gn_conn *c, uint8_t rc, bool publish_will)
 {
+    if (c->plat)
+        gn_plat_set_close(c, gn_close_from_mqtt5_reason(rc));
     disconnect_why(c, rc, rc >= 0x80 ? gn_reason_name(rc) : NULL, publish_will);
+}
+
+void gn_mqtt_close(gn_conn *c, uint16_t code, bool publish_will)
+{
+    gn_plat_set_close(c, code);
+    disconnect_why(c, gn_close_mqtt5_reason(code), gn_close_reason(code), publish_will);
 }
 
 void gn_mqtt_fail(gn_conn *c, gn_err err)
@@ -123,6 +133,12 @@ void gn_mqtt_fail(gn_conn *c, gn_err err)
     gn_shard *s = c->shard;
     gn_stat_add(&s->stats.protocol_errors, 1);
     gn_log_debug("protocol error on fd %d: %s", c->fd, gn_err_name(err));
+    if (c->plat) {
+        /* A first packet over its limit is 165, not 287. */
+        uint16_t code = c->state == GN_CS_NEW && err == GN_ERR_PACKET_TOO_LARGE
+                        ? GN_CLOSE_FIRST_PACKET : gn_err_close_code(err);
+        gn_plat_set_close(c, code);
+    }
     uint8_t rc = gn_err_reason_code(err);
     disconnect_why(c, rc ? rc : GN_RC_PROTOCOL_ERROR, gn_err_text(err), true);
 }
@@ -137,7 +153,12 @@ void gn_mqtt_on_timeout(gn_conn *c)
 {
     if (c->state == GN_CS_NEW) {
         gn_log_debug("fd %d sent no CONNECT in time", c->fd);
+        gn_plat_set_close(c, GN_CLOSE_NO_DATA);         /* S-040 */
         gn_conn_close(c);
+        return;
+    }
+    if (c->plat) {
+        gn_mqtt_close(c, GN_CLOSE_TIMEOUT, true);       /* S-101 */
         return;
     }
     gn_mqtt_disconnect(c, GN_RC_KEEP_ALIVE_TIMEOUT, true);
@@ -148,6 +169,7 @@ void gn_mqtt_on_timeout(gn_conn *c)
 static void connect_decode_failed(gn_conn *c, const uint8_t *pkt, size_t len, gn_err err)
 {
     gn_stat_add(&c->shard->stats.protocol_errors, 1);
+    gn_plat_set_close(c, gn_err_close_code(err));
     /* Protocol level: after the fixed header, a 2-byte name length and the name. */
     size_t i = 1;
     while (i < len && i < 5 && (pkt[i] & 0x80))
@@ -190,6 +212,7 @@ static void on_disconnect(gn_conn *c, const gn_packet *p)
         ss->expiry_s = want > cap ? cap : want;
     }
     bool will = c->proto == GN_PROTO_V5 && rc == GN_RC_DISCONNECT_WITH_WILL;
+    gn_plat_set_close(c, GN_CLOSE_NORMAL);
     gn_mqtt_session_end(c->shard, ss, will);
     gn_conn_close(c);
 }
@@ -252,6 +275,7 @@ void gn_mqtt_on_packet(gn_conn *c, const uint8_t *pkt, size_t len)
     if (c->state == GN_CS_NEW) {
         if ((pkt[0] >> 4) != GN_CONNECT) {
             gn_stat_add(&c->shard->stats.protocol_errors, 1);
+            gn_plat_set_close(c, GN_CLOSE_INVALID_DATA);
             gn_conn_close(c);
             return;
         }

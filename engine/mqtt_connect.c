@@ -4,14 +4,31 @@
  * authentication hook, takeover of an existing connection (MQTT 5
  * DISCONNECT 0x8E to the old one, whose will is published), clean start /
  * session resumption with session expiry, the negotiated limits (receive
- * maximum, maximum packet size, topic aliases, keep alive) and the CONNACK. */
+ * maximum, maximum packet size, topic aliases, keep alive) and the CONNACK.
+ * In platform mode the on_connect hook (engine/platform/auth.c) replaces
+ * the authentication hook and sets the session's limits. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/platform.h"
 #include "engine/shard.h"
+
+/* Platform refusal: the CONNACK codes the rules chose, the close code logged. */
+static void connack_refuse(gn_conn *c, const gn_pconnect *po)
+{
+    gn_plat_set_close(c, po->close_code);
+    if (c->proto == GN_PROTO_V5) {
+        uint8_t b[5] = { 0x20, 3, 0, po->connack_v5, 0 };
+        gn_conn_send(c, b, 5);
+    } else {
+        uint8_t b[4] = { 0x20, 2, 0, po->connack_v3 };
+        gn_conn_send(c, b, 4);
+    }
+    gn_conn_close(c);
+}
 
 static void connack_fail(gn_conn *c, uint8_t rc5)
 {
@@ -59,7 +76,8 @@ static uint16_t effective_keepalive(const gn_config *cfg, const gn_connect *cn, 
 }
 
 static void send_connack(gn_conn *c, gn_session *ss, bool present, const gn_connect *cn,
-                         uint16_t ka, bool ka_changed, uint32_t expiry_granted)
+                         uint16_t ka, bool ka_changed, uint32_t expiry_granted,
+                         const gn_pconnect *po)
 {
     const gn_config *cfg = &c->shard->eng->cfg;
     if (c->proto != GN_PROTO_V5) {
@@ -75,15 +93,18 @@ static void send_connack(gn_conn *c, gn_session *ss, bool present, const gn_conn
     gn_props *pr = &p.u.connack.props;
     pr->present |= GN_PROP_BIT(GN_PROP_RECEIVE_MAXIMUM);
     pr->receive_maximum = cfg->receive_maximum ? cfg->receive_maximum : 65535;
+    if (po && po->receive_maximum && po->receive_maximum < pr->receive_maximum)
+        pr->receive_maximum = po->receive_maximum;      /* S-090 */
     if (cfg->max_packet_size && cfg->max_packet_size < GN_MQTT_MAX_PACKET) {
         pr->present |= GN_PROP_BIT(GN_PROP_MAXIMUM_PACKET_SIZE);
         pr->maximum_packet_size = cfg->max_packet_size;
     }
     pr->present |= GN_PROP_BIT(GN_PROP_TOPIC_ALIAS_MAXIMUM);
-    pr->topic_alias_maximum = cfg->max_topic_alias;
-    if (cfg->max_qos < 2) {
+    pr->topic_alias_maximum = ss->alias_in_max;
+    uint8_t max_qos = po && po->max_qos < cfg->max_qos ? po->max_qos : cfg->max_qos;
+    if (max_qos < 2) {
         pr->present |= GN_PROP_BIT(GN_PROP_MAXIMUM_QOS);
-        pr->maximum_qos = cfg->max_qos;
+        pr->maximum_qos = max_qos;
     }
     if (!cfg->retain_available) {
         pr->present |= GN_PROP_BIT(GN_PROP_RETAIN_AVAILABLE);
@@ -128,6 +149,7 @@ static void take_over(gn_shard *s, gn_session *ss, bool clean_start)
         uint8_t b[3] = { 0xE0, 1, GN_RC_SESSION_TAKEN_OVER };
         gn_conn_send(old, b, 3);
     }
+    gn_plat_set_close(old, GN_CLOSE_ID_REUSED);     /* S-018 */
     old->sess = NULL;
     ss->conn = NULL;
     gn_session_reset_conn_state(ss);
@@ -154,6 +176,12 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
     const uint8_t *cid = cn->client_id.ptr;
     size_t cid_len = cn->client_id.len;
     bool assigned = false;
+    gn_pconnect po;
+    if (c->plat && cid_len == 0) {
+        gn_plat_on_connect(c, cn, &po);     /* refuses: no class (S-011) */
+        connack_refuse(c, &po);
+        return;
+    }
     if (cid_len == 0) {
         if (cn->proto != GN_PROTO_V5 && !cn->clean_start) {
             connack_fail(c, GN_RC_CLIENT_ID_NOT_VALID);     /* 3.1.1: rc 2 */
@@ -186,12 +214,32 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
         connack_fail(c, GN_RC_RETAIN_NOT_SUPPORTED);
         return;
     }
-    if (!cfg->allow_anonymous && !cn->has_username) {
+    gn_connect cn_plat;
+    if (c->plat) {
+        gn_plat_on_connect(c, cn, &po);
+        if (po.close_code) {
+            gn_log_info("connection of '%.*s' refused: %s (close %u)", (int)cid_len,
+                        (const char *)cid, po.why ? po.why : "", (unsigned)po.close_code);
+            connack_refuse(c, &po);
+            return;
+        }
+        /* The will goes to its internal topic and is never retained (S-079, S-080). */
+        cn_plat = *cn;
+        if (cn->will) {
+            cn_plat.will_topic.ptr = po.will_topic;
+            cn_plat.will_topic.len = po.will_topic_len;
+            cn_plat.will_retain = false;
+        }
+        cn = &cn_plat;
+    }
+    uint8_t arc = 0;
+    if (!c->plat && !cfg->allow_anonymous && !cn->has_username) {
         connack_fail(c, GN_RC_NOT_AUTHORIZED);      /* 3.x: rc 5 */
         return;
     }
-    uint8_t arc = e->auth(e->auth_ctx, cid, cid_len, cn->username.ptr, cn->username.len,
-                          cn->has_username, cn->password.ptr, cn->password.len, cn->has_password);
+    if (!c->plat)
+        arc = e->auth(e->auth_ctx, cid, cid_len, cn->username.ptr, cn->username.len,
+                      cn->has_username, cn->password.ptr, cn->password.len, cn->has_password);
     if (arc) {
         gn_log_info("connection of '%.*s' refused by the authentication hook (0x%02x)",
                     (int)cid_len, (const char *)cid, arc);
@@ -258,15 +306,30 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
             ss->req_problem_info = pr->request_problem_info != 0;
         ss->alias_in_max = cfg->max_topic_alias;
     }
-    ss->send_window = (uint16_t)win;
     bool ka_changed;
     uint16_t ka = effective_keepalive(cfg, cn, &ka_changed);
+    ss->plat_qdepth = 0;
+    if (c->plat) {
+        if (po.send_window && po.send_window < win)
+            win = po.send_window;                           /* S-090 */
+        if (ss->alias_in_max > po.topic_alias_max)
+            ss->alias_in_max = po.topic_alias_max;          /* S-091 */
+        if (ss->alias_out_max > po.topic_alias_max)
+            ss->alias_out_max = po.topic_alias_max;
+        ss->plat_qdepth = po.queue_depth;                   /* S-086, S-087 */
+        c->plat->recv_max = po.receive_maximum;
+        if (po.keep_alive_changed) {                        /* S-073 */
+            ka = po.keep_alive;
+            ka_changed = cn->proto == GN_PROTO_V5;
+        }
+    }
+    ss->send_window = (uint16_t)win;
     c->keep_alive = ka;
     gn_timer_cancel(&s->tw, &c->timer);
     if (ka)
         gn_timer_arm(&s->tw, &c->timer, s->now_ms + (uint64_t)ka * 1500u);
 
-    send_connack(c, ss, present, cn, ka, ka_changed, expiry_granted);
+    send_connack(c, ss, present, cn, ka, ka_changed, expiry_granted, c->plat ? &po : NULL);
     if (present)
         gn_session_resend(s, ss);
     if (ss->blocked_by)

@@ -9,7 +9,11 @@
  * allocating. A matched one is copied once into a refcounted gn_msg shared
  * by every delivery. The PUBACK / PUBREC goes out after every target has
  * accepted the message (queued locally or handed to the target shard's
- * ring, which never drops it). */
+ * ring, which never drops it).
+ *
+ * Platform mode: the on_publish hook (engine/platform/rules.c) checks the
+ * topic against the client's allow-list and gives the internal topic the
+ * router sees, or says how to refuse. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,8 @@
 #include "engine/consumer.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/platform.h"
+#include "engine/platform/topics.h"
 #include "engine/route.h"
 #include "engine/shard.h"
 
@@ -242,6 +248,40 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
     } else if (pub.topic.len == 0) {
         gn_mqtt_fail(c, GN_ERR_TOPIC_EMPTY);
         return;
+    }
+    if (c->plat) {
+        static _Thread_local char tbuf[65535 + GN_PTOPIC_EXTRA];
+        uint16_t code = 0;
+        uint8_t reason = 0;
+        switch (gn_plat_on_publish(c, &pub, tbuf, sizeof tbuf, &code, &reason)) {
+        case GN_PPUB_PASS:
+            break;
+        case GN_PPUB_CLOSE:
+            gn_mqtt_close(c, code, true);
+            return;
+        case GN_PPUB_NAK:
+            gn_mqtt_send_ack(c, pub.qos == 1 ? GN_PUBACK : GN_PUBREC, pub.packet_id, reason);
+            return;
+        case GN_PPUB_HOLD:
+            /* Auto-registration pending: read nothing more, handle this
+             * PUBLISH again when the result is in. */
+            c->replay = true;
+            gn_conn_pause(c);
+            return;
+        case GN_PPUB_ACK_DROP:
+            if (pub.qos == 1)
+                gn_mqtt_send_ack(c, GN_PUBACK, pub.packet_id, 0);
+            else if (pub.qos == 2 && !qos2_seen(ss, pub.packet_id) && qos2_mark(ss, pub.packet_id) < 0)
+                gn_conn_fail(c);
+            else if (pub.qos == 2)
+                gn_mqtt_send_ack(c, GN_PUBREC, pub.packet_id, 0);
+            return;
+        }
+        if (pub.qos == 2 && !qos2_seen(ss, pub.packet_id) && ss->fl &&
+            ss->fl->qos2_in_count >= c->plat->recv_max) {
+            gn_mqtt_disconnect(c, GN_RC_RECEIVE_MAXIMUM_EXCEEDED, true);   /* S-090 */
+            return;
+        }
     }
     if (pub.qos > cfg->max_qos) {
         gn_mqtt_disconnect(c, GN_RC_QOS_NOT_SUPPORTED, true);

@@ -3,7 +3,12 @@
  * subscription identifiers), the router update, the session's own list of
  * filters (so they can be removed when the session ends), SUBACK /
  * UNSUBACK, and retained messages on subscribe honouring retain handling
- * (sent after the SUBACK). */
+ * (sent after the SUBACK).
+ *
+ * Platform mode: each filter goes through the on_subscribe hook
+ * (engine/platform/rules.c): the allow-list, the internal (org-scoped)
+ * filter the router and the session keep, the QoS downgrade, refusals;
+ * more subscriptions than the class allows close the connection (154). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +16,8 @@
 #include "codec/topic.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/platform.h"
+#include "engine/platform/topics.h"
 #include "engine/route.h"
 #include "engine/shard.h"
 
@@ -126,10 +133,35 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
     uint32_t cur = 0, n = 0;
     gn_bytes f;
     uint8_t opts;
+    static _Thread_local char pbuf[65535 + GN_PTOPIC_EXTRA];
     while (gn_subscribe_next(sub, &cur, &f, &opts)) {
-        bool shared, existed = false;
+        bool shared, existed = false, refused = false;
         uint8_t rc = check_filter(cfg, f.ptr, f.len, opts, has_sub_id, &shared);
-        if (rc == GN_RC_SUCCESS) {
+        if (rc == GN_RC_SUCCESS && c->plat) {
+            uint8_t q = opts & GN_SUBOPT_QOS_MASK, why = 0;
+            uint16_t code = 0;
+            size_t pl = 0;
+            switch (gn_plat_on_subscribe(c, f.ptr, f.len, false, &q, pbuf, sizeof pbuf, &pl,
+                                         &code, &why)) {
+            case GN_PSUB_PASS:
+                opts = (uint8_t)((opts & ~GN_SUBOPT_QOS_MASK) | q);
+                f.ptr = (const uint8_t *)pbuf;
+                f.len = (uint32_t)pl;
+                if (ssub_find(ss, f.ptr, f.len) < 0 && ss->nsubs >= c->plat->max_subs) {
+                    gn_mqtt_close(c, GN_CLOSE_TOO_MANY_SUBS, true);     /* S-092 */
+                    return;
+                }
+                break;
+            case GN_PSUB_CLOSE:
+                gn_mqtt_close(c, code, true);
+                return;
+            case GN_PSUB_REFUSE:
+                rc = why;       /* 0x00 for a 3.1 gateway (S-061): not subscribed all the same */
+                refused = true;
+                break;
+            }
+        }
+        if (rc == GN_RC_SUCCESS && !refused) {
             uint8_t q = opts & GN_SUBOPT_QOS_MASK;
             if (q > cfg->max_qos)
                 opts = (uint8_t)((opts & ~GN_SUBOPT_QOS_MASK) | cfg->max_qos);
@@ -145,7 +177,7 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
         if (!v5 && rc >= 0x80)
             rc = 0x80;
         uint8_t rh = GN_SUBOPT_RETAIN_HANDLING(opts);
-        send_ret[n] = rc < 0x80 && !shared && (rh == 0 || (rh == 1 && !existed));
+        send_ret[n] = rc < 0x80 && !refused && !shared && (rh == 0 || (rh == 1 && !existed));
         reasons[n++] = rc;
     }
 
@@ -157,7 +189,8 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
     ack.u.suback.reasons.len = n;
     gn_mqtt_send_packet(c, &ack);
 
-    if (!cfg->retain_available)
+    /* Platform mode stores no retained messages (S-079). */
+    if (!cfg->retain_available || c->plat)
         return;
     cur = 0;
     for (uint32_t i = 0; gn_subscribe_next(sub, &cur, &f, &opts); i++) {
@@ -182,7 +215,20 @@ void gn_mqtt_unsubscribe(gn_conn *c, const gn_packet *p)
     uint8_t reasons[MAX_FILTERS_PER_PACKET];
     uint32_t cur = 0, n = 0;
     gn_bytes f;
+    static _Thread_local char pbuf[65535 + GN_PTOPIC_EXTRA];
     while (gn_unsubscribe_next(un, &cur, &f)) {
+        if (c->plat) {
+            uint8_t q = 0, why = 0;
+            uint16_t code = 0;
+            size_t pl = 0;
+            if (gn_plat_on_subscribe(c, f.ptr, f.len, true, &q, pbuf, sizeof pbuf, &pl, &code,
+                                     &why) != GN_PSUB_PASS) {
+                reasons[n++] = why ? why : GN_RC_NO_SUBSCRIPTION_EXISTED;
+                continue;
+            }
+            f.ptr = (const uint8_t *)pbuf;
+            f.len = (uint32_t)pl;
+        }
         bool found = gn_route_unsubscribe(&s->rc, ss->sid, f.ptr, f.len);
         if (found)
             ssub_del(ss, f.ptr, f.len);

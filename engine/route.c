@@ -194,3 +194,13 @@ void gn_route_retained(gn_route_ctx *rc, const uint8_t *filter, size_t len,
     uint64_t n = 0;
     gn_router_retained_lookup((gn_router_reader *)rc->reader, filter, len, visit, &v, &n);
 }
+
+void gn_route_defer(void *r, void (*fn)(void *fctx, void *ptr), void *fctx, void *ptr)
+{
+    gn_router_defer_free(r, fn, fctx, ptr);
+}
+
+void gn_route_reclaim(void *r)
+{
+    gn_router_reclaim(r);
+}

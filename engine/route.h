@@ -54,6 +54,12 @@ typedef struct gn_route_ctx {
 struct gn_router *gn_route_create(uint16_t nshards, uint32_t share_hwm);
 void gn_route_destroy(struct gn_router *r);
 
+/* Have fn(fctx, ptr) run after every shard passed a quiescent point, and
+ * run what is due (never blocks). Any thread; r is a struct gn_router *
+ * behind void * so callers can use these as plain callbacks. */
+void gn_route_defer(void *r, void (*fn)(void *fctx, void *ptr), void *fctx, void *ptr);
+void gn_route_reclaim(void *r);
+
 /* On the shard thread. */
 int  gn_route_reader_register(gn_route_ctx *rc, struct gn_router *r, uint16_t shard);
 void gn_route_reader_unregister(gn_route_ctx *rc);

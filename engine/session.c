@@ -11,6 +11,7 @@
 
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/platform.h"
 #include "engine/route.h"
 #include "engine/shard.h"
 
@@ -268,6 +269,7 @@ void gn_session_destroy(gn_shard *s, gn_session *ss)
 void gn_sessions_shutdown(gn_shard *s)
 {
     for (gn_conn *c = s->all; c; c = c->all_next) {
+        gn_plat_set_close(c, GN_CLOSE_SHUTDOWN);
         if (c->state == GN_CS_ACTIVE && c->proto == GN_PROTO_V5)
             gn_mqtt_disconnect(c, GN_RC_SERVER_SHUTTING_DOWN, false);
         else

@@ -118,6 +118,8 @@ typedef struct gn_session {
     struct gn_alias_out *alias_out; /* alias_out[a-1]: topic sent with outbound alias a */
     uint16_t  alias_out_used;
     bool      req_problem_info; /* MQTT 5 Request Problem Information (default true) */
+    uint32_t  plat_qdepth;      /* platform mode: queue depth per subscription, the oldest
+                                   message dropped when full (S-086); 0 = plain behaviour */
     char      cid_inline[24];   /* short client ids live here (no allocation) */
 } gn_session;
 

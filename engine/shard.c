@@ -21,6 +21,7 @@
 #include "engine/consumer.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/platform.h"
 #include "engine/route.h"
 #include "engine/session.h"
 
@@ -54,6 +55,8 @@ void gn_shard_on_accept(gn_shard *s, int fd)
                                              memory_order_relaxed);
     }
     if (s->stopping || (maxc && open_now >= maxc)) {
+        if (s->eng->plat && !s->stopping)
+            gn_plat_log_refused(s, fd, GN_CLOSE_CAPACITY);
         close(fd);
         return;
     }
@@ -201,6 +204,8 @@ static void *shard_main(void *arg)
         if (!s->stopping && atomic_load(&s->stop_req))
             begin_stop(s);
         uint32_t drained = gn_xshard_drain(s);
+        if (s->eng->plat)
+            gn_plat_shard_turn(s);
         tw_advance(s);
         pending = gn_xshard_push(s);
         flush_dirty(s);

@@ -38,6 +38,7 @@ typedef struct gn_shard_stats {
     _Atomic uint64_t qos0_dropped;    /* relaxed: statistics only */
     _Atomic uint64_t qos1_dropped_offline; /* relaxed: statistics only */
     _Atomic uint64_t protocol_errors; /* relaxed: statistics only */
+    _Atomic uint64_t queue_dropped_oldest; /* relaxed: statistics only (platform queues, S-086) */
 } gn_shard_stats;
 
 static inline void gn_stat_add(_Atomic uint64_t *c, uint64_t n)

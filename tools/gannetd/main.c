@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 
     gn_log_info("gannetd %s starting (config: %s)", GANNET_VERSION,
                 opt.config_path != NULL ? opt.config_path : "embedded defaults");
-    if (cfg.allow_anonymous)
+    if (cfg.allow_anonymous && cfg.mode == GN_MODE_PLAIN)
         gn_log_warn("allow_anonymous is true: clients are accepted without credentials");
 
     gn_engine *e = gn_engine_create(&cfg, err, sizeof err);

@@ -1,0 +1,130 @@
+/* engine/platform/directory.h — the platform rules' narrow view of the
+ * registry (engine/platform/registry.h, built on the registry branch): org
+ * policy, device / gateway / API-key authentication, "may this gateway act
+ * for that device", asynchronous auto-registration and the revocation
+ * feed. It exists so the rules (and the engine headers they include) do
+ * not include registry.h, whose gn_registry type is unrelated to the
+ * shard's client-id table of the same name, and so the rules see only
+ * what they use.
+ *
+ * Threading: gn_pdir_open / start / close on the controlling thread. Every
+ * gn_pdir_shard_* call on the thread of the shard that owns that
+ * gn_pdir_shard (one per shard); results that point into the registry are
+ * copied, so nothing outlives a loop turn. */
+#ifndef GN_PLATFORM_DIRECTORY_H
+#define GN_PLATFORM_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct gn_pdir gn_pdir;
+typedef struct gn_pdir_shard gn_pdir_shard;
+
+/* An org's policy as the rules use it (copied from the snapshot). */
+typedef struct gn_pdir_org {
+    bool     enabled;
+    bool     quickstart;
+    bool     allow_anonymous;
+    bool     allow_durable;
+    bool     allow_retain;
+    uint8_t  max_qos;
+    uint32_t max_connections;        /* 0 = none (173) */
+    uint32_t max_subs_device, max_subs_app;       /* 0 = none (154) */
+    uint32_t queue_depth_device, queue_depth_app; /* 0 = engine default */
+    uint32_t inflight_device, inflight_gateway, inflight_app;
+} gn_pdir_org;
+
+typedef enum gn_pdir_result {
+    GN_PDIR_OK = 0,
+    GN_PDIR_NOT_FOUND,      /* no such org / device / key */
+    GN_PDIR_DISABLED,       /* the record, its type or its org is disabled */
+    GN_PDIR_DENIED,         /* token does not match; gateway outside its groups */
+    GN_PDIR_WRONG_CLASS,    /* a device's record is a gateway or the other way round */
+    GN_PDIR_NOT_PRIVILEGED, /* a standard gateway may not auto-register */
+    GN_PDIR_BUSY,           /* auto-registration queue full */
+    GN_PDIR_LIMIT,          /* a per-org / per-gateway limit */
+    GN_PDIR_RETRY_LATER,    /* a recent auto-registration failure is cached (S-060) */
+    GN_PDIR_ERROR,          /* store or internal error */
+} gn_pdir_result;
+
+/* What the engine lends the registry: reclamation of retired snapshots
+ * through the router's QSBR domain (shards are its readers), and a wake-up
+ * of shard i when auto-registration results are waiting for it. */
+typedef struct gn_pdir_hooks {
+    void  *ctx;
+    void (*defer)(void *ctx, void (*fn)(void *fctx, void *ptr), void *fctx, void *ptr);
+    void (*reclaim)(void *ctx);
+    void (*wake)(void *ctx, uint16_t shard);
+} gn_pdir_hooks;
+
+/* Open the registry at path (created on first use) and start its thread.
+ * NULL with err filled on failure. nshards: one gn_pdir_shard each. */
+gn_pdir *gn_pdir_open(const char *path, uint16_t nshards, const gn_pdir_hooks *hooks,
+                      char *err, size_t errlen);
+void gn_pdir_close(gn_pdir *d);
+/* The state of shard i (created by open). */
+gn_pdir_shard *gn_pdir_shard_of(gn_pdir *d, uint16_t i);
+
+/* Look up org[0..len). */
+gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, gn_pdir_org *out);
+
+/* Device or gateway (cls 'd' / 'g') with a token. *uid receives its id. */
+gn_pdir_result gn_pdir_auth_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,
+                                   const char *type, size_t type_len, const char *id, size_t id_len,
+                                   const uint8_t *token, size_t token_len, uint64_t *uid);
+/* Application: API key and token; the key's org must be org. *perms
+ * receives the key's permission bits (GN_PDIR_PERM_*). */
+gn_pdir_result gn_pdir_auth_app(gn_pdir_shard *ps, const char *org, size_t org_len,
+                                const uint8_t *key, size_t key_len,
+                                const uint8_t *token, size_t token_len, uint32_t *perms);
+enum {
+    GN_PDIR_PERM_EVENT_SEND = 1u << 0,
+    GN_PDIR_PERM_EVENT_RECV = 1u << 1,
+    GN_PDIR_PERM_CMD_SEND   = 1u << 2,
+    GN_PDIR_PERM_CMD_RECV   = 1u << 3,
+};
+
+/* Is a token check still a cache hit away, or would it hash? (for the 176
+ * rate limit: only hashing counts). Cumulative hash count of this shard. */
+uint64_t gn_pdir_hashes(gn_pdir_shard *ps);
+
+/* May gateway (org, gtype, gid) act for device (type, id)? OK, DENIED,
+ * DISABLED, NOT_FOUND (unregistered: *privileged says whether the gateway
+ * may auto-register it). */
+gn_pdir_result gn_pdir_gateway_may_act(gn_pdir_shard *ps, const char *org, size_t org_len,
+                                       const char *gtype, size_t gtype_len,
+                                       const char *gid, size_t gid_len,
+                                       const char *type, size_t type_len,
+                                       const char *id, size_t id_len, bool *privileged);
+
+/* Ask for (type, id) to be registered for the gateway. OK: queued, a
+ * result with cookie arrives through gn_pdir_autoreg_poll. */
+gn_pdir_result gn_pdir_autoreg_submit(gn_pdir_shard *ps, const char *org, size_t org_len,
+                                      const char *gtype, size_t gtype_len,
+                                      const char *gid, size_t gid_len,
+                                      const char *type, size_t type_len,
+                                      const char *id, size_t id_len, uint64_t cookie);
+typedef struct gn_pdir_autoreg_done {
+    uint64_t       cookie;
+    gn_pdir_result result;
+    bool           visible;      /* the current snapshot already holds the device */
+} gn_pdir_autoreg_done;
+/* Results that arrived (at most max). A result whose device is not yet in
+ * the current snapshot is kept until it is (visible). */
+uint32_t gn_pdir_autoreg_poll(gn_pdir_shard *ps, gn_pdir_autoreg_done *out, uint32_t max);
+
+/* Identities disabled or removed since the shard last asked: fn is called
+ * for each (kind 'o' org, 't' type, 'd' device / gateway, 'k' API key;
+ * strings valid for the call). Cheap when nothing changed (one load).
+ * Returns false when the feed could not reach back (then every connection
+ * should be rechecked; fn was called with kind '*'). */
+typedef void (*gn_pdir_revoked_fn)(void *ctx, char kind, const char *org, size_t org_len,
+                                   const char *type, size_t type_len, const char *id, size_t id_len);
+bool gn_pdir_revocations(gn_pdir_shard *ps, gn_pdir_revoked_fn fn, void *ctx);
+
+/* Still usable now (for a recheck after kind '*')? */
+bool gn_pdir_device_usable(gn_pdir_shard *ps, const char *org, size_t org_len,
+                           const char *type, size_t type_len, const char *id, size_t id_len);
+
+#endif

@@ -1,0 +1,165 @@
+/* engine/platform/platform.c — the platform object of an engine (the
+ * registry directory, per-shard state, org counters), the close record
+ * and its one log line per connection (client id, address, close code,
+ * reason, bytes and messages each way), and the per-shard turn:
+ * revoked identities are disconnected at once (S-034, close 94) and
+ * finished auto-registrations resume their gateway (S-058). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/log.h"
+#include "engine/mqtt.h"
+#include "engine/platform/close_codes.h"
+#include "engine/platform/platform_int.h"
+#include "engine/session.h"
+#include "engine/shard.h"
+
+gn_platform *gn_platform_create(const gn_config *cfg, uint16_t nshards, const gn_pdir_hooks *hooks,
+                                char *err, size_t errlen)
+{
+    gn_platform *p = calloc(1, sizeof *p);
+    if (!p || !(p->shards = calloc(nshards, sizeof *p->shards))) {
+        free(p);
+        snprintf(err, errlen, "out of memory creating the platform rules");
+        return NULL;
+    }
+    pthread_mutex_init(&p->org_mu, NULL);
+    p->nshards = nshards;
+    p->dir = gn_pdir_open(cfg->platform_registry, nshards, hooks, err, errlen);
+    if (!p->dir) {
+        gn_platform_destroy(p);
+        return NULL;
+    }
+    for (uint16_t i = 0; i < nshards; i++)
+        p->shards[i].dir = gn_pdir_shard_of(p->dir, i);
+    gn_log_info("platform mode: registry %s", cfg->platform_registry);
+    return p;
+}
+
+void gn_platform_destroy(gn_platform *p)
+{
+    if (!p)
+        return;
+    if (p->dir)
+        gn_pdir_close(p->dir);
+    pthread_mutex_destroy(&p->org_mu);
+    free(p->shards);
+    free(p);
+}
+
+gn_pshard *gn_plat_shard(const gn_shard *s)
+{
+    return &s->eng->plat->shards[s->id];
+}
+
+void gn_plat_set_close(gn_conn *c, uint16_t code)
+{
+    if (c->plat && !c->plat->close_set) {
+        c->plat->close_code = code;
+        c->plat->close_set = true;
+    }
+}
+
+void gn_plat_on_close(gn_conn *c)
+{
+    gn_pconn *pc = c->plat;
+    if (!pc)
+        return;
+    c->plat = NULL;
+    if (pc->counted_org)
+        gn_plat_org_release(c->shard->eng->plat, pc->org_slot);
+    uint16_t code = pc->close_set ? pc->close_code : GN_CLOSE_BY_SERVER;
+    gn_log_info("close: client=%s addr=%s code=%u reason=\"%s\" read_bytes=%llu read_msgs=%llu "
+                "write_bytes=%llu write_msgs=%llu",
+                pc->cid[0] ? pc->cid : "-", pc->addr[0] ? pc->addr : "-", (unsigned)code,
+                gn_close_reason(code), (unsigned long long)pc->rx_bytes,
+                (unsigned long long)pc->rx_msgs, (unsigned long long)pc->tx_bytes,
+                (unsigned long long)pc->tx_msgs);
+    free(pc);
+}
+
+void gn_plat_log_refused(gn_shard *s, int fd, uint16_t code)
+{
+    (void)s;
+    (void)fd;
+    gn_log_info("close: client=- addr=- code=%u reason=\"%s\" read_bytes=0 read_msgs=0 "
+                "write_bytes=0 write_msgs=0", (unsigned)code, gn_close_reason(code));
+}
+
+/* ---------------------------------------------------------------- per turn */
+
+typedef struct revoke_ctx {
+    gn_shard *s;
+} revoke_ctx;
+
+static bool field_is(const char *have, const char *want, size_t len)
+{
+    return strlen(have) == len && memcmp(have, want, len) == 0;
+}
+
+static void revoked(void *ctx, char kind, const char *org, size_t org_len, const char *type,
+                    size_t type_len, const char *id, size_t id_len)
+{
+    revoke_ctx *r = ctx;
+    gn_shard *s = r->s;
+    for (gn_conn *c = s->all; c; c = c->all_next) {
+        gn_pconn *pc = c->plat;
+        if (!pc || c->state != GN_CS_ACTIVE)
+            continue;
+        const gn_pident *p = &pc->id;
+        bool hit = false;
+        bool dev = p->cls == GN_PC_DEVICE || p->cls == GN_PC_GATEWAY;
+        switch (kind) {
+        case 'o':
+            hit = field_is(p->org, org, org_len);
+            break;
+        case 't':
+            hit = dev && field_is(p->org, org, org_len) && field_is(p->type, type, type_len);
+            break;
+        case 'd':
+            hit = dev && field_is(p->org, org, org_len) && field_is(p->type, type, type_len) &&
+                  field_is(p->id, id, id_len);
+            break;
+        case 'k':
+            hit = !dev && field_is(pc->apikey, id, id_len);
+            break;
+        case '*':
+            hit = dev && !p->quickstart &&
+                  !gn_pdir_device_usable(gn_plat_shard(s)->dir, p->org, p->org_len, p->type,
+                                         p->type_len, p->id, p->id_len);
+            break;
+        default:
+            break;
+        }
+        if (hit) {
+            gn_log_info("platform: %s was disabled or removed: disconnecting", pc->cid);
+            gn_mqtt_close(c, GN_CLOSE_ADMIN, true);
+        }
+    }
+}
+
+void gn_plat_shard_turn(gn_shard *s)
+{
+    gn_pshard *ps = gn_plat_shard(s);
+    revoke_ctx r = { .s = s };
+    gn_pdir_revocations(ps->dir, revoked, &r);
+    gn_pdir_autoreg_done done[32];
+    uint32_t n = gn_pdir_autoreg_poll(ps->dir, done, 32);
+    for (uint32_t i = 0; i < n; i++) {
+        gn_session *ss = gn_session_by_id(s, done[i].cookie);
+        gn_conn *c = ss ? ss->conn : NULL;
+        if (!c || !c->plat || c->plat->autoreg_cookie != done[i].cookie)
+            continue;
+        gn_pconn *pc = c->plat;
+        pc->autoreg_cookie = 0;
+        if (done[i].result != GN_PDIR_OK)
+            pc->fail_rc = done[i].result == GN_PDIR_LIMIT ? GN_CLOSE_ORG_CONNS : GN_CLOSE_NOT_AUTHORIZED;
+        else
+            pc->fail_rc = 0;
+        gn_log_info("platform: auto-registration of %s:%s for %s %s", pc->fail_type, pc->fail_id,
+                    pc->cid, done[i].result == GN_PDIR_OK ? "done" : "failed");
+        if (c->state == GN_CS_ACTIVE)
+            gn_conn_resume(c);
+    }
+}

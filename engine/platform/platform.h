@@ -1,0 +1,126 @@
+/* engine/platform/platform.h — platform mode: the hook interface between the
+ * MQTT engine and the platform rules (identity, authentication, topic
+ * spaces, limits, close codes; PLATFORM.md sections 2–8, 10, 12).
+ *
+ * The engine calls four hooks, each only when the engine runs in platform
+ * mode (gn_engine.plat != NULL, a predictable branch in plain mode):
+ *   on_connect   — mqtt_connect.c, on the client id's owner shard, before the
+ *                  session is touched;
+ *   on_publish   — mqtt_publish.c, for every PUBLISH after topic aliases;
+ *   on_subscribe — mqtt_subscribe.c, per filter (and for UNSUBSCRIBE);
+ *   on_close     — conn.c, when the connection is released: one log line.
+ * plus the outbound topic rewrite (deliver.c) and the per-shard turn
+ * (revocations, auto-registration results).
+ *
+ * Threading: every hook runs on the shard that owns the connection; the
+ * gn_platform object is created and destroyed by the controlling thread.
+ * A gn_pconn belongs to its connection and is freed with it. */
+#ifndef GN_PLATFORM_PLATFORM_H
+#define GN_PLATFORM_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec/packet.h"
+#include "engine/config.h"
+#include "engine/platform/clientid.h"
+
+typedef struct gn_conn gn_conn;
+typedef struct gn_shard gn_shard;
+typedef struct gn_session gn_session;
+typedef struct gn_platform gn_platform;
+struct gn_pdir_shard;
+
+#define GN_PCONN_ADDR_MAX 48
+#define GN_PCONN_CID_MAX  96
+
+/* Platform state of one connection (allocated at CONNECT in platform mode). */
+typedef struct gn_pconn {
+    gn_pident id;
+    char      cid[GN_PCONN_CID_MAX];   /* client id as sent (cut), for the log */
+    char      addr[GN_PCONN_ADDR_MAX]; /* peer "ip:port" */
+    uint16_t  close_code;
+    bool      close_set;
+    bool      counted_org;             /* holds a slot in its org's connection count */
+    bool      privileged_gw;
+    uint8_t   max_qos;                 /* the org's (S-083) */
+    uint8_t   proto31;                 /* MQTT 3.1 (SUBACK 0x00 for gateways, S-061) */
+    uint32_t  perms;                   /* API key permissions (a / A) */
+    char      apikey[24];              /* a / A: the API key it authenticated with */
+    uint16_t  fail_rc;                 /* last auto-registration failure (for fail_type/id) */
+    char      fail_type[GN_PLAT_FIELD_MAX + 1], fail_id[GN_PLAT_FIELD_MAX + 1];
+    uint32_t  max_subs;                /* S-092: more subscriptions close 154 */
+    uint16_t  recv_max;                /* inbound QoS >= 1 in flight (S-090) */
+    uint64_t  rx_bytes, tx_bytes, rx_msgs, tx_msgs;
+    uint64_t  autoreg_cookie;          /* pending auto-registration (0: none) */
+    uint32_t  org_slot;                /* index of its org counter */
+} gn_pconn;
+
+/* ---- engine-wide (controlling thread) */
+
+/* Create the platform rules for an engine of nshards (opens the registry
+ * at cfg->platform_registry). NULL with err filled on failure. */
+struct gn_pdir_hooks;
+gn_platform *gn_platform_create(const gn_config *cfg, uint16_t nshards,
+                                const struct gn_pdir_hooks *hooks, char *err, size_t errlen);
+void gn_platform_destroy(gn_platform *p);
+
+/* ---- hooks (owner shard) */
+
+/* What CONNECT gets. On refusal close_code != 0 and the CONNACK codes say
+ * what to answer; on acceptance the fields after it adjust the session. */
+typedef struct gn_pconnect {
+    uint16_t close_code;          /* 0: accepted */
+    uint8_t  connack_v3;          /* 3.x return code (2, 3, 5) */
+    uint8_t  connack_v5;          /* MQTT 5 reason code */
+    const char *why;              /* for the log */
+    /* accepted: */
+    uint16_t keep_alive;          /* granted keep alive */
+    bool     keep_alive_changed;  /* MQTT 5: send Server Keep Alive */
+    uint16_t receive_maximum;     /* inbound QoS >= 1 in flight (S-090) */
+    uint16_t send_window;         /* outbound in flight cap (S-090) */
+    uint16_t topic_alias_max;     /* S-091 */
+    uint8_t  max_qos;
+    uint32_t queue_depth;         /* per subscription, oldest dropped (S-086) */
+    const uint8_t *will_topic;    /* rewritten will topic (internal form) */
+    uint16_t will_topic_len;
+} gn_pconnect;
+void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *out);
+
+typedef enum gn_ppub_action {
+    GN_PPUB_PASS = 0,    /* route it: pub->topic now holds the internal topic */
+    GN_PPUB_ACK_DROP,    /* gateway: acknowledge as accepted, drop (S-061) */
+    GN_PPUB_NAK,         /* MQTT 5 QoS >= 1: PUBACK / PUBREC with reason (0x90) */
+    GN_PPUB_CLOSE,       /* close with *close_code */
+    GN_PPUB_HOLD,        /* auto-registration pending: keep the packet, pause reading */
+} gn_ppub_action;
+/* pub is changed in place (topic, retain); buf (cap bytes) holds the new topic. */
+gn_ppub_action gn_plat_on_publish(gn_conn *c, gn_publish *pub, char *buf, size_t cap,
+                                  uint16_t *close_code, uint8_t *reason);
+
+typedef enum gn_psub_action {
+    GN_PSUB_PASS = 0,    /* *out / *out_len: the internal filter; *qos may be lowered */
+    GN_PSUB_REFUSE,      /* SUBACK / UNSUBACK with *reason (notify already sent for gateways) */
+    GN_PSUB_CLOSE,       /* close with *close_code */
+} gn_psub_action;
+gn_psub_action gn_plat_on_subscribe(gn_conn *c, const uint8_t *f, size_t len, bool unsubscribe,
+                                    uint8_t *qos, char *out, size_t cap, size_t *out_len,
+                                    uint16_t *close_code, uint8_t *reason);
+
+/* Record why c closes (the first code given wins). */
+void gn_plat_set_close(gn_conn *c, uint16_t code);
+/* The connection is released: log its close line, free its state. */
+void gn_plat_on_close(gn_conn *c);
+/* A connection was refused at accept (server at capacity, 104). */
+void gn_plat_log_refused(gn_shard *s, int fd, uint16_t code);
+
+/* Outbound: the topic the client is sent for internal topic t (written to
+ * out, cap >= len); 0 = do not deliver. */
+size_t gn_plat_topic_out(const gn_conn *c, const char *t, size_t len, char *out, size_t cap);
+
+/* Once per shard loop turn: disconnect revoked identities (S-034), finish
+ * auto-registrations. */
+void gn_plat_shard_turn(gn_shard *s);
+
+#endif

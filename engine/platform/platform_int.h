@@ -1,0 +1,61 @@
+/* engine/platform/platform_int.h — what the platform rule files share: the
+ * engine-wide gn_platform, the per-shard gn_pshard, the per-org
+ * connection counters (limits.c) and the gateway notification (notify.c).
+ *
+ * Threading: gn_platform fields are written by the controlling thread
+ * before the shards start (reloadable limits live in gn_config); a
+ * gn_pshard belongs to its shard; the org counters are shared (atomics). */
+#ifndef GN_PLATFORM_PLATFORM_INT_H
+#define GN_PLATFORM_PLATFORM_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "engine/platform/directory.h"
+#include "engine/platform/platform.h"
+#include "engine/platform/topics.h"
+
+#define GN_ORG_SLOTS 4096       /* orgs with a connection count (power of two) */
+
+typedef struct gn_org_slot {
+    _Atomic uint32_t used;      /* release: name written before; acquire on lookup */
+    _Atomic uint32_t conns;     /* relaxed: a count compared with a limit at CONNECT */
+    char             org[GN_PLAT_ORG_MAX + 1];
+} gn_org_slot;
+
+typedef struct gn_pshard {
+    gn_pdir_shard *dir;
+    uint64_t       auth_window_ms;  /* start of the current 176 window */
+    uint64_t       auth_hashes_at;  /* hash count at the window's start */
+} gn_pshard;
+
+struct gn_platform {
+    gn_pdir        *dir;
+    uint16_t        nshards;
+    gn_pshard      *shards;
+    pthread_mutex_t org_mu;         /* serialises inserts into orgs[] */
+    gn_org_slot     orgs[GN_ORG_SLOTS];
+};
+
+/* ---- limits.c */
+/* The org's counter slot (created on first use); UINT32_MAX when full. */
+uint32_t gn_plat_org_slot(gn_platform *p, const char *org, size_t len);
+/* Take one connection of the org if below limit (0 = none). */
+bool gn_plat_org_take(gn_platform *p, uint32_t slot, uint32_t limit);
+void gn_plat_org_release(gn_platform *p, uint32_t slot);
+/* The lower of two limits where 0 means none. */
+uint32_t gn_plat_min_limit(uint32_t a, uint32_t b);
+/* Open connections of the whole server (every shard). */
+uint64_t gn_plat_server_conns(const gn_shard *s);
+
+/* ---- notify.c */
+/* Publish a gateway notification (S-062, S-063) to the gateway's own
+ * notify topic: request "Publish" / "Subscribe" / "Unsubscribe", the
+ * request topic, the device it named (may be NULL), rc and message. */
+void gn_plat_notify(gn_conn *c, const char *request, const uint8_t *topic, size_t topic_len,
+                    const gn_ptopic_match *m, uint16_t rc, const char *message);
+
+/* The shard's platform state. */
+gn_pshard *gn_plat_shard(const gn_shard *s);
+
+#endif
