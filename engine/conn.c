@@ -59,6 +59,8 @@ gn_conn *gn_conn_new(gn_shard *s, int fd, gn_carry *carry)
     s->nconns++;
     gn_stat_add(&s->stats.conns_current, 1);
     gn_stat_add(&s->stats.conns_total, 1);
+    if (c->plat)
+        gn_plat_conn_opened(c);
     return c;
 }
 

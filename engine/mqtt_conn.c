@@ -137,6 +137,8 @@ void gn_mqtt_fail(gn_conn *c, gn_err err)
         /* A first packet over its limit is 165, not 287. */
         uint16_t code = c->state == GN_CS_NEW && err == GN_ERR_PACKET_TOO_LARGE
                         ? GN_CLOSE_FIRST_PACKET : gn_err_close_code(err);
+        if (err == GN_ERR_QOS_INVALID || err == GN_ERR_SUB_OPTIONS_RESERVED)
+            code = GN_CLOSE_QOS_INVALID;                 /* S-084 */
         gn_plat_set_close(c, code);
     }
     uint8_t rc = gn_err_reason_code(err);

@@ -137,6 +137,10 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
     while (gn_subscribe_next(sub, &cur, &f, &opts)) {
         bool shared, existed = false, refused = false;
         uint8_t rc = check_filter(cfg, f.ptr, f.len, opts, has_sub_id, &shared);
+        if (rc != GN_RC_SUCCESS && c->plat && !v5 && c->plat->id.cls != GN_PC_GATEWAY) {
+            gn_mqtt_close(c, GN_CLOSE_TOPIC, true);     /* S-049: a misused wildcard */
+            return;
+        }
         if (rc == GN_RC_SUCCESS && c->plat) {
             uint8_t q = opts & GN_SUBOPT_QOS_MASK, why = 0;
             uint16_t code = 0;

@@ -7,10 +7,8 @@
  * authentication rate limit, the will topic, and the limits the session
  * gets (keep alive, in-flight windows, topic aliases, queue depth).
  * Every refusal names its close code; CONNACK 4 is never sent (S-031). */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "codec/reason_codes.h"
 #include "engine/log.h"
@@ -32,32 +30,6 @@ static void refuse(gn_pconnect *o, uint16_t code, uint8_t v3, uint8_t v5, const 
 static void not_authorized(gn_pconnect *o, const char *why)
 {
     refuse(o, GN_CLOSE_NOT_AUTHORIZED, 5, GN_RC_NOT_AUTHORIZED, why);
-}
-
-static void peer_addr(int fd, char *out, size_t cap)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    out[0] = 0;
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
-        snprintf(out, cap, "-");
-        return;
-    }
-    char ip[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (ss.ss_family == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-        port = ntohs(a->sin_port);
-        snprintf(out, cap, "%s:%u", ip, port);
-    } else if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-        port = ntohs(a->sin6_port);
-        snprintf(out, cap, "[%s]:%u", ip, port);
-    } else {
-        snprintf(out, cap, "-");
-    }
 }
 
 /* Is this CONNECT asking for a durable session? */
@@ -147,8 +119,6 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
         pc->cid[i] = (char)(ch < 0x20 || ch == 0x7F || ch == ' ' ? '?' : ch);
     }
     pc->cid[cl] = 0;
-    if (!pc->addr[0])
-        peer_addr(c->fd, pc->addr, sizeof pc->addr);
     pc->proto31 = cn->proto == GN_PROTO_V31;
 
     gn_pid_result pr = gn_pident_parse(cn->client_id.ptr, cn->client_id.len, &pc->id);

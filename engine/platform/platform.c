@@ -4,9 +4,11 @@
  * reason, bytes and messages each way), and the per-shard turn:
  * revoked identities are disconnected at once (S-034, close 94) and
  * finished auto-registrations resume their gateway (S-058). */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "engine/log.h"
 #include "engine/mqtt.h"
@@ -51,6 +53,37 @@ void gn_platform_destroy(gn_platform *p)
 gn_pshard *gn_plat_shard(const gn_shard *s)
 {
     return &s->eng->plat->shards[s->id];
+}
+
+static void peer_addr(int fd, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    out[0] = 0;
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        port = ntohs(a->sin_port);
+        snprintf(out, cap, "%s:%u", ip, port);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        port = ntohs(a->sin6_port);
+        snprintf(out, cap, "[%s]:%u", ip, port);
+    } else {
+        snprintf(out, cap, "-");
+    }
+}
+
+void gn_plat_conn_opened(gn_conn *c)
+{
+    peer_addr(c->fd, c->plat->addr, sizeof c->plat->addr);
 }
 
 void gn_plat_set_close(gn_conn *c, uint16_t code)

@@ -108,6 +108,8 @@ gn_psub_action gn_plat_on_subscribe(gn_conn *c, const uint8_t *f, size_t len, bo
                                     uint8_t *qos, char *out, size_t cap, size_t *out_len,
                                     uint16_t *close_code, uint8_t *reason);
 
+/* A connection was accepted (its peer address is kept for the log). */
+void gn_plat_conn_opened(gn_conn *c);
 /* Record why c closes (the first code given wins). */
 void gn_plat_set_close(gn_conn *c, uint16_t code);
 /* The connection is released: log its close line, free its state. */

@@ -1,0 +1,158 @@
+"""tests/platform/test_auth.py — authentication and connect outcomes
+(PLATFORM.md S-024 … S-040): use-token-auth, API keys, the refusals
+(CONNACK 5, never 4, close 180), anonymous access, durable sessions,
+disabled devices, the authentication rate limit (176), the no-data
+timeout (164) and the first-packet limit (165)."""
+
+import os
+import socket
+import time
+
+from platform_harness import mqttraw
+from platform_harness import APP_TOKEN, ORG, OTHER_ORG, TOKEN, PlatformTestCase, uid
+
+
+class Auth(PlatformTestCase):
+    org_settings = ("allow_durable=false",)
+
+    @classmethod
+    def setup(cls):
+        cls.device("sensor", "s1")
+        cls.device("sensor", "long", "d", "T" * 36)
+        cls.device("sensor", "victim")
+        cls.device("gwtype", "gw1", "g")
+        cls.device("sensor", "dev", "d", TOKEN, OTHER_ORG)
+
+    def test_S024_use_token_auth_is_the_only_device_user_name(self):
+        self.raw_as("d:%s:sensor:s1" % ORG)
+        cid = "d:%s:sensor:s1" % ORG
+        self.raw_as(cid, username="someone", expect_rc=5).expect_closed()
+        self.assert_close_code(cid, 180)
+        # a real client
+        p = self.paho_as(cid, "v5")
+        self.assertFalse(p.session_present)
+
+    def test_S025_tokens_are_opaque_up_to_36(self):
+        self.raw_as("d:%s:sensor:long" % ORG, password="T" * 36)
+        self.raw_as("d:%s:sensor:long" % ORG, password="T" * 35, expect_rc=5).expect_closed()
+
+    def test_S026_tokens_are_not_stored_in_clear(self):
+        with open(self.db, "rb") as f:
+            data = f.read()
+        for name in ("registry.db-wal",):
+            path = os.path.join(os.path.dirname(self.db), name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    data += f.read()
+        self.assertNotIn(TOKEN.encode(), data)
+        self.assertNotIn(APP_TOKEN.encode(), data)
+
+    def test_S027_api_key_org_must_match_client_id(self):
+        self.raw_app(key=self.apikey)
+        cid = "a:%s:%s" % (ORG, uid("app"))
+        self.raw_as(cid, username=self.other_apikey, password=APP_TOKEN, expect_rc=5).expect_closed()
+        self.assert_close_code(cid, 180)
+
+    def test_S028_one_api_key_many_client_ids(self):
+        a = self.raw_app(uid("app"))
+        b = self.raw_app(uid("app"))
+        self.assert_open(a)
+        self.assert_open(b)
+
+    def test_S029_credentials_of_another_class_refused(self):
+        # an application id with a device token, a device id with an API key,
+        # a gateway's identity used as a device
+        self.raw_as("a:%s:%s" % (ORG, uid("app")), expect_rc=5).expect_closed()
+        self.raw_as("d:%s:sensor:s1" % ORG, username=self.apikey, password=APP_TOKEN,
+                    expect_rc=5).expect_closed()
+        self.raw_as("d:%s:gwtype:gw1" % ORG, expect_rc=5).expect_closed()
+        self.raw_as("g:%s:gwtype:gw1" % ORG)
+
+    def test_S030_bad_credentials_connack_5_then_close_180(self):
+        for version, rc in ((mqttraw.V311, 5), (mqttraw.V5, 0x87)):
+            cid = "d:%s:sensor:s1" % ORG
+            c = self.raw_as(cid, version, password="wrong-token-%d" % version, expect_rc=rc)
+            c.expect_closed()
+            reason = self.assert_close_code(cid, 180)
+            self.assertEqual(reason, "The operation is not authorized")
+            self.log_mark = self.broker.log_size()
+        # paho sees "not authorised" (5)
+        p = self.paho_as("d:%s:sensor:s1" % ORG, password="nope", connect=False)
+        self.assertRaises(AssertionError, p.connect)
+
+    def test_S031_never_connack_4(self):
+        for user, pw in (("use-token-auth", "bad"), ("bogus", TOKEN), (self.apikey, "bad")):
+            c = self.raw_as("d:%s:sensor:s1" % ORG, username=user, password=pw, expect_rc=None)
+            self.assertEqual(c.connack.rc, 5)
+            c.expect_closed()
+
+    def test_S032_anonymous_refused_outside_quickstart(self):
+        cid = "d:%s:sensor:s1" % ORG
+        self.raw_as(cid, username=None, password=None, expect_rc=5).expect_closed()
+        self.assert_close_code(cid, 180)
+        self.raw_as("d:quickstart:any:%s" % uid("q"), username=None, password=None)
+
+    def test_S033_durable_session_refused_close_292(self):
+        cid = "d:%s:sensor:s1" % ORG
+        self.raw_as(cid, clean=False, expect_rc=5).expect_closed()
+        self.assertEqual(self.assert_close_code(cid, 292), "A cleansession=0 session is not allowed")
+        # MQTT 5: a session expiry asks for a durable session too
+        self.raw_as(cid, mqttraw.V5, props=[(mqttraw.SESSION_EXPIRY, 60)],
+                    expect_rc=0x87).expect_closed()
+
+    def test_S034_disabled_device_disconnected_at_once(self):
+        cid = "d:%s:sensor:victim" % ORG
+        c = self.raw_as(cid)
+        self.reg("disable", "device", ORG, "sensor", "victim")
+        t0 = time.monotonic()
+        c.expect_closed(timeout=5)
+        self.assertLess(time.monotonic() - t0, 3)
+        self.assert_close_code(cid, 94)
+        self.raw_as(cid, expect_rc=5).expect_closed()
+
+
+class AuthRate(PlatformTestCase):
+    platform_conf = "platform_max_auth_per_second 2\n"
+
+    @classmethod
+    def setup(cls):
+        for i in range(6):
+            cls.device("sensor", "r%d" % i)
+
+    def test_S039_too_many_authentications_close_176(self):
+        codes = []
+        for i in range(6):
+            c = self.raw_as("d:%s:sensor:r%d" % (ORG, i), expect_rc=None)
+            codes.append(c.connack.rc)
+        self.assertIn(3, codes)             # server unavailable (3.1.1) for the delayed ones
+        self.assertEqual(codes[0], 0)
+        refused = codes.index(3)
+        self.assert_close_code("d:%s:sensor:r%d" % (ORG, refused), 176)
+
+
+class FirstPacket(PlatformTestCase):
+    platform_conf = "connect_timeout_ms 500\nplatform_first_packet_max 512\n"
+
+    @classmethod
+    def setup(cls):
+        cls.device("sensor", "s1")
+
+    def test_S040_no_data_closes_164_and_big_first_packet_165(self):
+        s = socket.create_connection(("127.0.0.1", self.broker.port), timeout=5)
+        s.settimeout(5)
+        t0 = time.monotonic()
+        self.assertEqual(s.recv(10), b"")
+        self.assertLess(time.monotonic() - t0, 4)
+        s.close()
+        _, reason, _ = self.close_line("-", code=164)
+        self.assertEqual(reason, "No data was received on a connection")
+        self.log_mark = self.broker.log_size()
+        cid = "d:%s:sensor:s1" % ORG
+        c = self.raw()
+        c.send(mqttraw.connect(cid, username="use-token-auth", password=TOKEN.encode(),
+                               will={"topic": "iot-2/evt/w/fmt/bin", "payload": b"x" * 1000}))
+        c.expect_closed()
+        _, reason, _ = self.close_line("-", code=165)
+        self.assertEqual(reason, "The initial packet is too large")
+        # a normal first packet is fine
+        self.raw_as(cid)
