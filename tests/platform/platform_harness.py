@@ -4,12 +4,13 @@ clients and bounded waits).
 
 Owns: a registry database per test class, written before gannetd starts
 (and while it runs: gannetd sees changes within its poll interval) with
-tests/platform/pfixture (PFIXTURE, set by meson), the platform config
+tools/gannetctl (GANNETCTL, set by meson), the platform config
 (mode platform, platform_registry, per-class extra keys), client helpers
 that connect as a device / gateway / application, and waiting for the
 close line the broker logs for a client ("close: client=... code=N").
 """
 
+import json
 import os
 import re
 import subprocess
@@ -29,14 +30,54 @@ TOKEN = "tok-en-123456"
 APP_TOKEN = "app-token-12345"
 
 
-def pfixture(db, *args):
-    exe = os.environ.get("PFIXTURE", "")
+def gannetctl(db, *args, ok=(0,)):
+    """Run tools/gannetctl on db (GANNETCTL, set by meson); returns stdout.
+    Exit codes in `ok` are success (4 = already exists, for idempotent set-up)."""
+    exe = os.environ.get("GANNETCTL", "")
     if not exe or not os.access(exe, os.X_OK):
-        raise harness.unittest.SkipTest("PFIXTURE does not name the pfixture binary")
-    r = subprocess.run([exe, db] + [str(a) for a in args], capture_output=True, timeout=30)
-    if r.returncode != 0:
-        raise AssertionError("pfixture %s: %s" % (" ".join(map(str, args)), r.stderr.decode()))
+        raise harness.unittest.SkipTest("GANNETCTL does not name the gannetctl binary")
+    cmd = [exe, "--db", db, "--kdf-iterations", "1000"] + [str(a) for a in args]
+    r = subprocess.run(cmd, capture_output=True, timeout=30)
+    if r.returncode not in ok:
+        raise AssertionError("gannetctl %s: exit %d: %s" % (" ".join(map(str, args)), r.returncode,
+                                                            r.stderr.decode()))
     return r.stdout.decode().strip()
+
+
+def registry(db, what, *args):
+    """The tests' registry set-up in a few words, through gannetctl:
+      org ORG [NAME=VALUE ...]                 create (if missing) and set settings
+      device ORG TYPE ID d|g TOKEN [standard]  register (the type too)
+      apikey ORG TOKEN [PERMS]                 returns the key
+      disable device ORG TYPE ID
+      group ORG NAME / member ORG GROUP TYPE ID / attach ORG GROUP GWTYPE GWID"""
+    if what == "org":
+        gannetctl(db, "org", "create", "--id", args[0], ok=(0, 4))
+        for kv in args[1:]:
+            k, v = kv.split("=", 1)
+            gannetctl(db, "org", "set", args[0], k, v)
+        return ""
+    if what == "device":
+        org, type_, id_, cls_, token = args[:5]
+        gw = cls_ == "g"
+        gannetctl(db, "type", "add", org, type_, *(["--gateway"] if gw else []), ok=(0, 4))
+        extra = ["--standard"] if len(args) > 5 and args[5] == "standard" else []
+        return gannetctl(db, "gateway" if gw else "device", "add", org, type_, id_,
+                         "--token", token, *extra)
+    if what == "apikey":
+        org, token = args[:2]
+        perms = ["--perms", args[2]] if len(args) > 2 else []
+        out = gannetctl(db, "--json", "apikey", "create", org, "--token", token, *perms)
+        return json.loads(out)["key"]
+    if what == "disable":
+        return gannetctl(db, args[0], "disable", *args[1:])
+    if what == "group":
+        return gannetctl(db, "group", "create", *args)
+    if what == "member":
+        return gannetctl(db, "group", "add", *args)
+    if what == "attach":
+        return gannetctl(db, "group", "attach", *args)
+    raise ValueError(what)
 
 
 @harness.gannetd_only("platform mode")
@@ -55,10 +96,10 @@ class PlatformTestCase(harness.BrokerTestCase):
         import tempfile
         cls.dbdir = tempfile.mkdtemp(prefix="gannet-ptest-")
         cls.db = os.path.join(cls.dbdir, "registry.db")
-        pfixture(cls.db, "org", ORG, *cls.org_settings)
-        pfixture(cls.db, "org", OTHER_ORG)
-        cls.apikey = pfixture(cls.db, "apikey", ORG, APP_TOKEN)
-        cls.other_apikey = pfixture(cls.db, "apikey", OTHER_ORG, APP_TOKEN)
+        registry(cls.db, "org", ORG, *cls.org_settings)
+        registry(cls.db, "org", OTHER_ORG)
+        cls.apikey = registry(cls.db, "apikey", ORG, APP_TOKEN)
+        cls.other_apikey = registry(cls.db, "apikey", OTHER_ORG, APP_TOKEN)
         cls.setup()
         cls.gannetd_conf = ("mode platform\nplatform_registry %s\nlog_level info\n%s\n"
                             % (cls.db, cls.platform_conf))
@@ -77,7 +118,7 @@ class PlatformTestCase(harness.BrokerTestCase):
     # -- registry ------------------------------------------------------
     @classmethod
     def reg(cls, *args):
-        return pfixture(cls.db, *args)
+        return registry(cls.db, *args)
 
     @classmethod
     def device(cls, type_, id_, cls_="d", token=TOKEN, org=ORG, *extra):
