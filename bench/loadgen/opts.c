@@ -47,6 +47,10 @@ static void usage(FILE *f)
 "  --rate R            offered messages/s over all publishers, 0 = max (0)\n"
 "  --topic PATTERN     publish topic, %p = publisher index (gnload/%p)\n"
 "  --filter F          subscription filter (the topic with %p -> '+')\n"
+"  --client-id PATTERN client id, %p = connection index (gnload-TAG-ROLEn);\n"
+"                      e.g. d:abc123:bench:p%p for platform mode\n"
+"  --username U        CONNECT user name (none), e.g. use-token-auth\n"
+"  --password P        CONNECT password (none)\n"
 "  --protocol 4|5      MQTT 3.1.1 or 5.0 (4)\n"
 "  --window W          QoS>0 in-flight messages per publisher (64; MQTT 5: at\n"
 "                      most the broker's receive maximum)\n"
@@ -85,7 +89,7 @@ static bool parse_seconds(const char *s, double *out)
 
 enum {
     O_HOST = 256, O_PORT, O_MODE, O_PUBS, O_SUBS, O_CONNS, O_THREADS, O_QOS,
-    O_PAYLOAD, O_SECONDS, O_COUNT, O_RATE, O_TOPIC, O_FILTER, O_PROTOCOL,
+    O_PAYLOAD, O_SECONDS, O_COUNT, O_RATE, O_TOPIC, O_FILTER, O_CLIENT_ID, O_USER, O_PASS, O_PROTOCOL,
     O_WINDOW, O_DRAIN, O_KEEPALIVE, O_SETTLE, O_SETUP, O_BPID, O_JSON, O_HELP,
 };
 
@@ -104,6 +108,9 @@ static const struct option longopts[] = {
     {"rate", required_argument, NULL, O_RATE},
     {"topic", required_argument, NULL, O_TOPIC},
     {"filter", required_argument, NULL, O_FILTER},
+    {"client-id", required_argument, NULL, O_CLIENT_ID},
+    {"username", required_argument, NULL, O_USER},
+    {"password", required_argument, NULL, O_PASS},
     {"protocol", required_argument, NULL, O_PROTOCOL},
     {"window", required_argument, NULL, O_WINDOW},
     {"drain", required_argument, NULL, O_DRAIN},
@@ -157,6 +164,9 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
         case O_RATE: ok = parse_u64(a, UINT64_MAX, &o->rate); break;
         case O_TOPIC: o->topic = a; ok = a[0] != '\0'; break;
         case O_FILTER: o->filter = a; ok = a[0] != '\0'; break;
+        case O_CLIENT_ID: o->client_id = a; ok = a[0] != '\0'; break;
+        case O_USER: o->username = a; break;
+        case O_PASS: o->password = a; break;
         case O_PROTOCOL: ok = parse_u64(a, 5, &v) && (v == 4 || v == 5); o->protocol = (uint8_t)v; break;
         case O_WINDOW: ok = parse_u64(a, 65535, &v) && v > 0; o->window = (uint32_t)v; break;
         case O_DRAIN: ok = parse_seconds(a, &o->drain); break;

@@ -42,6 +42,9 @@ typedef struct gl_opts {
     uint64_t    rate;         /* offered msgs/s over all publishers, 0 = max */
     const char *topic;        /* publish topic pattern, "%p" -> publisher index */
     const char *filter;       /* subscription filter (NULL: topic with %p -> '+') */
+    const char *client_id;    /* client id pattern, "%p" -> connection index (NULL: gnload-...) */
+    const char *username;     /* CONNECT user name (NULL: none) */
+    const char *password;     /* CONNECT password (NULL: none) */
     uint8_t     protocol;     /* 4 (3.1.1) or 5 */
     pid_t       broker_pid;   /* 0: unknown */
     bool        json;         /* one JSON line instead of text */

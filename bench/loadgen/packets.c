@@ -57,6 +57,14 @@ gl_status gl_encode_connect(const gl_opts *o, const char *client_id,
     c->clean_start = true;
     c->keep_alive = o->keepalive;
     c->client_id = bytes_of(client_id);
+    if (o->username) {
+        c->has_username = true;
+        c->username = bytes_of(o->username);
+    }
+    if (o->password) {
+        c->has_password = true;
+        c->password = bytes_of(o->password);
+    }
     return gn_encode(&p, (gn_proto)o->protocol, NULL, 0, buf, cap, len) == GN_OK
         ? GL_OK : GL_ERR_CODEC;
 }

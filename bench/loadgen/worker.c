@@ -150,11 +150,16 @@ static void conn_lost(gl_worker *w, gl_conn *c, gl_status s, uint64_t now, int p
 
 static gl_status start_handshake(gl_worker *w, gl_conn *c)
 {
-    char id[64];
-    uint8_t buf[128];
+    char id[128];
+    uint8_t buf[512];
     size_t len;
     static const char *const role_names[] = { "p", "s", "i", "x" };
-    snprintf(id, sizeof id, "gnload-%03x-%s%u", w->o->run_tag, role_names[c->role], c->index);
+    if (w->o->client_id) {
+        if (!gl_topic_expand(w->o->client_id, c->index, id, sizeof id))
+            return GL_ERR_USAGE;
+    } else {
+        snprintf(id, sizeof id, "gnload-%03x-%s%u", w->o->run_tag, role_names[c->role], c->index);
+    }
     gl_status s = gl_encode_connect(w->o, id, buf, sizeof buf, &len);
     if (s != GL_OK)
         return s;

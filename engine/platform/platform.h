@@ -34,6 +34,8 @@ struct gn_pdir_shard;
 
 #define GN_PCONN_ADDR_MAX 48
 #define GN_PCONN_CID_MAX  96
+#define GN_PCONN_TOPIC_CACHE 96         /* longest topic the publish cache keeps */
+#define GN_PCONN_TOPIC_EXTRA 96         /* >= GN_PTOPIC_EXTRA (topics.h) */
 
 /* Platform state of one connection (allocated at CONNECT in platform mode). */
 typedef struct gn_pconn {
@@ -55,6 +57,12 @@ typedef struct gn_pconn {
     uint64_t  rx_bytes, tx_bytes, rx_msgs, tx_msgs;
     uint64_t  autoreg_cookie;          /* pending auto-registration (0: none) */
     uint32_t  org_slot;                /* index of its org counter */
+    /* The last topic this device / application published and its internal
+     * form: devices repeat their topics, so the allow-list and rewrite run
+     * once per distinct topic (rules.c). */
+    uint16_t  last_in_len, last_out_len;   /* 0: empty */
+    char      last_in[GN_PCONN_TOPIC_CACHE];
+    char      last_out[GN_PCONN_TOPIC_CACHE + GN_PCONN_TOPIC_EXTRA];
 } gn_pconn;
 
 /* ---- engine-wide (controlling thread) */

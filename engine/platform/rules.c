@@ -15,6 +15,8 @@
 #include "engine/session.h"
 #include "engine/shard.h"
 
+_Static_assert(GN_PCONN_TOPIC_EXTRA >= GN_PTOPIC_EXTRA, "the publish cache holds any rewrite");
+
 static bool is_gateway(const gn_pconn *pc) { return pc->id.cls == GN_PC_GATEWAY; }
 static bool is_app(const gn_pconn *pc)
 {
@@ -120,6 +122,14 @@ gn_ppub_action gn_plat_on_publish(gn_conn *c, gn_publish *pub, char *buf, size_t
         *close_code = GN_CLOSE_TOO_LARGE;                   /* S-074, S-075 */
         return GN_PPUB_CLOSE;
     }
+    if (pc->last_in_len && pub->topic.len == pc->last_in_len &&
+        memcmp(pub->topic.ptr, pc->last_in, pc->last_in_len) == 0) {
+        /* The same topic as last time: allowed, same internal form. */
+        pub->topic.ptr = (const uint8_t *)pc->last_out;
+        pub->topic.len = pc->last_out_len;
+        pub->retain = false;
+        return GN_PPUB_PASS;
+    }
     size_t n = 0;
     gn_ptopic_match m;
     gn_ptopic_verdict v = gn_ptopic_publish(&pc->id, pub->topic.ptr, pub->topic.len, buf, cap, &n, &m);
@@ -150,6 +160,14 @@ gn_ppub_action gn_plat_on_publish(gn_conn *c, gn_publish *pub, char *buf, size_t
             gn_plat_notify(c, "Publish", pub->topic.ptr, pub->topic.len, &m, rc, why);
             return GN_PPUB_ACK_DROP;
         }
+    }
+    if (!is_gateway(pc) && pub->topic.len <= sizeof pc->last_in && n <= sizeof pc->last_out) {
+        /* Gateways are not cached: each of their topics names a device
+         * whose registration and groups are checked every time. */
+        memcpy(pc->last_in, pub->topic.ptr, pub->topic.len);
+        memcpy(pc->last_out, buf, n);
+        pc->last_in_len = (uint16_t)pub->topic.len;
+        pc->last_out_len = (uint16_t)n;
     }
     pub->topic.ptr = (const uint8_t *)buf;
     pub->topic.len = (uint32_t)n;

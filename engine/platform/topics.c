@@ -109,33 +109,63 @@ static const rule *rules_for(const gn_pident *who, bool sub)
     }
 }
 
-static bool is_wild(const uint8_t *l, size_t n)
+/* A topic split into levels once (offsets into the topic), so every rule
+ * is matched without another scan. More levels than GN_PT_LEVELS: only a
+ * rule ending in '*' can match, and level GN_PT_LEVELS-1 then spans the rest. */
+#define GN_PT_LEVELS 16
+
+typedef struct split {
+    uint32_t n;
+    uint32_t start[GN_PT_LEVELS];
+    uint32_t len[GN_PT_LEVELS];
+} split;
+
+static void split_topic(const uint8_t *t, size_t len, split *sp)
 {
-    return n == 1 && (l[0] == '+' || l[0] == '#');
+    uint32_t n = 0, st = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] == '/' && n < GN_PT_LEVELS - 1) {
+            sp->start[n] = st;
+            sp->len[n] = (uint32_t)i - st;
+            n++;
+            st = (uint32_t)i + 1;
+        }
+    }
+    sp->start[n] = st;
+    sp->len[n] = (uint32_t)len - st;
+    sp->n = n + 1;
 }
 
-/* Match t[0..len) against pat; record levels 2 and 4 into m. */
-static bool match(const char *pat, bool named, const uint8_t *t, size_t len, gn_ptopic_match *m)
+/* Match the split topic against pat; record levels 2 and 4 into m. */
+static bool match(const char *pat, bool named, const uint8_t *t, const split *sp,
+                  gn_ptopic_match *m)
 {
     const char *p = pat;
-    size_t ti = 0;
-    unsigned level = 0;
-    for (;;) {
-        const char *pe = strchr(p, '/');
-        size_t pl = pe ? (size_t)(pe - p) : strlen(p);
-        if (pl == 1 && p[0] == '*')
-            return true;                /* the rest, whatever it is */
-        const uint8_t *lv = t + ti;
-        const uint8_t *te = memchr(lv, '/', len - ti);
-        size_t tl = te ? (size_t)(te - lv) : len - ti;
-        if (pl == 1 && p[0] == '~') {
-            if (tl == 0 || is_wild(lv, tl))
-                return false;
-        } else if (pl == 1 && p[0] == '+') {
-            if (tl == 0 || (tl == 1 && lv[0] == '#'))
-                return false;
-        } else if (tl != pl || memcmp(lv, p, pl) != 0) {
+    for (uint32_t level = 0;; level++) {
+        if (p[0] == '*' && p[1] == 0)
+            return level < sp->n;       /* one or more levels, whatever they are */
+        if (level >= sp->n)
             return false;
+        const uint8_t *lv = t + sp->start[level];
+        uint32_t tl = sp->len[level];
+        if (level == GN_PT_LEVELS - 1 && sp->n == GN_PT_LEVELS &&
+            memchr(lv, '/', tl) != NULL)
+            return false;               /* deeper than any non-'*' rule */
+        const char *pe = p;
+        if ((p[0] == '~' || p[0] == '+') && (p[1] == '/' || p[1] == 0)) {
+            if (tl == 0 || (tl == 1 && (lv[0] == '#' || (p[0] == '~' && lv[0] == '+'))))
+                return false;
+            pe = p + 1;
+        } else {
+            uint32_t k = 0;
+            while (pe[0] != '/' && pe[0] != 0) {
+                if (k >= tl || (uint8_t)pe[0] != lv[k])
+                    return false;
+                pe++;
+                k++;
+            }
+            if (k != tl)
+                return false;
         }
         if (level == 2 || level == 4) {
             if (named && tl > GN_PLAT_FIELD_MAX)
@@ -148,13 +178,9 @@ static bool match(const char *pat, bool named, const uint8_t *t, size_t len, gn_
                 m->id_len = (uint8_t)tl;
             }
         }
-        if (!pe)
-            return te == NULL;
-        if (te == NULL)
-            return false;
+        if (pe[0] == 0)
+            return level + 1 == sp->n;
         p = pe + 1;
-        ti += tl + 1;
-        level++;
     }
 }
 
@@ -200,10 +226,13 @@ static gn_ptopic_verdict check(const gn_pident *who, const uint8_t *t, size_t le
         return GN_PT_SYSTEM;
     if (sub && (who->cls == GN_PC_APP || who->cls == GN_PC_SCALABLE) && memchr(t, '#', len))
         return GN_PT_HASH;
+    split sp;
+    split_topic(t, len, &sp);
     for (const rule *r = rules_for(who, sub); r->pat; r++) {
         gn_ptopic_match mm;
-        memset(&mm, 0, sizeof mm);
-        if (!match(r->pat, (r->flags & R_NAMED) != 0, t, len, &mm))
+        mm.type = mm.id = NULL;
+        mm.type_len = mm.id_len = 0;
+        if (!match(r->pat, (r->flags & R_NAMED) != 0, t, &sp, &mm))
             continue;
         m->names_device = (r->flags & R_NAMED) != 0;
         if (m->names_device) {

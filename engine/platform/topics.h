@@ -26,7 +26,7 @@
 #include "engine/platform/clientid.h"
 
 /* Room an internal topic needs beyond the client's topic. */
-#define GN_PTOPIC_EXTRA (GN_PLAT_ORG_MAX + 1 + 9 + 2 * GN_PLAT_FIELD_MAX + 2)
+#define GN_PTOPIC_EXTRA (GN_PLAT_ORG_MAX + 1 + 9 + 2 * GN_PLAT_FIELD_MAX + 2)   /* 94 */
 
 typedef enum gn_ptopic_verdict {
     GN_PT_OK = 0,       /* allowed; the internal form was written */

@@ -151,6 +151,18 @@ START_TEST(test_quickstart)
 }
 END_TEST
 
+START_TEST(test_deep_topics)
+{
+    gn_pident d = who("d:abc123:sensor:s1");
+    /* iotdm-1/# rules take any depth; fixed rules never match deeper topics */
+    ck_assert_int_eq(sub(&d, "iotdm-1/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/#"), GN_PT_OK);
+    ck_assert_int_eq(pub(&d, "iot-2/evt/e/fmt/f/a/b/c/d/e/f/g/h/i/j/k/l/m/n"), GN_PT_DENIED);
+    gn_pident g = who("g:abc123:gwt:gw1");
+    ck_assert_int_eq(pub(&g, "iot-2/type/t/id/i/evt/e/fmt/f/x/y/z/a/b/c/d/e/f/g"), GN_PT_DENIED);
+    ck_assert_int_eq(pub(&g, "iotdevice-1/type/t/id/i/mgmt/m/extra"), GN_PT_DENIED);
+}
+END_TEST
+
 START_TEST(test_rewrite_does_not_overflow)
 {
     gn_pident d = who("d:abc123:sensor:s1");
@@ -175,6 +187,7 @@ int main(void)
     tcase_add_test(tc, test_gateway);
     tcase_add_test(tc, test_application);
     tcase_add_test(tc, test_quickstart);
+    tcase_add_test(tc, test_deep_topics);
     tcase_add_test(tc, test_rewrite_does_not_overflow);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
