@@ -16,7 +16,8 @@ use-token-auth, publishing their own event topic iot-2/evt/e/fmt/bin
 variants alternate within each repetition, so machine noise hits all alike.
 
 Output: one JSON line per repetition, then a summary JSON line with the
-medians and platform/plain. Usage:
+medians (messages/s, and messages per broker CPU-second, which a busy
+machine disturbs less) and the platform/plain ratios. Usage:
   bench/platform_ingest.py [--reps 5] [--seconds 3] [--pubs 4] [--nice -5]
                            [--gannetd PATH] [--gnload PATH] [--gannetctl PATH]
 """
@@ -96,6 +97,7 @@ def main():
                     % ("platform" if mode == "platform" else "plain", db))
         confs[mode] = path
     results = {m: [] for m in variants}
+    per_cpu = {m: [] for m in variants}
     for rep in range(a.reps):
         for mode in variants:
             port = free_port()
@@ -125,6 +127,11 @@ def main():
                           "command": " ".join(load[load.index(a.gnload):])})
                 print(json.dumps(r), flush=True)
                 results[mode].append(r.get("sent_per_s", 0.0))
+                # broker_cpu: the broker's CPU time over the run's wall time;
+                # messages per broker CPU-second is the rules' cost, robust
+                # against a load generator or a neighbour taking the core
+                cpu = r.get("broker_cpu") or 0.0
+                per_cpu[mode].append(r.get("sent_per_s", 0.0) / cpu if cpu else 0.0)
             finally:
                 proc.terminate()
                 try:
@@ -134,13 +141,17 @@ def main():
                     proc.wait()
                 log.close()
     med = {m: statistics.median(v) for m, v in results.items()}
+    cpu_med = {m: statistics.median(v) for m, v in per_cpu.items()}
     print(json.dumps({"bench": "platform_ingest", "summary": True, "reps": a.reps,
                       "seconds": a.seconds, "pubs": a.pubs, "payload": a.payload, "pinned": bool(pin),
                       "median_per_s": med,
                       "platform_over_plain": med["platform"] / med["plain"] if med["plain"] else None,
                       "platform_over_plain_canonical":
                           med["platform"] / med["plain_canonical"] if med["plain_canonical"] else None,
-                      "runs": results}))
+                      "median_msgs_per_broker_cpu_s": cpu_med,
+                      "cpu_platform_over_plain":
+                          cpu_med["platform"] / cpu_med["plain"] if cpu_med["plain"] else None,
+                      "runs": results, "runs_per_cpu_s": per_cpu}))
     shutil.rmtree(work, ignore_errors=True)
 
 
