@@ -199,3 +199,33 @@ class Gateway(PlatformTestCase):
         g.close()
         code, _, _ = self.close_line(cid)
         self.assertIn(code, (0, 91))
+
+
+class AutoRegistrationLimit(PlatformTestCase):
+    org_settings = ("gw_max_devices=1",)
+
+    @classmethod
+    def setup(cls):
+        cls.device("gwtype", "gw1", "g")
+
+    def test_S060_failed_auto_registration_notified_and_dropped(self):
+        a = self.raw_app()
+        a.mqtt_subscribe([("iot-2/type/lim/id/+/evt/+/fmt/+", 1)])
+        g = self.raw_as("g:%s:gwtype:gw1" % ORG)
+        g.mqtt_subscribe([("iot-2/type/gwtype/id/gw1/notify", 0)])
+        first, second = uid("d1"), uid("d2")
+        g.publish(ev("lim", first), b"1", qos=1)
+        self.assertEqual(a.next_publish().payload, b"1")
+        # over gw_max_devices: the registration fails, the message is dropped
+        r = g.publish(ev("lim", second), b"2", qos=1)
+        self.assertEqual(r.rc, 0)
+        p = g.next_publish()
+        n = json.loads(p.payload)
+        self.assertEqual((n["Id"], n["RC"]), (second, 173))
+        self.assertEqual(n["Message"], "Too many active devices")
+        self.assertEqual([x for x in a.collect(QUIET) if x.type == mqttraw.PUBLISH], [])
+        # not retried at once: the next message for it is dropped too, with a notification
+        g.publish(ev("lim", second), b"3", qos=1)
+        n = json.loads(g.next_publish().payload)
+        self.assertEqual(n["Id"], second)
+        self.assert_open(g)
