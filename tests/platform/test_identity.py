@@ -107,3 +107,33 @@ class Identity(PlatformTestCase):
         # any appId works with a valid API key of the org
         c = self.raw_app("never-registered-" + uid(""))
         self.assertEqual(c.connack.rc, 0)
+
+
+class TwoShards(PlatformTestCase):
+    """Client ids hash to an owner shard; a CONNECT accepted on the other
+    shard moves there before the platform rules see it."""
+    shards = 2
+
+    @classmethod
+    def setup(cls):
+        for i in range(8):
+            cls.device("sensor", "m%d" % i)
+
+    def test_S018_takeover_and_rules_across_shards(self):
+        a = self.raw_app()
+        a.mqtt_subscribe([("iot-2/type/sensor/id/+/evt/+/fmt/+", 1)])
+        devs = [self.raw_as("d:%s:sensor:m%d" % (ORG, i)) for i in range(8)]
+        for i, d in enumerate(devs):
+            d.publish("iot-2/evt/e/fmt/json", b"%d" % i, qos=1)
+        got = sorted(int(a.next_publish().payload) for _ in range(8))
+        self.assertEqual(got, list(range(8)))
+        cid = "d:%s:sensor:m3" % ORG
+        again = self.raw_as(cid)
+        devs[3].expect_closed()
+        self.assert_close_code(cid, 288)
+        self.assert_open(again)
+        bad = "d:%s:sensor:m5" % ORG
+        devs[5].send(mqttraw.publish("iot-2/type/x/id/y/evt/e/fmt/json", b"x"))
+        devs[5].expect_closed()
+        _, _, line = self.close_line(bad, code=276)
+        self.assertRegex(line, r"addr=127\.0\.0\.1:\d+ ")
