@@ -71,6 +71,9 @@ def main():
     ap.add_argument("--gannetd")
     ap.add_argument("--gnload")
     ap.add_argument("--gannetctl")
+    ap.add_argument("--baseline-gannetd",
+                    help="another gannetd (e.g. main's) run as variant plain_baseline: what the "
+                         "hooks cost plain mode")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     a.gannetd = a.gannetd or newest(os.path.join(root, "build*/tools/gannetd/gannetd"))
@@ -88,13 +91,17 @@ def main():
     for i in range(a.pubs):
         subprocess.run(ctl + ["device", "add", ORG, "bench", "p%d" % i, "--token", "bench-token-1"],
                        check=True, capture_output=True)
-    variants = ("plain", "plain_canonical", "platform")
+    variants = ("plain", "plain_canonical", "platform") + \
+        (("plain_baseline",) if a.baseline_gannetd else ())
     confs = {}
     for mode in variants:
         path = os.path.join(work, mode + ".conf")
         with open(path, "w") as f:
-            f.write("mode %s\nplatform_registry %s\nlog_level warn\n"
-                    % ("platform" if mode == "platform" else "plain", db))
+            if mode == "plain_baseline":
+                f.write("log_level warn\n")     # a build that may not know the platform keys
+            else:
+                f.write("mode %s\nplatform_registry %s\nlog_level warn\n"
+                        % ("platform" if mode == "platform" else "plain", db))
         confs[mode] = path
     results = {m: [] for m in variants}
     per_cpu = {m: [] for m in variants}
@@ -102,7 +109,8 @@ def main():
         for mode in variants:
             port = free_port()
             cmd = nice + (["taskset", "-c", "0"] if pin else []) + \
-                [a.gannetd, "-c", confs[mode], "-p", str(port), "-t", "1"]
+                [a.baseline_gannetd if mode == "plain_baseline" else a.gannetd,
+                 "-c", confs[mode], "-p", str(port), "-t", "1"]
             log = open(os.path.join(work, "%s-%d.log" % (mode, rep)), "w")
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
             try:
@@ -111,7 +119,7 @@ def main():
                     [a.gnload, "--port", str(port), "--broker-pid", str(proc.pid), "--mode", "ingest",
                      "--pubs", str(a.pubs), "--qos", "0", "--payload", str(a.payload),
                      "--seconds", str(a.seconds), "--json"]
-                if mode == "plain":
+                if mode in ("plain", "plain_baseline"):
                     load += ["--topic", "iot-2/evt/e/fmt/bin"]
                 if mode == "plain_canonical":
                     load += ["--topic", "iot-2/type/bench/id/p%p/evt/e/fmt/bin"]
@@ -151,6 +159,9 @@ def main():
                       "median_msgs_per_broker_cpu_s": cpu_med,
                       "cpu_platform_over_plain":
                           cpu_med["platform"] / cpu_med["plain"] if cpu_med["plain"] else None,
+                      "cpu_plain_over_baseline":
+                          cpu_med["plain"] / cpu_med["plain_baseline"]
+                          if cpu_med.get("plain_baseline") else None,
                       "runs": results, "runs_per_cpu_s": per_cpu}))
     shutil.rmtree(work, ignore_errors=True)
 
