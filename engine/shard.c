@@ -56,7 +56,7 @@ void gn_shard_on_accept(gn_shard *s, int fd)
     }
     if (s->stopping || (maxc && open_now >= maxc)) {
         if (s->eng->plat && !s->stopping)
-            gn_plat_log_refused(s, fd, GN_CLOSE_CAPACITY);
+            gn_plat_log_refused(GN_CLOSE_CAPACITY);
         close(fd);
         return;
     }

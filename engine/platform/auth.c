@@ -19,17 +19,19 @@
 
 #define TOKEN_AUTH "use-token-auth"
 
-static void refuse(gn_pconnect *o, uint16_t code, uint8_t v3, uint8_t v5, const char *why)
+/* Refuse with close code `code`: the MQTT 5 CONNACK reason comes from the
+ * close-code table; MQTT 3.x clients get v3 (2, 3 or 5; never 4, S-031). */
+static void refuse(gn_pconnect *o, uint16_t code, uint8_t v3, const char *why)
 {
     o->close_code = code;
     o->connack_v3 = v3;
-    o->connack_v5 = v5;
+    o->connack_v5 = gn_close_connack_reason(code);
     o->why = why;
 }
 
 static void not_authorized(gn_pconnect *o, const char *why)
 {
-    refuse(o, GN_CLOSE_NOT_AUTHORIZED, 5, GN_RC_NOT_AUTHORIZED, why);
+    refuse(o, GN_CLOSE_NOT_AUTHORIZED, 5, why);
 }
 
 /* Is this CONNECT asking for a durable session? */
@@ -74,7 +76,7 @@ static void authenticate(gn_shard *s, gn_pconn *pc, const gn_connect *cn, const 
     if (org->quickstart)
         return;     /* S-110: no authentication; whatever is sent is ignored */
     if (!auth_rate_ok(s, ps, cfg->platform_max_auth_per_second)) {
-        refuse(o, GN_CLOSE_AUTH_DELAY, 3, GN_RC_SERVER_BUSY, "too many authentication requests");
+        refuse(o, GN_CLOSE_AUTH_DELAY, 3, "too many authentication requests");
         return;
     }
     gn_pdir_result r;
@@ -123,14 +125,14 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
 
     gn_pid_result pr = gn_pident_parse(cn->client_id.ptr, cn->client_id.len, &pc->id);
     if (pr != GN_PID_OK) {
-        bool auth = gn_pid_result_connack_v3(pr) == 5;
-        refuse(o, GN_CLOSE_CLIENT_ID, gn_pid_result_connack_v3(pr),
-               auth ? GN_RC_NOT_AUTHORIZED : GN_RC_CLIENT_ID_NOT_VALID, gn_pid_result_text(pr));
+        refuse(o, GN_CLOSE_CLIENT_ID, gn_pid_result_connack_v3(pr), gn_pid_result_text(pr));
+        if (o->connack_v3 == 5)
+            o->connack_v5 = GN_RC_NOT_AUTHORIZED;   /* no known form: "not authorized" (S-011) */
         return;
     }
     const gn_pident *id = &pc->id;
     if (cfg->platform_max_connections && gn_plat_server_conns(s) > cfg->platform_max_connections) {
-        refuse(o, GN_CLOSE_CAPACITY, 3, GN_RC_SERVER_BUSY, "the server is at its connection limit");
+        refuse(o, GN_CLOSE_CAPACITY, 3, "the server is at its connection limit");
         return;
     }
     gn_pdir_org org;
@@ -144,12 +146,12 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
         return;
     }
     if (durable(cn) && !org.allow_durable) {
-        refuse(o, GN_CLOSE_DURABLE_DENIED, 5, GN_RC_NOT_AUTHORIZED, "durable sessions are not allowed");
+        refuse(o, GN_CLOSE_DURABLE_DENIED, 5, "durable sessions are not allowed");
         return;
     }
     if (id->cls == GN_PC_SCALABLE && !id->has_inst && cfg->platform_scalable_clean_only && durable(cn)) {
         /* S-021: the proxy's rule; the balancing itself is issue 6. */
-        refuse(o, GN_CLOSE_DURABLE_DENIED, 5, GN_RC_NOT_AUTHORIZED,
+        refuse(o, GN_CLOSE_DURABLE_DENIED, 5,
                "A:org:app needs cleansession=1 (use A:org:app:instance for a durable session)");
         return;
     }
@@ -157,7 +159,7 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
     if (pc->max_qos > cfg->max_qos)
         pc->max_qos = cfg->max_qos;
     if (cn->will && cn->will_qos > pc->max_qos) {
-        refuse(o, GN_CLOSE_QOS_DENIED, 5, GN_RC_QOS_NOT_SUPPORTED, "will QoS above the maximum");
+        refuse(o, GN_CLOSE_QOS_DENIED, 5, "will QoS above the maximum");
         return;
     }
     authenticate(s, pc, cn, &org, o);
@@ -172,7 +174,7 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
                                                 sizeof wbuf, &wl, &m);
         if (v != GN_PT_OK || wl > 65535) {
             refuse(o, v == GN_PT_SYSTEM ? GN_CLOSE_SYSTEM_TOPIC : GN_CLOSE_TOPIC, 5,
-                   GN_RC_TOPIC_NAME_INVALID, "the will topic does not match an authorized rule");
+                   "the will topic does not match an authorized rule");
             return;
         }
         o->will_topic = (const uint8_t *)wbuf;
@@ -182,7 +184,7 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
     uint32_t lim = gn_plat_min_limit(org.max_connections, cfg->platform_max_org_connections);
     pc->org_slot = gn_plat_org_slot(p, id->org, id->org_len);
     if (!gn_plat_org_take(p, pc->org_slot, lim)) {
-        refuse(o, GN_CLOSE_ORG_CONNS, 3, GN_RC_QUOTA_EXCEEDED, "the organization is at its connection limit");
+        refuse(o, GN_CLOSE_ORG_CONNS, 3, "the organization is at its connection limit");
         return;
     }
     pc->counted_org = true;

@@ -112,10 +112,8 @@ void gn_plat_on_close(gn_conn *c)
     free(pc);
 }
 
-void gn_plat_log_refused(gn_shard *s, int fd, uint16_t code)
+void gn_plat_log_refused(uint16_t code)
 {
-    (void)s;
-    (void)fd;
     gn_log_info("close: client=- addr=- code=%u reason=\"%s\" read_bytes=0 read_msgs=0 "
                 "write_bytes=0 write_msgs=0", (unsigned)code, gn_close_reason(code));
 }

@@ -123,7 +123,7 @@ void gn_plat_set_close(gn_conn *c, uint16_t code);
 /* The connection is released: log its close line, free its state. */
 void gn_plat_on_close(gn_conn *c);
 /* A connection was refused at accept (server at capacity, 104). */
-void gn_plat_log_refused(gn_shard *s, int fd, uint16_t code);
+void gn_plat_log_refused(uint16_t code);
 
 /* Outbound: the topic the client is sent for internal topic t (written to
  * out, cap >= len); 0 = do not deliver. */
