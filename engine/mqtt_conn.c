@@ -271,6 +271,31 @@ static bool publish_alias_zero(const gn_conn *c, const uint8_t *pkt, size_t len)
     return false;
 }
 
+/* Platform mode, S-077: an MQTT 5 PUBLISH at QoS >= 1 whose payload says
+ * UTF-8 but is not gets PUBACK / PUBREC 0x99 and the connection stays.
+ * Returns false when pkt is not such a PUBLISH (the caller closes). */
+static bool platform_payload_nak(gn_conn *c, const uint8_t *pkt, size_t len)
+{
+    uint8_t qos = (pkt[0] >> 1) & 3;
+    if (c->proto != GN_PROTO_V5 || (pkt[0] >> 4) != GN_PUBLISH || qos == 0 || qos == 3)
+        return false;
+    size_t i = 1;
+    while (i < len && (pkt[i] & 0x80))
+        i++;
+    i++;
+    if (i + 2 > len)
+        return false;
+    i += 2 + ((size_t)pkt[i] << 8 | pkt[i + 1]);         /* topic */
+    if (i + 2 > len)
+        return false;
+    uint16_t pid = (uint16_t)(pkt[i] << 8 | pkt[i + 1]);
+    if (pid == 0)
+        return false;
+    c->plat->rx_msgs++;
+    gn_mqtt_send_ack(c, qos == 1 ? GN_PUBACK : GN_PUBREC, pid, GN_RC_PAYLOAD_FORMAT_INVALID);
+    return true;
+}
+
 void gn_mqtt_on_packet(gn_conn *c, const uint8_t *pkt, size_t len)
 {
     gn_packet p;
@@ -296,6 +321,8 @@ void gn_mqtt_on_packet(gn_conn *c, const uint8_t *pkt, size_t len)
             gn_mqtt_disconnect(c, GN_RC_TOPIC_ALIAS_INVALID, true);
             return;
         }
+        if (r == GN_ERR_PAYLOAD_NOT_UTF8 && c->plat && platform_payload_nak(c, pkt, len))
+            return;
         gn_mqtt_fail(c, r);
         return;
     }

@@ -3,8 +3,6 @@ will (PLATFORM.md S-074 … S-081): 131072 bytes plus topic bytes beyond
 200 (close 287, no PUBACK), free-text formats, the retain flag cleared,
 and the will topic checked against the publish allow-list."""
 
-import unittest
-
 from platform_harness import mqttraw
 from platform_harness import ORG, QUIET, PlatformTestCase
 
@@ -59,9 +57,28 @@ class Payload(PlatformTestCase):
             d.publish("iot-2/evt/e/fmt/" + fmt, payload, qos=1)
             self.assertEqual(a.next_publish().payload, payload)
 
-    @unittest.skip("S-077: the optional UTF-8 payload check is off, as in the proxy's default; not built")
-    def test_S077_payload_utf8_check(self):
-        pass
+    def test_S077_utf8_payload_check_0x99(self):
+        cid = "d:%s:sensor:s6" % ORG
+        a = self.watch("iot-2/type/sensor/id/s6/evt/+/fmt/+")
+        d = self.dev(6, mqttraw.V5)
+        ok = d.publish("iot-2/evt/e/fmt/text", "grüezi".encode(), qos=1,
+                       props=[(mqttraw.PAYLOAD_FORMAT, 1)])
+        self.assertLess(ok.rc, 0x80)
+        self.assertEqual(a.next_publish().payload, "grüezi".encode())
+        for qos, pid in ((1, 2), (2, 3)):
+            d.send(mqttraw.publish("iot-2/evt/e/fmt/text", b"\xff\xfe", qos=qos, pid=pid,
+                                   props=[(mqttraw.PAYLOAD_FORMAT, 1)], version=mqttraw.V5))
+            ack = d.expect(mqttraw.PUBACK if qos == 1 else mqttraw.PUBREC)
+            self.assertEqual((ack.pid, ack.rc), (pid, 0x99))
+        # not marked UTF-8: not checked
+        self.assertLess(d.publish("iot-2/evt/e/fmt/bin", b"\xff", qos=1, pid=4).rc, 0x80)
+        self.assert_open(d)
+        # QoS 0: closed
+        d.send(mqttraw.publish("iot-2/evt/e/fmt/text", b"\xff", props=[(mqttraw.PAYLOAD_FORMAT, 1)],
+                               version=mqttraw.V5))
+        got = d.expect_closed()
+        self.assertTrue(any(p.type == mqttraw.DISCONNECT and p.rc == 0x99 for p in got), got)
+        self.assert_close_code(cid, 105)
 
     def test_S079_retain_flag_cleared(self):
         a = self.watch("iot-2/type/sensor/id/s4/evt/+/fmt/+")
@@ -94,3 +111,4 @@ class Payload(PlatformTestCase):
         g.abort()
         p = a.next_publish()
         self.assertEqual((p.topic, p.payload), ("iot-2/type/gwtype/id/gw1/evt/STATE/fmt/text", b"down"))
+
