@@ -183,6 +183,25 @@ class Gateway(PlatformTestCase):
         self.assertEqual(n["Id"], "todisable")
         self.assert_open(g)
 
+    def test_S065_gateway_owns_its_session(self):
+        # gw1 and gw2 may both act for sensor:s1 (their default groups hold it)
+        a_id = "g:%s:gwtype:gw1" % ORG
+        g1 = self.raw_as(a_id, clean=False)
+        g1.mqtt_subscribe([("iot-2/type/sensor/id/s1/cmd/+/fmt/+", 1)])
+        g1.close()
+        app = self.raw_app()
+        app.publish("iot-2/type/sensor/id/s1/cmd/queued/fmt/json", b"for gw1's session", qos=1)
+        g2 = self.raw_as("g:%s:gwtype:gw2" % ORG, clean=True)
+        g2.mqtt_subscribe([("iot-2/type/sensor/id/s1/cmd/+/fmt/+", 1)])
+        self.assertEqual([p for p in g2.collect(QUIET) if p.type == mqttraw.PUBLISH], [])
+        g1 = self.raw_as(a_id, clean=False)
+        self.assertTrue(g1.connack.session_present)
+        p = g1.next_publish()
+        self.assertEqual(p.payload, b"for gw1's session")
+        g1.ack(p)
+        g1.close()
+        self.raw_as(a_id, clean=True)      # end the durable session
+
     def test_S067_gateway_subscribes_to_device_status(self):
         g = self.gw("gw1", notify=False)
         ack = g.mqtt_subscribe([("iot-2/type/+/id/+/mon", 0), ("iotdm-1/type/+/id/+/#", 1)])
