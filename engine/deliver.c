@@ -6,7 +6,7 @@
  * PUBLISH encoding (header and properties written into the connection's
  * queue, the payload referenced from the shared message when large).
  * Platform mode: the topic a client is sent is its own form of the
- * internal topic (gn_plat_topic_out), and a session's queue holds at most
+ * internal topic (gn_plat_topic_rewrite_out), and a session's queue holds at most
  * plat_qdepth messages per subscription, dropping the oldest (S-086).
  *
  * Threading: the session's owner shard. */
@@ -202,10 +202,10 @@ static int send_publish(gn_shard *s, gn_session *ss, gn_conn *c, gn_msg *m, uint
     }
     const char *topic = gn_msg_topic(m);
     uint32_t topic_len = alias_known ? 0 : m->topic_len;
-    static _Thread_local char tout[GN_MSG_MAX_TOPIC];
     if (c->plat) {
         /* Aliases map internal topics: the mapping is fixed per client. */
-        size_t tl = gn_plat_topic_out(c, topic, m->topic_len, tout, sizeof tout);
+        char *tout = gn_plat_topic_out(s);
+        size_t tl = gn_plat_topic_rewrite_out(c, topic, m->topic_len, tout, GN_PLAT_TOPIC_BUF);
         if (tl == 0) {
             if (alias && !alias_known) {
                 ss->alias_out_used--;

@@ -23,7 +23,6 @@
 #include "engine/log.h"
 #include "engine/mqtt.h"
 #include "engine/platform/platform.h"
-#include "engine/platform/topics.h"
 #include "engine/route.h"
 #include "engine/shard.h"
 
@@ -250,10 +249,9 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
         return;
     }
     if (c->plat) {
-        static _Thread_local char tbuf[65535 + GN_PTOPIC_EXTRA];
         uint16_t code = 0;
         uint8_t reason = 0;
-        switch (gn_plat_on_publish(c, &pub, tbuf, sizeof tbuf, &code, &reason)) {
+        switch (gn_plat_on_publish(c, &pub, gn_plat_topic_in(s), GN_PLAT_TOPIC_BUF, &code, &reason)) {
         case GN_PPUB_PASS:
             break;
         case GN_PPUB_CLOSE:

@@ -17,7 +17,6 @@
 #include "engine/log.h"
 #include "engine/mqtt.h"
 #include "engine/platform/platform.h"
-#include "engine/platform/topics.h"
 #include "engine/route.h"
 #include "engine/shard.h"
 
@@ -133,7 +132,7 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
     uint32_t cur = 0, n = 0;
     gn_bytes f;
     uint8_t opts;
-    static _Thread_local char pbuf[65535 + GN_PTOPIC_EXTRA];
+    char *pbuf = c->plat ? gn_plat_topic_in(s) : NULL;
     while (gn_subscribe_next(sub, &cur, &f, &opts)) {
         bool shared, existed = false, refused = false;
         uint8_t rc = check_filter(cfg, f.ptr, f.len, opts, has_sub_id, &shared);
@@ -145,7 +144,7 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
             uint8_t q = opts & GN_SUBOPT_QOS_MASK, why = 0;
             uint16_t code = 0;
             size_t pl = 0;
-            switch (gn_plat_on_subscribe(c, f.ptr, f.len, false, &q, pbuf, sizeof pbuf, &pl,
+            switch (gn_plat_on_subscribe(c, f.ptr, f.len, false, &q, pbuf, GN_PLAT_TOPIC_BUF, &pl,
                                          &code, &why)) {
             case GN_PSUB_PASS:
                 opts = (uint8_t)((opts & ~GN_SUBOPT_QOS_MASK) | q);
@@ -219,13 +218,13 @@ void gn_mqtt_unsubscribe(gn_conn *c, const gn_packet *p)
     uint8_t reasons[MAX_FILTERS_PER_PACKET];
     uint32_t cur = 0, n = 0;
     gn_bytes f;
-    static _Thread_local char pbuf[65535 + GN_PTOPIC_EXTRA];
+    char *pbuf = c->plat ? gn_plat_topic_in(s) : NULL;
     while (gn_unsubscribe_next(un, &cur, &f)) {
         if (c->plat) {
             uint8_t q = 0, why = 0;
             uint16_t code = 0;
             size_t pl = 0;
-            if (gn_plat_on_subscribe(c, f.ptr, f.len, true, &q, pbuf, sizeof pbuf, &pl, &code,
+            if (gn_plat_on_subscribe(c, f.ptr, f.len, true, &q, pbuf, GN_PLAT_TOPIC_BUF, &pl, &code,
                                      &why) != GN_PSUB_PASS) {
                 reasons[n++] = why ? why : GN_RC_NO_SUBSCRIPTION_EXISTED;
                 continue;

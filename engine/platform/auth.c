@@ -167,11 +167,11 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
         return;
     if (cn->will) {
         /* S-080: the will topic passes the publish allow-list. */
-        static _Thread_local char wbuf[65535 + GN_PTOPIC_EXTRA];
+        char *wbuf = gn_plat_topic_in(s);
         size_t wl = 0;
         gn_ptopic_match m;
         gn_ptopic_verdict v = gn_ptopic_publish(id, cn->will_topic.ptr, cn->will_topic.len, wbuf,
-                                                sizeof wbuf, &wl, &m);
+                                                GN_PLAT_TOPIC_BUF, &wl, &m);
         if (v != GN_PT_OK || wl > 65535) {
             refuse(o, v == GN_PT_SYSTEM ? GN_CLOSE_SYSTEM_TOPIC : GN_CLOSE_TOPIC, 5,
                    "the will topic does not match an authorized rule");

@@ -33,8 +33,17 @@ gn_platform *gn_platform_create(const gn_config *cfg, uint16_t nshards, const gn
         gn_platform_destroy(p);
         return NULL;
     }
-    for (uint16_t i = 0; i < nshards; i++)
-        p->shards[i].dir = gn_pdir_shard_of(p->dir, i);
+    for (uint16_t i = 0; i < nshards; i++) {
+        gn_pshard *ps = &p->shards[i];
+        ps->dir = gn_pdir_shard_of(p->dir, i);
+        ps->topic_in = malloc(GN_PLAT_TOPIC_BUF);
+        ps->topic_out = malloc(GN_PLAT_TOPIC_BUF);
+        if (!ps->topic_in || !ps->topic_out) {
+            snprintf(err, errlen, "out of memory creating the platform rules");
+            gn_platform_destroy(p);
+            return NULL;
+        }
+    }
     gn_log_info("platform mode: registry %s", cfg->platform_registry);
     return p;
 }
@@ -46,6 +55,10 @@ void gn_platform_destroy(gn_platform *p)
     if (p->dir)
         gn_pdir_close(p->dir);
     pthread_mutex_destroy(&p->org_mu);
+    for (uint16_t i = 0; p->shards && i < p->nshards; i++) {
+        free(p->shards[i].topic_in);
+        free(p->shards[i].topic_out);
+    }
     free(p->shards);
     free(p);
 }
@@ -54,6 +67,9 @@ gn_pshard *gn_plat_shard(const gn_shard *s)
 {
     return &s->eng->plat->shards[s->id];
 }
+
+char *gn_plat_topic_in(const gn_shard *s) { return gn_plat_shard(s)->topic_in; }
+char *gn_plat_topic_out(const gn_shard *s) { return gn_plat_shard(s)->topic_out; }
 
 static void peer_addr(int fd, char *out, size_t cap)
 {

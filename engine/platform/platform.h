@@ -125,9 +125,17 @@ void gn_plat_on_close(gn_conn *c);
 /* A connection was refused at accept (server at capacity, 104). */
 void gn_plat_log_refused(uint16_t code);
 
+/* The shard's scratch buffers for topics (cap GN_PLAT_TOPIC_BUF each): one
+ * for the internal topic or filter of the packet being handled (publish,
+ * subscribe, will), one for the outbound rewrite (deliver.c), which runs
+ * while the inbound one is in use. */
+#define GN_PLAT_TOPIC_BUF (65535 + 128)
+char *gn_plat_topic_in(const gn_shard *s);
+char *gn_plat_topic_out(const gn_shard *s);
+
 /* Outbound: the topic the client is sent for internal topic t (written to
  * out, cap >= len); 0 = do not deliver. */
-size_t gn_plat_topic_out(const gn_conn *c, const char *t, size_t len, char *out, size_t cap);
+size_t gn_plat_topic_rewrite_out(const gn_conn *c, const char *t, size_t len, char *out, size_t cap);
 
 /* Once per shard loop turn: disconnect revoked identities (S-034), finish
  * auto-registrations. */

@@ -25,6 +25,8 @@ typedef struct gn_org_slot {
 
 typedef struct gn_pshard {
     gn_pdir_shard *dir;
+    char          *topic_in;        /* GN_PLAT_TOPIC_BUF: inbound internal topics / filters */
+    char          *topic_out;       /* GN_PLAT_TOPIC_BUF: the topic a client is sent */
     uint64_t       auth_window_ms;  /* start of the current 176 window */
     uint64_t       auth_hashes_at;  /* hash count at the window's start */
 } gn_pshard;

@@ -16,6 +16,7 @@
 #include "engine/shard.h"
 
 _Static_assert(GN_PCONN_TOPIC_EXTRA >= GN_PTOPIC_EXTRA, "the publish cache holds any rewrite");
+_Static_assert(GN_PLAT_TOPIC_BUF >= 65535 + GN_PTOPIC_EXTRA, "the scratch buffers hold any rewrite");
 
 static bool is_gateway(const gn_pconn *pc) { return pc->id.cls == GN_PC_GATEWAY; }
 static bool is_app(const gn_pconn *pc)
@@ -69,7 +70,7 @@ static act_result gateway_acts(gn_conn *c, const gn_ptopic_match *m, bool may_re
     gn_pconn *pc = c->plat;
     gn_pshard *ps = gn_plat_shard(c->shard);
     if (!m->names_device || is_plus(m->type, m->type_len) || is_plus(m->id, m->id_len))
-        return ACT_OK;      /* wildcards: checked per delivery (gn_plat_topic_out) */
+        return ACT_OK;      /* wildcards: checked per delivery (gn_plat_topic_rewrite_out) */
     bool privileged = false;
     const gn_pident *g = &pc->id;
     gn_pdir_result r = gn_pdir_gateway_may_act(ps->dir, g->org, g->org_len, g->type, g->type_len,
@@ -236,7 +237,7 @@ gn_psub_action gn_plat_on_subscribe(gn_conn *c, const uint8_t *f, size_t len, bo
     return GN_PSUB_PASS;
 }
 
-size_t gn_plat_topic_out(const gn_conn *c, const char *t, size_t len, char *out, size_t cap)
+size_t gn_plat_topic_rewrite_out(const gn_conn *c, const char *t, size_t len, char *out, size_t cap)
 {
     const gn_pconn *pc = c->plat;
     size_t n = gn_ptopic_outbound(&pc->id, t, len, out, cap);
