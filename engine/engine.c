@@ -137,7 +137,10 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
         goto fail;
     if (cfg->mode == GN_MODE_PLATFORM) {
         gn_pdir_hooks hooks = { .ctx = e, .defer = plat_defer, .reclaim = plat_reclaim,
-                                .wake = plat_wake };
+                                .wake = plat_wake,
+                                .poll_interval_ms = cfg->registry_poll_interval_ms,
+                                .token_cache = cfg->registry_token_cache,
+                                .autoreg_retry_ms = cfg->registry_autoreg_retry_s * 1000u };
         if (!(e->plat = gn_platform_create(&e->cfg, e->nshards, &hooks, err, errlen)))
             goto fail;
     }

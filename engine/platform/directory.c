@@ -55,6 +55,10 @@ gn_pdir *gn_pdir_open(const char *path, uint16_t nshards, const gn_pdir_hooks *h
     gn_registry_opts o;
     gn_registry_opts_default(&o);
     o.path = path;
+    if (hooks && hooks->poll_interval_ms)
+        o.poll_interval_ms = hooks->poll_interval_ms;
+    if (hooks)
+        o.autoreg_retry_ms = hooks->autoreg_retry_ms;
     if (hooks && hooks->defer) {
         o.defer = hooks->defer;
         o.reclaim = hooks->reclaim;
@@ -74,7 +78,7 @@ gn_pdir *gn_pdir_open(const char *path, uint16_t nshards, const gn_pdir_hooks *h
         ps->dir = d;
         ps->index = i;
         ps->seen_gen = gn_reg_generation(snap);
-        ps->verifier = gn_reg_verifier_create(VERIFIER_CACHE);
+        ps->verifier = gn_reg_verifier_create(hooks ? hooks->token_cache : VERIFIER_CACHE);
         ps->port = gn_registry_port_create(d->reg, port_notify, ps);
         if (!ps->verifier || !ps->port) {
             snprintf(err, errlen, "out of memory creating the registry's per-shard state");

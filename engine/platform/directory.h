@@ -56,6 +56,10 @@ typedef struct gn_pdir_hooks {
     void (*defer)(void *ctx, void (*fn)(void *fctx, void *ptr), void *fctx, void *ptr);
     void (*reclaim)(void *ctx);
     void (*wake)(void *ctx, uint16_t shard);
+    /* registry_* config keys */
+    uint32_t poll_interval_ms;      /* store polling [100] */
+    uint32_t token_cache;           /* verified tokens remembered per shard [4096] */
+    uint32_t autoreg_retry_ms;      /* a failed auto-registration is not retried [600000] */
 } gn_pdir_hooks;
 
 /* Open the registry at path (created on first use) and start its thread.
