@@ -219,19 +219,30 @@ static void on_disconnect(gn_conn *c, const gn_packet *p)
     gn_conn_close(c);
 }
 
+/* Offset just past the topic of a framed PUBLISH that failed to decode
+ * (fixed header, then the topic's 2-byte length and bytes); 0 when the
+ * packet is too short to tell. */
+static size_t publish_past_topic(const uint8_t *pkt, size_t len)
+{
+    size_t i = 1;
+    while (i < len && (pkt[i] & 0x80))
+        i++;
+    i++;
+    if (i + 2 > len)
+        return 0;
+    i += 2 + ((size_t)pkt[i] << 8 | pkt[i + 1]);
+    return i <= len ? i : 0;
+}
+
 /* Does this MQTT 5 PUBLISH carry Topic Alias 0? (The codec reports it as a
  * bad property value; MQTT 5 3.3.2.3.4 wants DISCONNECT 0x94.) */
 static bool publish_alias_zero(const gn_conn *c, const uint8_t *pkt, size_t len)
 {
     if (c->proto != GN_PROTO_V5 || (pkt[0] >> 4) != GN_PUBLISH)
         return false;
-    size_t i = 1;
-    while (i < len && (pkt[i] & 0x80))
-        i++;
-    i++;
-    if (i + 2 > len)
+    size_t i = publish_past_topic(pkt, len);
+    if (i == 0)
         return false;
-    i += 2 + ((size_t)pkt[i] << 8 | pkt[i + 1]);         /* topic */
     if (((pkt[0] >> 1) & 3) != 0)
         i += 2;                                          /* packet id */
     uint32_t plen = 0, shift = 0;
@@ -279,14 +290,8 @@ static bool platform_payload_nak(gn_conn *c, const uint8_t *pkt, size_t len)
     uint8_t qos = (pkt[0] >> 1) & 3;
     if (c->proto != GN_PROTO_V5 || (pkt[0] >> 4) != GN_PUBLISH || qos == 0 || qos == 3)
         return false;
-    size_t i = 1;
-    while (i < len && (pkt[i] & 0x80))
-        i++;
-    i++;
-    if (i + 2 > len)
-        return false;
-    i += 2 + ((size_t)pkt[i] << 8 | pkt[i + 1]);         /* topic */
-    if (i + 2 > len)
+    size_t i = publish_past_topic(pkt, len);
+    if (i == 0 || i + 2 > len)
         return false;
     uint16_t pid = (uint16_t)(pkt[i] << 8 | pkt[i + 1]);
     if (pid == 0)
