@@ -178,7 +178,10 @@ int gn_engine_start(gn_engine *e, char *err, size_t errlen)
     gn_log_info("I/O: %s", e->shards[0].tp->features(e->shards[0].tpd));
     if (c->sqpoll)
         gn_log_warn("sqpoll: not used by this build (each shard submits from its own thread)");
-    if (e->auth == gn_auth_accept_all)
+    if (e->plat)
+        gn_log_info("authentication: platform rules (client-id classes, tokens and API keys "
+                    "from the registry)");
+    else if (e->auth == gn_auth_accept_all)
         gn_log_info("authentication: default hook, every client is accepted");
     for (uint16_t i = 0; i < e->nshards; i++) {
         if (gn_shard_start(&e->shards[i], err, errlen) < 0) {
@@ -223,6 +226,21 @@ int gn_engine_reload(gn_engine *e, const gn_config *cfg, char *err, size_t errle
     live->allow_anonymous = cfg->allow_anonymous;
     live->shutdown_grace_ms = cfg->shutdown_grace_ms;
     live->log_level = cfg->log_level;
+    live->platform_max_payload = cfg->platform_max_payload;
+    live->platform_first_packet_max = cfg->platform_first_packet_max;
+    live->platform_max_connections = cfg->platform_max_connections;
+    live->platform_max_org_connections = cfg->platform_max_org_connections;
+    live->platform_max_subscriptions_device = cfg->platform_max_subscriptions_device;
+    live->platform_max_subscriptions_app = cfg->platform_max_subscriptions_app;
+    live->platform_max_auth_per_second = cfg->platform_max_auth_per_second;
+    live->platform_queue_depth_device = cfg->platform_queue_depth_device;
+    live->platform_queue_depth_app = cfg->platform_queue_depth_app;
+    live->platform_inflight_device = cfg->platform_inflight_device;
+    live->platform_inflight_gateway = cfg->platform_inflight_gateway;
+    live->platform_inflight_app = cfg->platform_inflight_app;
+    live->platform_topic_alias_max = cfg->platform_topic_alias_max;
+    live->platform_shared_keepalive_max = cfg->platform_shared_keepalive_max;
+    live->platform_scalable_clean_only = cfg->platform_scalable_clean_only;
     gn_log_set_level(cfg->log_level);
     if (nd > 0) {
         snprintf(err, errlen, "ignored until restart: %s", diff);

@@ -286,6 +286,8 @@ void gn_sessions_fini(gn_shard *s)
         free(c->carry);
         c->carry = NULL;
         c->sess = NULL;
+        if (c->plat)
+            gn_plat_on_close(c);    /* its close line (93) and org slot */
         if (c->fd >= 0) {
             close(c->fd);
             c->fd = -1;
