@@ -248,7 +248,7 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
         gn_mqtt_fail(c, GN_ERR_TOPIC_EMPTY);
         return;
     }
-    if (c->plat) {
+    if (c->plat && !gn_plat_publish_fast(c->plat, &pub, cfg->platform_max_payload)) {
         uint16_t code = 0;
         uint8_t reason = 0;
         switch (gn_plat_on_publish(c, &pub, gn_plat_topic_in(s), GN_PLAT_TOPIC_BUF, &code, &reason)) {
@@ -275,11 +275,11 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
                 gn_mqtt_send_ack(c, GN_PUBREC, pub.packet_id, 0);
             return;
         }
-        if (pub.qos == 2 && !qos2_seen(ss, pub.packet_id) && ss->fl &&
-            ss->fl->qos2_in_count >= c->plat->recv_max) {
-            gn_mqtt_disconnect(c, GN_RC_RECEIVE_MAXIMUM_EXCEEDED, true);   /* S-090 */
-            return;
-        }
+    }
+    if (c->plat && pub.qos == 2 && !qos2_seen(ss, pub.packet_id) && ss->fl &&
+        ss->fl->qos2_in_count >= c->plat->recv_max) {
+        gn_mqtt_disconnect(c, GN_RC_RECEIVE_MAXIMUM_EXCEEDED, true);       /* S-090 */
+        return;
     }
     if (pub.qos > cfg->max_qos) {
         gn_mqtt_disconnect(c, GN_RC_QOS_NOT_SUPPORTED, true);

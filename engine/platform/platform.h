@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "codec/packet.h"
 #include "engine/config.h"
@@ -95,6 +96,48 @@ typedef struct gn_pconnect {
     uint16_t will_topic_len;
 } gn_pconnect;
 void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *out);
+
+/* The publish cache (inline: it is the hot path of a device's events).
+ * a[0..n) == b[0..n) in 8-byte words, the last one overlapping. */
+static inline bool gn_plat_same_topic(const uint8_t *a, const char *b, size_t n)
+{
+    if (n < 8)
+        return memcmp(a, b, n) == 0;
+    uint64_t x, y, acc = 0;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        acc |= x ^ y;
+    }
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+    return (acc | (x ^ y)) == 0;
+}
+
+/* pub has the topic this device / application published last (already
+ * allowed, within QoS and size checked by the caller): switch it to the
+ * internal topic and clear retain (S-079). False: take the full path. */
+static inline bool gn_plat_publish_cached(const gn_pconn *pc, gn_publish *pub)
+{
+    if (!pc->last_in_len || pub->topic.len != pc->last_in_len ||
+        !gn_plat_same_topic(pub->topic.ptr, pc->last_in, pc->last_in_len))
+        return false;
+    pub->topic.ptr = (const uint8_t *)pc->last_out;
+    pub->topic.len = pc->last_out_len;
+    pub->retain = false;
+    return true;
+}
+
+/* The common case of on_publish without a call: QoS and size within the
+ * limits and the cached topic. rx counted. False: call gn_plat_on_publish. */
+static inline bool gn_plat_publish_fast(gn_pconn *pc, gn_publish *pub, uint32_t max_payload)
+{
+    if (pub->qos > pc->max_qos || pub->payload.len + (pub->topic.len > 200 ? pub->topic.len - 200u : 0u) > max_payload ||
+        !gn_plat_publish_cached(pc, pub))
+        return false;
+    pc->rx_msgs++;
+    return true;
+}
 
 typedef enum gn_ppub_action {
     GN_PPUB_PASS = 0,    /* route it: pub->topic now holds the internal topic */

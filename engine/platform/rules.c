@@ -41,24 +41,6 @@ static bool app_may(const gn_pconn *pc, const gn_ptopic_match *m, bool sub)
     return true;
 }
 
-/* a[0..n) == b[0..n) for the short topics of the publish cache, without a
- * libc call: 8-byte words, the last one overlapping. */
-static inline bool same_topic(const uint8_t *a, const char *b, size_t n)
-{
-    if (n < 8)
-        return memcmp(a, b, n) == 0;
-    uint64_t x, y, acc = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        acc |= x ^ y;
-    }
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-    return (acc | (x ^ y)) == 0;
-}
-
 static bool is_plus(const uint8_t *s, size_t n) { return n == 1 && s[0] == '+'; }
 
 /* Gateway acting for the device its topic names (S-056 … S-060). */
@@ -141,14 +123,8 @@ gn_ppub_action gn_plat_on_publish(gn_conn *c, gn_publish *pub, char *buf, size_t
         *close_code = GN_CLOSE_TOO_LARGE;                   /* S-074, S-075 */
         return GN_PPUB_CLOSE;
     }
-    if (pc->last_in_len && pub->topic.len == pc->last_in_len &&
-        same_topic(pub->topic.ptr, pc->last_in, pc->last_in_len)) {
-        /* The same topic as last time: allowed, same internal form. */
-        pub->topic.ptr = (const uint8_t *)pc->last_out;
-        pub->topic.len = pc->last_out_len;
-        pub->retain = false;
+    if (gn_plat_publish_cached(pc, pub))
         return GN_PPUB_PASS;
-    }
     size_t n = 0;
     gn_ptopic_match m;
     gn_ptopic_verdict v = gn_ptopic_publish(&pc->id, pub->topic.ptr, pub->topic.len, buf, cap, &n, &m);
