@@ -57,14 +57,20 @@ class Quickstart(PlatformTestCase):
         p = a.next_publish()
         self.assertEqual((p.topic, p.payload), ("iot-2/type/anytype/id/%s/evt/status/fmt/json" % dev,
                                                 b'{"v":1}'))
-        # only JSON events (S-078)
-        d5 = self.raw_as("d:quickstart:anytype:%s" % dev, mqttraw.V5, username=None, password=None)
-        d5.send(mqttraw.publish("iot-2/evt/status/fmt/text", b"x", version=mqttraw.V5))
-        d5.expect_closed()
         # an application publishes events only
         r = a.publish("iot-2/type/anytype/id/%s/cmd/c/fmt/json" % dev, b"x", qos=0)
         self.assertIsNone(r)
         a.expect_closed()
+
+    def test_S078_quickstart_devices_publish_json_only(self):
+        dev = uid("q")
+        cid = "d:quickstart:anytype:%s" % dev
+        d5 = self.raw_as(cid, mqttraw.V5, username=None, password=None)
+        d5.publish("iot-2/evt/status/fmt/json", b"{}")
+        d5.send(mqttraw.publish("iot-2/evt/status/fmt/text", b"x", version=mqttraw.V5))
+        got = d5.expect_closed()
+        self.assertTrue(any(p.type == mqttraw.DISCONNECT and p.rc == 0x90 for p in got), got)
+        self.assert_close_code(cid, 276)
 
     def test_S113_no_retained_status(self):
         dev = uid("q")
