@@ -27,7 +27,10 @@ typedef enum key_type {
     K_ADDR,      /* char[GN_CONFIG_ADDR_MAX], IP literal */
     K_LEVEL,     /* gn_log_level */
     K_MODE,      /* gn_mode: plain | platform */
-    K_PATH,      /* char[GN_CONFIG_PATH_MAX], a file path */
+    K_PATH,      /* char[GN_CONFIG_PATH_MAX], a file path; "" (two quotes) = empty */
+    K_CERTMODE,  /* uint8_t gn_tls_client_cert: none | optional | required */
+    K_TLSVER,    /* uint8_t 12 | 13, written 1.2 | 1.3 */
+    K_ALPNDEF,   /* uint8_t gn_alpn_default: mqtt | websockets */
 } key_type;
 
 typedef struct key_def {
@@ -46,6 +49,18 @@ static const key_def keys[] = {
     { "port",              K_U16,     F(port),              0, 65535, false, false },
     { "listen_backlog",    K_U32,     F(listen_backlog),    1, 65535, false, false },
     { "tcp_nodelay",       K_BOOL,    F(tcp_nodelay),       0, 1, false, false },
+    { "tls_port",          K_U16,     F(tls_port),          0, 65535, false, false },
+    { "alpn_port",         K_U16,     F(alpn_port),         0, 65535, false, false },
+    { "ws_port",           K_U16,     F(ws_port),           0, 65535, false, false },
+    { "wss_port",          K_U16,     F(wss_port),          0, 65535, false, false },
+    { "tls_cert_file",     K_PATH,    F(tls_cert_file),     0, 0, false, false },
+    { "tls_key_file",      K_PATH,    F(tls_key_file),      0, 0, false, false },
+    { "tls_ca_file",       K_PATH,    F(tls_ca_file),       0, 0, false, false },
+    { "tls_client_cert",   K_CERTMODE, F(tls_client_cert),  0, 2, false, false },
+    { "tls_min_version",   K_TLSVER,  F(tls_min_version),   12, 13, false, false },
+    { "alpn_default",      K_ALPNDEF, F(alpn_default),      0, 1, false, false },
+    { "ws_path",           K_PATH,    F(ws_path),           0, 0, false, false },
+    { "ws_max_frame",      K_BYTES32, F(ws_max_frame),      128, 1u << 28, false, false },
     { "shards",            K_U32,     F(shards),            1, GN_CONFIG_MAX_SHARDS, false, false },
     { "pin_threads",       K_BOOL,    F(pin_threads),       0, 1, false, false },
     { "sqpoll",            K_BOOL,    F(sqpoll),            0, 1, false, false },
@@ -122,6 +137,10 @@ void gn_config_defaults(gn_config *cfg)
     cfg->port = 1883;
     cfg->listen_backlog = 4096;
     cfg->tcp_nodelay = true;
+    cfg->tls_port = 8883;
+    cfg->tls_min_version = 12;
+    strcpy(cfg->ws_path, "/mqtt");
+    cfg->ws_max_frame = 1u << 20;
     cfg->shards = default_shards();
     cfg->pin_threads = true;
     cfg->sqpoll = false;
@@ -242,6 +261,22 @@ static bool is_ip_literal(const char *v)
     return inet_pton(AF_INET, v, buf) == 1 || inet_pton(AF_INET6, v, buf) == 1;
 }
 
+/* The words of an enumerated key type, indexed by the stored value
+ * (K_TLSVER stores 12 + index); NULL for other types. */
+static const char *const *enum_words(key_type t, size_t *n, unsigned *base)
+{
+    static const char *const certmode[] = { "none", "optional", "required" };
+    static const char *const tlsver[] = { "1.2", "1.3" };
+    static const char *const alpndef[] = { "mqtt", "websockets" };
+    *base = 0;
+    switch (t) {
+    case K_CERTMODE: *n = 3; return certmode;
+    case K_TLSVER: *n = 2; *base = 12; return tlsver;
+    case K_ALPNDEF: *n = 2; return alpndef;
+    default: *n = 0; return NULL;
+    }
+}
+
 static int set_key(gn_config *cfg, const key_def *k, const char *value, char *err, size_t errlen)
 {
     char *field = (char *)cfg + k->off;
@@ -291,6 +326,8 @@ static int set_key(gn_config *cfg, const key_def *k, const char *value, char *er
         return 0;
     }
     case K_PATH:
+        if (strcmp(value, "\"\"") == 0)
+            value = "";
         if (strlen(value) >= GN_CONFIG_PATH_MAX) {
             errf(err, errlen, "key '%s': path longer than %d bytes", k->name, GN_CONFIG_PATH_MAX - 1);
             return -1;
@@ -298,6 +335,21 @@ static int set_key(gn_config *cfg, const key_def *k, const char *value, char *er
         memset(field, 0, GN_CONFIG_PATH_MAX);
         memcpy(field, value, strlen(value));
         return 0;
+    case K_CERTMODE: case K_TLSVER: case K_ALPNDEF: {
+        size_t nw;
+        unsigned base;
+        const char *const *w = enum_words(k->type, &nw, &base);
+        for (size_t i = 0; i < nw; i++) {
+            if (strcasecmp(value, w[i]) == 0) {
+                uint8_t v = (uint8_t)(base + i);
+                memcpy(field, &v, sizeof v);
+                return 0;
+            }
+        }
+        errf(err, errlen, "key '%s': '%s' is not one of %s%s%s%s%s", k->name, value, w[0],
+             nw > 1 ? ", " : "", nw > 1 ? w[1] : "", nw > 2 ? ", " : "", nw > 2 ? w[2] : "");
+        return -1;
+    }
     case K_EXPIRY:
         if (strcasecmp(value, "never") == 0) {
             uint32_t v = GN_SESSION_EXPIRY_NEVER;
@@ -479,7 +531,7 @@ int gn_config_validate(const gn_config *cfg, char *err, size_t errlen)
         const char *field = (const char *)cfg + k->off;
         uint64_t v;
         switch (k->type) {
-        case K_U8: { uint8_t x; memcpy(&x, field, sizeof x); v = x; break; }
+        case K_U8: case K_CERTMODE: case K_TLSVER: case K_ALPNDEF: { uint8_t x; memcpy(&x, field, sizeof x); v = x; break; }
         case K_U16: { uint16_t x; memcpy(&x, field, sizeof x); v = x; break; }
         case K_U32: case K_BYTES32: case K_EXPIRY: { uint32_t x; memcpy(&x, field, sizeof x); v = x; break; }
         case K_LEVEL:
@@ -511,6 +563,19 @@ int gn_config_validate(const gn_config *cfg, char *err, size_t errlen)
         errf(err, errlen, "mode platform needs platform_registry (the registry database file)");
         return -1;
     }
+    if (cfg->ws_path[0] != '/' || strpbrk(cfg->ws_path, " \t\r\n?#") != NULL) {
+        errf(err, errlen, "ws_path '%s' must start with '/' and hold no spaces, '?' or '#'", cfg->ws_path);
+        return -1;
+    }
+    if ((cfg->tls_cert_file[0] == '\0') != (cfg->tls_key_file[0] == '\0')) {
+        errf(err, errlen, "tls_cert_file and tls_key_file go together (set both or neither)");
+        return -1;
+    }
+    if (cfg->tls_client_cert != GN_TLS_CERT_NONE && cfg->tls_ca_file[0] == '\0') {
+        errf(err, errlen, "tls_client_cert %s needs tls_ca_file (the CA client certificates are verified against)",
+             cfg->tls_client_cert == GN_TLS_CERT_REQUIRED ? "required" : "optional");
+        return -1;
+    }
     if (cfg->server_keep_alive > cfg->max_keepalive) {
         errf(err, errlen, "server_keep_alive %u is above max_keepalive %u",
              (unsigned)cfg->server_keep_alive, (unsigned)cfg->max_keepalive);
@@ -540,7 +605,16 @@ static void format_value(const gn_config *cfg, const key_def *k, char *out, size
     case K_ADDR: snprintf(out, outlen, "%.*s", GN_CONFIG_ADDR_MAX - 1, field); break;
     case K_LEVEL: snprintf(out, outlen, "%s", gn_log_level_name(cfg->log_level)); break;
     case K_MODE: snprintf(out, outlen, "%s", cfg->mode == GN_MODE_PLATFORM ? "platform" : "plain"); break;
-    case K_PATH: snprintf(out, outlen, "%.*s", GN_CONFIG_PATH_MAX - 1, field); break;
+    case K_PATH: snprintf(out, outlen, "%.*s", GN_CONFIG_PATH_MAX - 1, field[0] ? field : "\"\""); break;
+    case K_CERTMODE: case K_TLSVER: case K_ALPNDEF: {
+        size_t nw;
+        unsigned base;
+        const char *const *w = enum_words(k->type, &nw, &base);
+        uint8_t x;
+        memcpy(&x, field, sizeof x);
+        snprintf(out, outlen, "%s", x >= base && x - base < nw ? w[x - base] : "?");
+        break;
+    }
     }
 }
 

@@ -40,12 +40,41 @@ typedef enum gn_mode {
     GN_MODE_PLATFORM = 1,
 } gn_mode;
 
+/* Client certificates on TLS listeners (tls_client_cert). */
+typedef enum gn_tls_client_cert {
+    GN_TLS_CERT_NONE = 0,       /* not asked for */
+    GN_TLS_CERT_OPTIONAL = 1,   /* asked for; verified against tls_ca_file when sent */
+    GN_TLS_CERT_REQUIRED = 2,   /* handshake fails without a valid one */
+} gn_tls_client_cert;
+
+/* What a client offering no ALPN on alpn_port gets (alpn_default). */
+typedef enum gn_alpn_default {
+    GN_ALPN_DEFAULT_MQTT = 0,
+    GN_ALPN_DEFAULT_WEBSOCKETS = 1,
+} gn_alpn_default;
+
 typedef struct gn_config {
     /* --- listener (restart) */
     char     listen_address[GN_CONFIG_ADDR_MAX]; /* IPv4 or IPv6 literal; "0.0.0.0" */
     uint16_t port;                        /* 1883; 0 = one kernel-chosen port shared by all shards */
     uint32_t listen_backlog;              /* 4096 */
     bool     tcp_nodelay;                 /* true */
+
+    /* --- TLS and WebSocket listeners (restart; docs/TLS.md). A listener is
+     * off while its port is 0; the TLS ones also stay off until
+     * tls_cert_file and tls_key_file are set. */
+    uint16_t tls_port;                    /* 8883: MQTT over TLS */
+    uint16_t alpn_port;                   /* 0 (443 usual): TLS, ALPN "mqtt" or "http/1.1" (WebSockets) */
+    uint16_t ws_port;                     /* 0 (8080 usual): MQTT over WebSockets */
+    uint16_t wss_port;                    /* 0 (8443 usual): MQTT over WebSockets over TLS */
+    char     tls_cert_file[GN_CONFIG_PATH_MAX]; /* "": server certificate chain (PEM) */
+    char     tls_key_file[GN_CONFIG_PATH_MAX];  /* "": its private key (PEM) */
+    char     tls_ca_file[GN_CONFIG_PATH_MAX];   /* "": CA bundle client certificates are verified against */
+    uint8_t  tls_client_cert;             /* gn_tls_client_cert: none */
+    uint8_t  tls_min_version;             /* 12 (TLS 1.2) or 13 (TLS 1.3 only); 1.3 is always offered */
+    uint8_t  alpn_default;                /* gn_alpn_default: mqtt */
+    char     ws_path[GN_CONFIG_PATH_MAX]; /* "/mqtt": the WebSocket upgrade path */
+    uint32_t ws_max_frame;                /* 1048576 (1 MiB): largest WebSocket frame payload accepted */
 
     /* --- shards and io_uring (restart) */
     uint32_t shards;                      /* online CPUs (1 .. GN_CONFIG_MAX_SHARDS) */

@@ -15,6 +15,7 @@
 #include "engine/mqtt.h"
 #include "engine/platform/platform.h"
 #include "engine/shard.h"
+#include "engine/stream.h"
 
 static void conn_timer_fn(gn_timer *t, uint64_t now_ms, void *ctx)
 {
@@ -298,10 +299,17 @@ static void process(gn_conn *c, const uint8_t *data, size_t len)
 
 void gn_conn_on_bytes(gn_conn *c, const uint8_t *data, size_t len)
 {
-    gn_shard *s = c->shard;
-    gn_stat_add(&s->stats.bytes_in, len);
+    gn_stat_add(&c->shard->stats.bytes_in, len);
     if (c->plat)
         c->plat->rx_bytes += len;
+    if (c->stream)
+        gn_stream_on_bytes(c, data, len);
+    else
+        gn_conn_on_plain(c, data, len);
+}
+
+void gn_conn_on_plain(gn_conn *c, const uint8_t *data, size_t len)
+{
     if (c->state == GN_CS_HANDOFF || (c->paused && c->state == GN_CS_ACTIVE)) {
         /* Moving to another shard, or backpressure: keep, do not parse. */
         hold(c, data, len, 0);
@@ -330,6 +338,8 @@ void gn_conn_on_recv_stopped(gn_conn *c)
     gn_shard *s = c->shard;
     if (c->state != GN_CS_HANDOFF)
         return;     /* paused: nothing to do until resume */
+    if (c->stream && !gn_stream_handoff_ready(c))
+        return;     /* TLS bytes still going out: gn_stream_on_sent retries */
     /* Move the socket and the bytes to the owner shard of the client id. */
     uint16_t to = c->handoff_to;
     uint32_t n = c->carry ? c->carry->len : 0;
@@ -341,6 +351,7 @@ void gn_conn_on_recv_stopped(gn_conn *c)
     }
     h->fd = c->fd;
     h->len = n;
+    h->stream = c->stream;
     if (n)
         memcpy(h->data, c->carry->data, n);
     gn_xslot sl;
@@ -352,14 +363,33 @@ void gn_conn_on_recv_stopped(gn_conn *c)
         gn_conn_close(c);
         return;
     }
-    c->fd = -1;             /* the socket now belongs to the owner shard */
+    c->fd = -1;             /* the socket (and its stream) now belong to the owner shard */
+    c->stream = NULL;
     c->lost = true;
     free(c->plat);          /* the owner shard logs this connection's close */
     c->plat = NULL;
     gn_conn_close(c);
 }
 
+gn_outq *gn_conn_wire(gn_conn *c)
+{
+    return c->stream ? gn_stream_wire(c) : &c->out;
+}
+
+bool gn_conn_has_output(gn_conn *c)
+{
+    return c->stream ? gn_stream_has_output(c) : !gn_outq_empty(&c->out);
+}
+
 void gn_conn_on_sent(gn_conn *c, size_t n)
+{
+    if (c->stream)
+        gn_stream_on_sent(c, n);
+    else
+        gn_conn_consumed(c, n);
+}
+
+void gn_conn_consumed(gn_conn *c, size_t n)
 {
     gn_shard *s = c->shard;
     gn_stat_add(&s->stats.bytes_out, n);
@@ -385,6 +415,7 @@ void gn_conn_on_released(gn_conn *c)
         gn_plat_on_close(c);
     gn_timer_cancel(&s->tw, &c->timer);
     gn_outq_clear(&c->out, &s->opool);
+    gn_stream_release(c);
     carry_free(c);
     if (c->dirty) {
         /* Unlink from the flush list. */
@@ -434,6 +465,7 @@ void gn_conn_adopt(gn_shard *s, gn_handoff *h)
         k = malloc(sizeof *k + h->len);
         if (!k) {
             close(h->fd);
+            gn_stream_discard(h->stream);
             free(h);
             return;
         }
@@ -441,17 +473,23 @@ void gn_conn_adopt(gn_shard *s, gn_handoff *h)
         memcpy(k->data, h->data, h->len);
     }
     int fd = h->fd;
+    struct gn_stream *st = h->stream;
     free(h);
     gn_conn *c = gn_conn_new(s, fd, NULL);
     if (!c) {
+        gn_stream_discard(st);
         free(k);
         return;
     }
+    if (st)
+        gn_stream_adopt(c, st);
     /* Counted once, by the shard that accepted it. */
     gn_stat_add(&s->stats.conns_total, (uint64_t)-1);
     /* Replay the carried bytes through the normal path, then read on. */
     if (k) {
-        gn_conn_on_bytes(c, k->data, k->len);
+        if (c->plat)
+            c->plat->rx_bytes += k->len;
+        gn_conn_on_plain(c, k->data, k->len);   /* MQTT bytes: not through c's stream again */
         free(k);
     }
     /* Not while paused (a publisher whose targets are full): the resume

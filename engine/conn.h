@@ -21,6 +21,7 @@
 typedef struct gn_shard gn_shard;
 typedef struct gn_session gn_session;
 struct gn_pconn;
+struct gn_stream;
 
 /* Transport state bits (gn_conn.io). */
 enum {
@@ -53,6 +54,7 @@ typedef struct gn_conn {
     gn_shard   *shard;
     gn_session *sess;           /* NULL until CONNECT is accepted */
     gn_carry   *carry;
+    struct gn_stream *stream;   /* TLS / WebSocket layers (engine/stream.h); NULL: plain TCP */
     void       *send_ctx;       /* transport: the in-flight send's msghdr/iovecs */
     struct gn_pconn *plat;      /* platform mode: identity, limits, close record; else NULL */
     gn_outq     out;
@@ -97,6 +99,23 @@ void gn_conn_close(gn_conn *c);
 void gn_conn_pause(gn_conn *c);
 void gn_conn_resume(gn_conn *c);
 void gn_conn_resume_now(gn_conn *c);
+
+/* MQTT-stream bytes for c: framed, or kept while paused / moving shards.
+ * The transport's bytes come here directly on a plain connection, through
+ * engine/stream.c otherwise. Valid only during the call. */
+void gn_conn_on_plain(gn_conn *c, const uint8_t *data, size_t len);
+/* n plaintext bytes of c->out were written (or encoded for the wire). */
+void gn_conn_consumed(gn_conn *c, size_t n);
+
+/* What the connection runs over, for the platform layer (monitoring's
+ * Protocol "-ws" suffix and Certname, certificate identities S-035..S-037,
+ * org from SNI S-007). Shard thread; the strings live as long as c. */
+bool gn_conn_is_tls(const gn_conn *c);
+bool gn_conn_is_websocket(const gn_conn *c);
+/* Common name of the client certificate verified in the handshake, or NULL. */
+const char *gn_conn_cert_cn(const gn_conn *c);
+/* The TLS server name (SNI) the client asked for, or NULL. */
+const char *gn_conn_tls_sni(const gn_conn *c);
 
 /* Create a connection for fd on shard s; carry (may be NULL) holds bytes
  * already received for it (handoff). */

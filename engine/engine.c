@@ -18,6 +18,8 @@
 #include "engine/platform/platform.h"
 #include "engine/route.h"
 #include "engine/shard.h"
+#include "engine/stream.h"
+#include "engine/tls.h"
 
 uint8_t gn_auth_accept_all(void *ctx, const uint8_t *client_id, size_t cid_len,
                            const uint8_t *user, size_t user_len, bool has_user,
@@ -36,9 +38,43 @@ void gn_engine_set_auth(gn_engine *e, gn_auth_fn fn, void *ctx)
     e->auth_ctx = fn ? ctx : NULL;
 }
 
+/* The TLS context (when a certificate is configured; kept across restarts)
+ * and the ports of the TLS / WebSocket listeners: distinct, and free like
+ * `port` (after a stop, waiting up to 2 s for the old rings to let go). */
+static int open_stream_listeners(gn_engine *e, bool rearm, char *err, size_t errlen)
+{
+    const gn_config *cfg = &e->cfg;
+    if (!e->tls && cfg->tls_cert_file[0] && (cfg->tls_port || cfg->alpn_port || cfg->wss_port)) {
+        e->tls = gn_tls_ctx_create(cfg, err, errlen);
+        if (!e->tls)
+            return -1;
+    }
+    gn_stream_listener_ports(cfg, e->tls != NULL, e->lports);
+    for (int k = GN_LK_MQTT + 1; k < GN_LK_COUNT; k++) {
+        uint16_t p = e->lports[k];
+        if (!p)
+            continue;
+        for (int j = 0; j < k; j++) {
+            if (e->lports[j] == p) {
+                snprintf(err, errlen, "%s listener port %u is also the %s listener's",
+                         gn_listen_kind_name((gn_listen_kind)k), p, gn_listen_kind_name((gn_listen_kind)j));
+                return -1;
+            }
+        }
+        int tries = rearm ? 200 : 1;
+        while (gn_listen_probe(cfg->listen_address, p, err, errlen) < 0) {
+            if (--tries <= 0)
+                return -1;
+            struct timespec ts = { 0, 10000000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    return 0;
+}
+
 /* Shards (with their listeners and rings) and the cross-shard rings of a
  * fresh run; the router exists. */
-static int shards_setup(gn_engine *e, char *err, size_t errlen)
+static int shards_setup(gn_engine *e, bool rearm, char *err, size_t errlen)
 {
     const gn_config *cfg = &e->cfg;
     for (uint16_t i = 0; i < e->nshards; i++) {
@@ -50,6 +86,8 @@ static int shards_setup(gn_engine *e, char *err, size_t errlen)
         return -1;
     }
     if (cfg->port && gn_listen_probe(cfg->listen_address, cfg->port, err, errlen) < 0)
+        return -1;
+    if (open_stream_listeners(e, rearm, err, errlen) < 0)
         return -1;
     for (uint16_t i = 0; i < e->nshards; i++) {
         if (gn_shard_init(&e->shards[i], e, i, err, errlen) < 0)
@@ -87,7 +125,7 @@ static int engine_rearm(gn_engine *e, char *err, size_t errlen)
         struct timespec ts = { 0, 10000000 };
         nanosleep(&ts, NULL);
     }
-    if (shards_setup(e, err, errlen) < 0 || gn_consumers_rearm(e, err, errlen) < 0)
+    if (shards_setup(e, true, err, errlen) < 0 || gn_consumers_rearm(e, err, errlen) < 0)
         return -1;
     /* seq_cst: gn_engine_wait of the new run waits again */
     atomic_store(&e->stopped, false);
@@ -133,7 +171,7 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory creating the router");
         goto fail;
     }
-    if (shards_setup(e, err, errlen) < 0)
+    if (shards_setup(e, false, err, errlen) < 0)
         goto fail;
     if (cfg->mode == GN_MODE_PLATFORM) {
         gn_pdir_hooks hooks = { .ctx = e, .defer = plat_defer, .reclaim = plat_reclaim,
@@ -176,6 +214,18 @@ int gn_engine_start(gn_engine *e, char *err, size_t errlen)
     gn_log_info("gannet %s: listening on %s:%u (TCP, MQTT 3.1/3.1.1/5.0), %u shard%s",
                 GANNET_VERSION, c->listen_address, c->port, e->nshards, e->nshards == 1 ? "" : "s");
     gn_log_info("I/O: %s", e->shards[0].tp->features(e->shards[0].tpd));
+    for (int k = GN_LK_MQTT + 1; k < GN_LK_COUNT; k++)
+        if (e->lports[k])
+            gn_log_info("listening on %s:%u (%s%s%s)", c->listen_address, e->lports[k],
+                        gn_listen_kind_name((gn_listen_kind)k),
+                        k == GN_LK_WS || k == GN_LK_WSS ? ", path " : "",
+                        k == GN_LK_WS || k == GN_LK_WSS ? c->ws_path : "");
+    if (e->tls)
+        gn_log_info("TLS: %s", gn_tls_ctx_describe(e->tls));
+    else if (c->tls_port || c->alpn_port || c->wss_port)
+        gn_log_info("TLS listeners off: no tls_cert_file/tls_key_file. For a development CA and "
+                    "server certificate run 'gannet-certs DIR', then set tls_cert_file DIR/server.crt "
+                    "and tls_key_file DIR/server.key (docs/TLS.md)");
     if (c->sqpoll)
         gn_log_warn("sqpoll: not used by this build (each shard submits from its own thread)");
     if (e->plat)
@@ -289,6 +339,7 @@ void gn_engine_destroy(gn_engine *e)
     gn_platform_destroy(e->plat);
     if (e->router)
         gn_route_destroy(e->router);
+    gn_tls_ctx_destroy(e->tls);
     free(e->shards);
     pthread_mutex_destroy(&e->wait_mu);
     pthread_cond_destroy(&e->wait_cv);

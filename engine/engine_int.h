@@ -16,6 +16,7 @@
 
 #include "engine/config.h"
 #include "engine/gannet.h"
+#include "engine/transport.h"
 
 typedef struct gn_shard gn_shard;
 struct gn_router;
@@ -28,6 +29,8 @@ struct gn_engine {
     gn_shard         *shards;
     struct gn_router *router;
     struct gn_platform *plat;      /* platform mode's rules (engine/platform/); NULL in plain mode */
+    struct gn_tls_ctx *tls;        /* NULL: no certificate, TLS listeners off */
+    uint16_t          lports[GN_LK_COUNT]; /* listening port by gn_listen_kind (0: off) */
     gn_auth_fn        auth;
     void             *auth_ctx;
     struct gn_cset   *consumers;   /* consumers and in-process publishes (engine/consumer.h) */

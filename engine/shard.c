@@ -24,6 +24,7 @@
 #include "engine/platform/platform.h"
 #include "engine/route.h"
 #include "engine/session.h"
+#include "engine/stream.h"
 
 uint16_t gn_shard_owner(const gn_shard *s, const uint8_t *cid, size_t len)
 {
@@ -44,7 +45,7 @@ void gn_shard_mark_dirty(gn_shard *s, gn_conn *c)
     s->dirty = c;
 }
 
-void gn_shard_on_accept(gn_shard *s, int fd)
+void gn_shard_on_accept(gn_shard *s, int fd, gn_listen_kind kind)
 {
     uint32_t maxc = s->eng->cfg.max_connections;
     uint64_t open_now = 0;
@@ -61,6 +62,10 @@ void gn_shard_on_accept(gn_shard *s, int fd)
         return;
     }
     gn_conn *c = gn_conn_new(s, fd, NULL);
+    if (c && kind != GN_LK_MQTT && gn_stream_attach(c, kind, s->eng->tls) < 0) {
+        gn_conn_close(c);
+        return;
+    }
     if (c)
         s->tp->recv_start(s->tpd, c);
 }
@@ -90,6 +95,7 @@ void gn_xshard_handle(gn_shard *s, uint16_t from, gn_xslot *sl)
         if (s->stopping) {
             gn_handoff *h = sl->ptr;
             close(h->fd);
+            gn_stream_discard(h->stream);
             free(h);
         } else {
             gn_conn_adopt(s, sl->ptr);
@@ -258,6 +264,7 @@ int gn_shard_init(gn_shard *s, gn_engine *e, uint16_t id, char *err, size_t errl
     gn_tp_params p = {
         .bind_addr = c->listen_address,
         .port = c->port,
+        .kind_port = { e->lports[0], e->lports[1], e->lports[2], e->lports[3], e->lports[4] },
         .shard_id = id,
         .ring_entries = c->uring_entries,
         .buf_size = c->rx_buffer_size,

@@ -19,10 +19,23 @@
 typedef struct gn_shard gn_shard;
 typedef struct gn_conn gn_conn;
 
+/* Listener kinds: what wraps the MQTT byte stream of a connection
+ * accepted there (engine/stream.h). GN_LK_MQTT is `port`; the others are
+ * off while their port is 0. */
+typedef enum gn_listen_kind {
+    GN_LK_MQTT = 0,     /* plain MQTT over TCP */
+    GN_LK_TLS,          /* MQTT over TLS */
+    GN_LK_ALPN,         /* TLS; ALPN "mqtt" -> MQTT, "http/1.1" -> WebSockets */
+    GN_LK_WS,           /* MQTT over WebSockets */
+    GN_LK_WSS,          /* MQTT over WebSockets over TLS */
+    GN_LK_COUNT,
+} gn_listen_kind;
+
 /* What a backend needs to know to set itself up. */
 typedef struct gn_tp_params {
     const char *bind_addr;      /* numeric IPv4/IPv6 address, "0.0.0.0" for any */
     uint16_t    port;
+    uint16_t    kind_port[GN_LK_COUNT]; /* the other listeners by kind (0: off; [GN_LK_MQTT] unused) */
     uint16_t    shard_id;
     uint32_t    ring_entries;   /* submission queue size */
     uint32_t    buf_size;       /* bytes per provided receive buffer */
@@ -76,15 +89,20 @@ extern const gn_transport_ops gn_uring_transport;
 /* ---- engine callbacks the backend invokes (implemented in engine/conn.c,
  * engine/shard.c) ---- */
 
-/* A new connection was accepted on shard s. */
-void gn_shard_on_accept(gn_shard *s, int fd);
+/* A new connection was accepted on shard s by a listener of that kind. */
+void gn_shard_on_accept(gn_shard *s, int fd, gn_listen_kind kind);
 /* Bytes received for c; valid only during the call. */
 void gn_conn_on_bytes(gn_conn *c, const uint8_t *data, size_t len);
 /* The peer closed or the socket failed (err = 0 for orderly EOF). */
 void gn_conn_on_lost(gn_conn *c, int err);
 /* Receiving stopped after recv_stop. */
 void gn_conn_on_recv_stopped(gn_conn *c);
-/* n bytes of c's outbound queue were written. */
+/* The queue whose bytes go on the wire next (c->out, or its TLS /
+ * WebSocket encoding); called by flush. Never NULL. */
+struct gn_outq *gn_conn_wire(gn_conn *c);
+/* Does c have bytes to write (in any layer)? */
+bool gn_conn_has_output(gn_conn *c);
+/* n bytes of the wire queue were written. */
 void gn_conn_on_sent(gn_conn *c, size_t n);
 /* c's socket is closed and nothing refers to c any more: free it. */
 void gn_conn_on_released(gn_conn *c);

@@ -42,6 +42,7 @@ typedef struct gn_uring {
     unsigned   setup_flags;     /* the flags the kernel accepted */
     unsigned   features;        /* params.features */
     int        listen_fd;
+    int        kind_fd[GN_LK_COUNT]; /* the other listeners by kind (-1: off; [GN_LK_MQTT] unused) */
     uint16_t   port;            /* bound port */
     int        ctl_efd;         /* eventfd written by the controlling thread */
     uint64_t   ctl_buf;

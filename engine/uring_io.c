@@ -52,11 +52,25 @@ void gn_uring_bufs_commit(gn_uring *u)
     }
 }
 
-static void arm_accept(gn_uring *u)
+/* An accept's user_data carries the listener kind above the op tag. */
+static inline uint64_t accept_tag(int kind)
+{
+    return ((uint64_t)kind << 3) | GN_OP_ACCEPT;
+}
+
+static void arm_accept(gn_uring *u, int kind)
 {
     struct io_uring_sqe *sqe = gn_uring_sqe(u);
-    io_uring_prep_multishot_accept(sqe, u->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    io_uring_sqe_set_data64(sqe, tag(NULL, GN_OP_ACCEPT));
+    io_uring_prep_multishot_accept(sqe, kind ? u->kind_fd[kind] : u->listen_fd, NULL, NULL,
+                                   SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, accept_tag(kind));
+}
+
+static void arm_accepts(gn_uring *u)
+{
+    for (int k = 0; k < GN_LK_COUNT; k++)
+        if (k == GN_LK_MQTT || u->kind_fd[k] >= 0)
+            arm_accept(u, k);
 }
 
 static void arm_ctl(gn_uring *u)
@@ -79,7 +93,7 @@ static int u_start(void *tp)
     }
     u->started = true;
     u->accepting = true;
-    arm_accept(u);
+    arm_accepts(u);
     arm_ctl(u);
     io_uring_submit(&u->ring);
     return 0;
@@ -91,9 +105,13 @@ static void u_stop_accept(void *tp)
     if (!u->accepting)
         return;
     u->accepting = false;
-    struct io_uring_sqe *sqe = gn_uring_sqe(u);
-    io_uring_prep_cancel64(sqe, tag(NULL, GN_OP_ACCEPT), 0);
-    io_uring_sqe_set_data64(sqe, tag(NULL, GN_OP_IGNORE));
+    for (int k = 0; k < GN_LK_COUNT; k++) {
+        if (k != GN_LK_MQTT && u->kind_fd[k] < 0)
+            continue;
+        struct io_uring_sqe *sqe = gn_uring_sqe(u);
+        io_uring_prep_cancel64(sqe, accept_tag(k), 0);
+        io_uring_sqe_set_data64(sqe, tag(NULL, GN_OP_IGNORE));
+    }
 }
 
 static void arm_recv(gn_uring *u, gn_conn *c)
@@ -160,7 +178,10 @@ static void send_ctx_put(gn_uring *u, gn_send_ctx *sc)
 static void u_flush(void *tp, gn_conn *c)
 {
     gn_uring *u = tp;
-    if ((c->io & (GN_IO_SEND_BUSY | GN_IO_CLOSED)) || gn_outq_empty(&c->out) || c->lost)
+    if ((c->io & (GN_IO_SEND_BUSY | GN_IO_CLOSED)) || c->lost)
+        return;
+    gn_outq *q = gn_conn_wire(c);
+    if (gn_outq_empty(q))
         return;
     gn_send_ctx *sc = send_ctx_get(u);
     if (!sc) {
@@ -169,7 +190,7 @@ static void u_flush(void *tp, gn_conn *c)
     }
     memset(&sc->mh, 0, sizeof sc->mh);
     sc->mh.msg_iov = sc->iov;
-    sc->mh.msg_iovlen = gn_outq_iov(&c->out, sc->iov, GN_SEND_IOV);
+    sc->mh.msg_iovlen = gn_outq_iov(q, sc->iov, GN_SEND_IOV);
     c->send_ctx = sc;
     c->io |= GN_IO_SEND_BUSY;
     struct io_uring_sqe *sqe = gn_uring_sqe(u);
@@ -194,7 +215,7 @@ static void maybe_release(gn_uring *u, gn_conn *c)
 {
     if (!(c->io & GN_IO_CLOSING) || (c->io & (GN_IO_RECV_ARMED | GN_IO_SEND_BUSY | GN_IO_CLOSED)))
         return;
-    if (!gn_outq_empty(&c->out) && !c->lost) {
+    if (!c->lost && gn_conn_has_output(c)) {
         u_flush(u, c);
         if (c->io & GN_IO_SEND_BUSY)
             return;
@@ -225,17 +246,17 @@ static void u_ctl_wake(void *tp)
     (void)r;    /* EAGAIN means a wake is already pending */
 }
 
-static void on_accept(gn_uring *u, struct io_uring_cqe *cqe)
+static void on_accept(gn_uring *u, struct io_uring_cqe *cqe, int kind)
 {
     if (!(cqe->flags & IORING_CQE_F_MORE) && u->accepting)
-        arm_accept(u);
+        arm_accept(u, kind);
     if (cqe->res < 0)
         return;     /* EMFILE and friends: the re-armed accept tries again */
     int fd = cqe->res;
     int one = 1;
     if (u->nodelay)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    gn_shard_on_accept(u->shard, fd);
+    gn_shard_on_accept(u->shard, fd, (gn_listen_kind)kind);
 }
 
 static void on_recv(gn_uring *u, gn_conn *c, struct io_uring_cqe *cqe)
@@ -296,7 +317,7 @@ static void on_send(gn_uring *u, gn_conn *c, struct io_uring_cqe *cqe)
     }
     if (c->io & GN_IO_CLOSING)
         maybe_release(u, c);
-    else if (!gn_outq_empty(&c->out))
+    else if (gn_conn_has_output(c))
         gn_conn_kick(c);
 }
 
@@ -305,7 +326,7 @@ static void dispatch(gn_uring *u, struct io_uring_cqe *cqe)
     uint64_t ud = io_uring_cqe_get_data64(cqe);
     gn_conn *c = (gn_conn *)(uintptr_t)(ud & ~(uint64_t)GN_OP_MASK);
     switch (ud & GN_OP_MASK) {
-    case GN_OP_ACCEPT: on_accept(u, cqe); break;
+    case GN_OP_ACCEPT: on_accept(u, cqe, (int)((ud >> 3) % GN_LK_COUNT)); break;
     case GN_OP_RECV:   on_recv(u, c, cqe); break;
     case GN_OP_SEND:   on_send(u, c, cqe); break;
     case GN_OP_WAKE:   gn_shard_on_wake(u->shard); break;

@@ -172,6 +172,8 @@ void *gn_uring_create(gn_shard *s, const gn_tp_params *p, char *err, size_t errl
     u->shard = s;
     u->nodelay = p->tcp_nodelay;
     u->listen_fd = -1;
+    for (int k = 0; k < GN_LK_COUNT; k++)
+        u->kind_fd[k] = -1;
     u->ctl_efd = -1;
     if (ring_init(u, p->ring_entries ? p->ring_entries : 4096, err, errlen) < 0) {
         free(u);
@@ -182,6 +184,15 @@ void *gn_uring_create(gn_shard *s, const gn_tp_params *p, char *err, size_t errl
     u->listen_fd = listener_open(p, true, err, errlen);
     if (u->listen_fd < 0)
         goto fail;
+    for (int k = GN_LK_MQTT + 1; k < GN_LK_COUNT; k++) {
+        if (!p->kind_port[k])
+            continue;
+        gn_tp_params kp = *p;
+        kp.port = p->kind_port[k];
+        u->kind_fd[k] = listener_open(&kp, true, err, errlen);
+        if (u->kind_fd[k] < 0)
+            goto fail;
+    }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(u->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
@@ -228,6 +239,9 @@ void gn_uring_destroy(void *tp)
         munmap(u->bufs, u->bufs_len);
     if (u->listen_fd >= 0)
         close(u->listen_fd);
+    for (int k = 0; k < GN_LK_COUNT; k++)
+        if (u->kind_fd[k] >= 0)
+            close(u->kind_fd[k]);
     if (u->ctl_efd >= 0)
         close(u->ctl_efd);
     while (u->all_send) {

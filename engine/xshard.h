@@ -57,6 +57,7 @@ enum { GN_XF_RETAINED = 0x20 };   /* delivery of a retained message on subscribe
 typedef struct gn_handoff {
     int      fd;
     uint32_t len;
+    struct gn_stream *stream;   /* TLS / WebSocket state, or NULL (moves with the socket) */
     uint8_t  data[];
 } gn_handoff;
 

@@ -251,15 +251,21 @@ class PahoClient:
 
     def __init__(self, broker, client_id, protocol="v311", clean=True, keepalive=30,
                  will=None, username=None, password=None, connect_props=None,
-                 max_inflight=None, connect=True):
+                 max_inflight=None, connect=True, port=None, transport="tcp", tls=None,
+                 ws_path=None):
         self.broker = broker
+        self.port = port            # another listener than the broker's main port
         self.client_id = client_id
         self.v5 = protocol == "v5"
         kw = {}
         if not self.v5:
             kw["clean_session"] = clean
         self.c = paho.Client(client_id=client_id, protocol=PROTOCOLS[protocol],
-                             reconnect_on_failure=False, **kw)
+                             reconnect_on_failure=False, transport=transport, **kw)
+        if tls is not None:
+            self.c.tls_set_context(tls)
+        if ws_path is not None:
+            self.c.ws_set_options(path=ws_path)
         self.clean = clean
         self.keepalive = keepalive
         self.connect_props = connect_props
@@ -311,7 +317,7 @@ class PahoClient:
         if self.v5:
             kw["clean_start"] = self.clean
             kw["properties"] = self.connect_props
-        self.c.connect(HOST, self.broker.port, self.keepalive, **kw)
+        self.c.connect(HOST, self.port or self.broker.port, self.keepalive, **kw)
         if not self.started:
             self.c.loop_start()
             self.started = True

@@ -1,0 +1,302 @@
+"""tests/engine/test_tls.py — MQTT over TLS with real clients: paho-mqtt
+(server verification, TLS 1.2 and 1.3, mutual TLS: good, wrong CA,
+expired and missing client certificates), mosquitto_pub / mosquitto_sub
+with --cafile and --cert/--key, ALPN on one port for MQTT and WebSockets,
+clients moving shards with their TLS session, and bad input (plain MQTT
+and garbage on a TLS port) closing only that connection. Certificates come
+from tools/gannet-certs (tlsenv.py). The same tests run against mosquitto
+with the same certificates (GANNET_BROKER=mosquitto), except ALPN."""
+
+import queue
+import socket
+import ssl
+import subprocess
+import time
+import unittest
+
+import mqttraw
+import tlsenv
+import wsraw
+from harness import (HOST, IS_GANNETD, TIMEOUT, BrokerTestCase, MosquittoSub, gannetd_only,
+                     mosquitto_pub, uid)
+
+PORTS = tlsenv.Ports()
+
+
+def refused(port, ctx):
+    """True when a TLS client with ctx cannot get a CONNACK on port."""
+    try:
+        c = tlsenv.tls_raw(port, ctx, timeout=TIMEOUT)
+    except (ssl.SSLError, ConnectionError, OSError):
+        return True
+    try:
+        c.send(mqttraw.connect(uid("x")))
+        c.expect(mqttraw.CONNACK)
+        return False
+    except (mqttraw.ConnectionClosed, ssl.SSLError, ConnectionError, OSError):
+        return True
+    finally:
+        c.close()
+
+
+class TlsOptionalCertTest(BrokerTestCase):
+    """Client certificates optional: verified when sent."""
+    shards = 2
+    gannetd_conf = tlsenv.gannetd_conf(PORTS, "optional", "log_level debug")
+    mosquitto_conf = tlsenv.mosquitto_conf(PORTS)
+
+    def tls_paho(self, protocol="v311", ctx=None, **kw):
+        c = self.broker.paho(protocol=protocol, port=PORTS.tls, tls=ctx or tlsenv.client_context(),
+                             **kw)
+        self.clients.append(c)
+        return c
+
+    def test_paho_server_verification_pub_sub(self):
+        t = self.topic()
+        sub = self.tls_paho("v5")
+        sub.subscribe(t, qos=1)
+        pub = self.tls_paho("v311")
+        for i in range(20):
+            pub.publish(t, b"m%d" % i, qos=i % 2)
+        got = [sub.get().payload for _ in range(20)]
+        self.assertEqual(got, [b"m%d" % i for i in range(20)])
+
+    def test_large_messages_cross_tls_records(self):
+        t = self.topic()
+        sub = self.tls_paho()
+        sub.subscribe(t, qos=1)
+        pub = self.tls_paho()
+        big = bytes(range(256)) * 1024          # 256 KiB: many TLS records each way
+        pub.publish(t, big, qos=1)
+        self.assertEqual(sub.get().payload, big)
+
+    def test_tls12_and_tls13(self):
+        for ver in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            c = tlsenv.tls_raw(PORTS.tls, tlsenv.client_context(max_version=ver))
+            self.clients.append(c)
+            self.assertEqual(c.sock.version(), {ssl.TLSVersion.TLSv1_2: "TLSv1.2",
+                                                ssl.TLSVersion.TLSv1_3: "TLSv1.3"}[ver])
+            c.mqtt_connect(uid("v"))
+            c.send(mqttraw.pingreq())
+            c.expect(mqttraw.PINGRESP)
+
+    def test_client_certificate_accepted(self):
+        c = tlsenv.tls_raw(PORTS.tls, tlsenv.client_context(cert="client-t1-good"))
+        self.clients.append(c)
+        c.mqtt_connect(uid("m"))
+        if IS_GANNETD:
+            self.assertIn("client certificate CN d:t1:good", self.broker.log())
+
+    def test_wrong_ca_on_the_client_fails_verification(self):
+        ctx = tlsenv.client_context(ca="other/ca.crt")
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            tlsenv.tls_raw(PORTS.tls, ctx)
+        self.assert_broker_serves()
+
+    def test_certificate_from_another_ca_refused(self):
+        self.assertTrue(refused(PORTS.tls, tlsenv.client_context(cert="other/client-t1-stranger")))
+        self.assert_broker_serves()
+
+    def test_expired_client_certificate_refused(self):
+        self.assertTrue(refused(PORTS.tls, tlsenv.client_context(cert="client-t1-expired")))
+        self.assert_broker_serves()
+
+    def test_mosquitto_clients_with_cafile_and_client_cert(self):
+        t = self.topic()
+        tls = ["--cafile", tlsenv.path("ca.crt")]
+        mtls = tls + ["--cert", tlsenv.path("client-t1-good.crt"),
+                      "--key", tlsenv.path("client-t1-good.key")]
+        sub = MosquittoSub(PORTS.tls, t, qos=1, extra=mtls)
+        self.clients.append(sub)
+        sub.port = PORTS.tls
+        wait_subscribed_tls(sub, tls)
+        mosquitto_pub(PORTS.tls, t, "over-tls", qos=1, extra=tls)
+        mosquitto_pub(PORTS.tls, t, "over-mtls", qos=1, version="mqttv5", extra=mtls)
+        self.assertEqual(sub.get_lines(2), [t + " over-tls", t + " over-mtls"])
+
+    def test_plain_mqtt_on_tls_port_closes_only_that_connection(self):
+        keep = self.tls_paho()
+        t = self.topic()
+        keep.subscribe(t)
+        c = mqttraw.RawClient(PORTS.tls, HOST, timeout=TIMEOUT)
+        self.clients.append(c)
+        c.send(mqttraw.connect(uid("plain")))
+        # The broker answers with a TLS alert or nothing, never a CONNACK, and closes.
+        with self.assertRaises((mqttraw.ConnectionClosed, mqttraw.MqttError)):
+            for _ in range(3):
+                p = c.read_packet()
+                self.assertNotEqual(p.type, mqttraw.CONNACK)
+        g = socket.create_connection((HOST, PORTS.tls), timeout=TIMEOUT)
+        g.sendall(b"\x16\x03\x01\x00\x05hello" + bytes(range(256)) * 8)
+        g.settimeout(TIMEOUT)
+        try:
+            while g.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass
+        g.close()
+        pub = self.tls_paho()
+        pub.publish(t, b"still-here")
+        self.assertEqual(keep.get().payload, b"still-here")
+        self.assert_broker_serves()
+
+    def test_handshake_cut_midway(self):
+        raw = socket.create_connection((HOST, PORTS.tls), timeout=TIMEOUT)
+        ctx = tlsenv.client_context()
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = ctx.wrap_bio(inc, out, server_hostname=HOST)
+        with self.assertRaises(ssl.SSLWantReadError):
+            obj.do_handshake()
+        raw.sendall(out.read()[:40])    # half a ClientHello, then gone
+        raw.close()
+        self.assert_broker_serves()
+
+    def test_clients_move_shards_with_their_tls_state(self):
+        # Client ids hash to either shard; each connection is accepted by
+        # whichever shard SO_REUSEPORT picks, so some move with their SSL.
+        t = self.topic()
+        sub = self.tls_paho()
+        sub.subscribe(t + "/#", qos=1)
+        pubs = [self.tls_paho(client_id=uid("mv%d" % i)) for i in range(12)]
+        for i, p in enumerate(pubs):
+            p.publish("%s/%d" % (t, i), b"x" * (100 + i * 300), qos=1)
+        got = sorted(sub.get().topic for _ in pubs)
+        self.assertEqual(got, sorted("%s/%d" % (t, i) for i in range(12)))
+
+
+def wait_subscribed_tls(sub, tls):
+    """MosquittoSub.wait_subscribed over TLS: publish probes until one comes
+    back (get_lines skips probes)."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        mosquitto_pub(sub.port, sub.probe_topic, "probe", extra=tls)
+        try:
+            line = sub.lines.get(timeout=0.3)
+        except queue.Empty:
+            continue
+        if line.startswith(sub.probe_topic + " "):
+            return
+        sub.lines.put(line)
+    raise AssertionError("mosquitto_sub over TLS never subscribed")
+
+
+class TlsRequiredCertTest(BrokerTestCase):
+    """Client certificates required."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ports = tlsenv.Ports()
+        cls.gannetd_conf = tlsenv.gannetd_conf(cls.ports, "required", "log_level debug")
+        cls.mosquitto_conf = tlsenv.mosquitto_conf(cls.ports, require_certificate=True)
+        super().setUpClass()
+
+    def test_good_certificate(self):
+        c = tlsenv.tls_raw(self.ports.tls, tlsenv.client_context(cert="client-t1-good"))
+        self.clients.append(c)
+        c.mqtt_connect(uid("g"))
+
+    def test_missing_certificate_refused(self):
+        self.assertTrue(refused(self.ports.tls, tlsenv.client_context()))
+        self.assert_broker_serves()
+
+    def test_expired_certificate_refused(self):
+        self.assertTrue(refused(self.ports.tls, tlsenv.client_context(cert="client-t1-expired")))
+
+    def test_stranger_certificate_refused(self):
+        self.assertTrue(refused(self.ports.tls, tlsenv.client_context(cert="other/client-t1-stranger")))
+
+    @gannetd_only("failure classes in the debug log")
+    def test_failures_are_named_in_the_log(self):
+        refused(self.ports.tls, tlsenv.client_context())
+        refused(self.ports.tls, tlsenv.client_context(cert="client-t1-expired"))
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            log = self.broker.log()
+            if "client certificate missing" in log and "client certificate not valid" in log:
+                return
+            time.sleep(0.1)
+        self.fail("failure classes not logged:\n" + self.broker.log()[-2000:])
+
+
+@gannetd_only("ALPN on one port (mosquitto has no ALPN listener)")
+class AlpnTest(BrokerTestCase):
+    """alpn_port: "mqtt" and "http/1.1" (WebSockets) on one TLS port."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ports = tlsenv.Ports()
+        cls.gannetd_conf = tlsenv.gannetd_conf(cls.ports, "optional", "log_level debug")
+        super().setUpClass()
+
+    def test_alpn_mqtt(self):
+        c = tlsenv.tls_raw(self.ports.alpn, tlsenv.client_context(alpn=["mqtt"]))
+        self.clients.append(c)
+        self.assertEqual(c.sock.selected_alpn_protocol(), "mqtt")
+        c.mqtt_connect(uid("a"))
+
+    def test_alpn_http_is_websockets(self):
+        w = wsraw.WsClient(self.ports.alpn, ctx=tlsenv.client_context(alpn=["http/1.1"]))
+        self.clients.append(w)
+        self.assertEqual(w.sock.selected_alpn_protocol(), "http/1.1")
+        status, headers = w.handshake()
+        self.assertEqual(status, 101)
+        w.send_mqtt(mqttraw.connect(uid("aw")))
+        self.assertEqual(w.read_packet().type, mqttraw.CONNACK)
+
+    def test_paho_websockets_over_alpn_port(self):
+        t = self.topic()
+        sub = self.broker.paho(port=self.ports.alpn, transport="websockets",
+                               tls=tlsenv.client_context(alpn=["http/1.1"]))
+        self.clients.append(sub)
+        sub.subscribe(t)
+        pub = self.broker.paho(port=self.ports.alpn, tls=tlsenv.client_context(alpn=["mqtt"]))
+        self.clients.append(pub)
+        pub.publish(t, b"alpn")
+        self.assertEqual(sub.get().payload, b"alpn")
+
+    def test_no_alpn_is_mqtt_by_default(self):
+        c = tlsenv.tls_raw(self.ports.alpn, tlsenv.client_context())
+        self.clients.append(c)
+        self.assertIsNone(c.sock.selected_alpn_protocol())
+        c.mqtt_connect(uid("n"))
+
+    def test_unknown_alpn_refused(self):
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            tlsenv.tls_raw(self.ports.alpn, tlsenv.client_context(alpn=["h2"]))
+        self.assert_broker_serves()
+
+
+@gannetd_only("alpn_default websockets")
+class AlpnDefaultWebSocketsTest(BrokerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ports = tlsenv.Ports()
+        cls.gannetd_conf = tlsenv.gannetd_conf(cls.ports, "none", "alpn_default websockets")
+        super().setUpClass()
+
+    def test_no_alpn_gets_websockets(self):
+        w = wsraw.WsClient(self.ports.alpn, ctx=tlsenv.client_context())
+        self.clients.append(w)
+        status, _ = w.handshake()
+        self.assertEqual(status, 101)
+
+
+@gannetd_only("start-up log without certificates")
+class NoCertificateTest(BrokerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tls_port = tlsenv.Ports().tls
+        cls.gannetd_conf = "tls_port %d\n" % cls.tls_port
+        super().setUpClass()
+
+    def test_tls_off_and_log_says_how_to_enable(self):
+        self.assertIn("TLS listeners off", self.broker.log())
+        self.assertIn("gannet-certs", self.broker.log())
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection((HOST, self.tls_port), timeout=TIMEOUT).close()
+
+
+if __name__ == "__main__":
+    unittest.main()
