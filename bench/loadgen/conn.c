@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench/loadgen/tls.h"
 #include "codec/packet.h"
 
 gl_status gl_conn_alloc(gl_conn *c, uint32_t in_cap, uint32_t out_cap)
@@ -41,7 +42,7 @@ gl_status gl_conn_open(gl_worker *w, gl_conn *c)
     if (fd < 0)
         return GL_ERR_SYS;
     int one = 1;
-    if (c->role != GL_ROLE_STORM)    /* storm sends one packet each way: skip the syscall */
+    if (c->role != GL_ROLE_STORM || w->o->tls)   /* storm sends one packet each way: skip the syscall (TLS: several) */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(fd, (const struct sockaddr *)&w->sh->addr, sizeof w->sh->addr) != 0 &&
         errno != EINPROGRESS) {
@@ -80,6 +81,7 @@ gl_status gl_conn_connected(gl_conn *c)
 
 void gl_conn_close(gl_conn *c, bool rst, gl_cstate state)
 {
+    gl_tls_detach(c);
     if (c->fd >= 0) {
         if (rst) {
             struct linger l = { .l_onoff = 1, .l_linger = 0 };
@@ -137,8 +139,9 @@ gl_status gl_conn_flush(gl_worker *w, gl_conn *c, uint64_t now)
     if (c->fd < 0 || c->state == GL_CS_CONNECTING)
         return GL_OK;
     while (c->out_head < c->out_tail) {
-        ssize_t n = send(c->fd, c->out + c->out_head, c->out_tail - c->out_head,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = c->ssl ? gl_tls_send(c, c->out + c->out_head, c->out_tail - c->out_head)
+                           : send(c->fd, c->out + c->out_head, c->out_tail - c->out_head,
+                                  MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -172,7 +175,8 @@ gl_status gl_conn_read(gl_conn *c, size_t *got)
     if (c->in_len == c->in_cap && gl_conn_in_grow(c, (size_t)c->in_cap * 2) != GL_OK)
         return GL_ERR_NOMEM;
     for (;;) {
-        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+        ssize_t n = c->ssl ? gl_tls_recv(c, c->in + c->in_len, c->in_cap - c->in_len)
+                           : recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
         if (n > 0) {
             c->in_len += (uint32_t)n;
             *got = (size_t)n;

@@ -60,6 +60,9 @@ static void usage(FILE *f)
 "  --setup-timeout S   connect/subscribe deadline (30)\n"
 "  --broker-pid PID    sample broker CPU (/proc/PID/stat) and RSS (VmRSS)\n"
 "  --json              print one JSON line\n"
+"  --tls               TLS (1.2 or 1.3); --tls12: TLS 1.2 only\n"
+"  --cafile F          verify the broker against CA file F (implies --tls)\n"
+"  --cert F --key K    client certificate and key (implies --tls)\n"
 "  --help\n", f);
 }
 
@@ -91,6 +94,7 @@ enum {
     O_HOST = 256, O_PORT, O_MODE, O_PUBS, O_SUBS, O_CONNS, O_THREADS, O_QOS,
     O_PAYLOAD, O_SECONDS, O_COUNT, O_RATE, O_TOPIC, O_FILTER, O_CLIENT_ID, O_USER, O_PASS, O_PROTOCOL,
     O_WINDOW, O_DRAIN, O_KEEPALIVE, O_SETTLE, O_SETUP, O_BPID, O_JSON, O_HELP,
+    O_TLS, O_TLS12, O_CAFILE, O_CERT, O_KEY,
 };
 
 static const struct option longopts[] = {
@@ -120,6 +124,11 @@ static const struct option longopts[] = {
     {"broker-pid", required_argument, NULL, O_BPID},
     {"json", no_argument, NULL, O_JSON},
     {"help", no_argument, NULL, O_HELP},
+    {"tls", no_argument, NULL, O_TLS},
+    {"tls12", no_argument, NULL, O_TLS12},
+    {"cafile", required_argument, NULL, O_CAFILE},
+    {"cert", required_argument, NULL, O_CERT},
+    {"key", required_argument, NULL, O_KEY},
     {NULL, 0, NULL, 0},
 };
 
@@ -143,6 +152,11 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
         bool ok = true;
         switch (c) {
         case O_HOST: o->host = a; break;
+        case O_TLS: o->tls = true; break;
+        case O_TLS12: o->tls = true; o->tls_version = 12; break;
+        case O_CAFILE: o->tls = true; o->tls_ca = a; break;
+        case O_CERT: o->tls = true; o->tls_cert = a; break;
+        case O_KEY: o->tls = true; o->tls_key = a; break;
         case O_PORT: ok = parse_u64(a, 65535, &v) && v > 0; o->port = (uint16_t)v; break;
         case O_MODE: {
             ok = false;

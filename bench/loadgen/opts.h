@@ -53,6 +53,10 @@ typedef struct gl_opts {
     uint16_t    keepalive;    /* seconds in CONNECT (pings sent at half of it) */
     double      settle;       /* idle: seconds between last CONNACK and RSS sample */
     double      setup_timeout;/* seconds allowed to connect and subscribe */
+    bool        tls;          /* --tls: TLS client (bench/loadgen/tls.c) */
+    uint8_t     tls_version;  /* 0: up to 1.3; 12: TLS 1.2 only */
+    const char *tls_ca;       /* --cafile: verify the broker; NULL: no verification */
+    const char *tls_cert, *tls_key; /* --cert / --key: client certificate */
     uint32_t    run_tag;      /* 12-bit tag in every payload (from pid), rejects foreign messages */
 } gl_opts;
 

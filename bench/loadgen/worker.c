@@ -15,6 +15,7 @@
 #include "bench/loadgen/proto.h"
 #include "bench/loadgen/publisher.h"
 #include "bench/loadgen/storm.h"
+#include "bench/loadgen/tls.h"
 
 #define GL_READ_BUDGET  4       /* reads per connection per loop turn */
 #define GL_MAX_HANDSHAKES 128u  /* per run, split over the workers */
@@ -173,6 +174,8 @@ static gl_status on_connected(gl_worker *w, gl_conn *c, uint32_t events)
      * SO_ERROR syscall is saved on the path being measured. */
     gl_status s = c->role == GL_ROLE_STORM && !(events & (EPOLLERR | EPOLLHUP))
         ? GL_OK : gl_conn_connected(c);
+    if (s == GL_OK && w->o->tls)
+        s = gl_tls_attach(w->o, c);
     if (s != GL_OK)
         return s;
     c->state = GL_CS_WAIT_CONNACK;

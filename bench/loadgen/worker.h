@@ -42,6 +42,7 @@ typedef enum gl_cstate {
 
 typedef struct gl_conn {
     int       fd;
+    struct ssl_st *ssl;     /* --tls: the connection's SSL (bench/loadgen/tls.c), else NULL */
     uint32_t  gen;          /* bumped at each close: stale epoll events are ignored */
     uint8_t   role;         /* gl_role */
     uint8_t   state;        /* gl_cstate */
