@@ -78,6 +78,9 @@ class Broker:
 
     def start(self):
         self.port = free_port()
+        self.launch(self.command(), self.port)
+
+    def command(self):
         if self.name == "mosquitto":
             conf = os.path.join(self.workdir, "mosquitto-%d.conf" % self.port)
             with open(conf, "w") as f:
@@ -87,6 +90,10 @@ class Broker:
             cmd = [self.binary, "-c", conf]
         else:
             cmd = [self.binary, "-p", str(self.port), "-t", "1"]
+        return cmd
+
+    def launch(self, cmd, port):
+        """Start cmd (pinned to CPU 0, niced as asked) and wait until port accepts."""
         if self.pin:
             cmd = ["taskset", "-c", "0"] + cmd
         if self.nice:
@@ -94,9 +101,9 @@ class Broker:
         self.logf = open(os.path.join(self.workdir, "%s.log" % self.name), "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
-        if not wait_port(self.port, self.proc):
+        if not wait_port(port, self.proc):
             self.stop()
-            raise RuntimeError("%s did not start listening on %d" % (self.name, self.port))
+            raise RuntimeError("%s did not start listening on %d" % (self.name, port))
         time.sleep(0.2)            # let it finish start-up before RSS baselines
 
     def stop(self):

@@ -39,8 +39,11 @@ class TlsBroker(compare.Broker):
         self.certs = certs
 
     def start(self):
-        plain, tls = compare.free_port(), compare.free_port()
-        c = self.certs
+        self.plain_port, self.port = compare.free_port(), compare.free_port()
+        self.launch(self.command(), self.port)
+
+    def command(self):
+        c, tls, plain = self.certs, self.port, self.plain_port
         if self.name == "mosquitto":
             conf = os.path.join(self.workdir, "mosquitto-tls-%d.conf" % tls)
             with open(conf, "w") as f:
@@ -49,26 +52,12 @@ class TlsBroker(compare.Broker):
                         "keyfile %s/server.key\n" % (tls, c, c, c))
                 if os.geteuid() == 0:
                     f.write("user root\n")
-            cmd = [self.binary, "-c", conf]
-        else:
-            conf = os.path.join(self.workdir, "gannetd-tls-%d.conf" % tls)
-            with open(conf, "w") as f:
-                f.write("tls_port %d\ntls_cert_file %s/server.crt\ntls_key_file %s/server.key\n"
-                        % (tls, c, c))
-            cmd = [self.binary, "-p", str(plain), "-t", "1", "-c", conf]
-        if self.pin:
-            cmd = ["taskset", "-c", "0"] + cmd
-        if self.nice:
-            cmd = ["nice", "-n", str(self.nice)] + cmd
-        self.logf = open(os.path.join(self.workdir, "%s.log" % self.name), "ab")
-        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        self.port = tls
-        if not compare.wait_port(tls, self.proc):
-            self.stop()
-            raise RuntimeError("%s did not start listening on %d" % (self.name, tls))
-        import time
-        time.sleep(0.2)
+            return [self.binary, "-c", conf]
+        conf = os.path.join(self.workdir, "gannetd-tls-%d.conf" % tls)
+        with open(conf, "w") as f:
+            f.write("tls_port %d\ntls_cert_file %s/server.crt\ntls_key_file %s/server.key\n"
+                    % (tls, c, c))
+        return [self.binary, "-p", str(plain), "-t", "1", "-c", conf]
 
 
 def main():

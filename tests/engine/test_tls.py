@@ -10,7 +10,6 @@ with the same certificates (GANNET_BROKER=mosquitto), except ALPN."""
 import queue
 import socket
 import ssl
-import subprocess
 import time
 import unittest
 
@@ -182,15 +181,22 @@ def wait_subscribed_tls(sub, tls):
     raise AssertionError("mosquitto_sub over TLS never subscribed")
 
 
-class TlsRequiredCertTest(BrokerTestCase):
-    """Client certificates required."""
+class TlsCase(BrokerTestCase):
+    """A broker with fresh ports for its TLS / WebSocket listeners."""
+    client_cert = "optional"
+    extra_conf = "log_level debug"
 
     @classmethod
     def setUpClass(cls):
         cls.ports = tlsenv.Ports()
-        cls.gannetd_conf = tlsenv.gannetd_conf(cls.ports, "required", "log_level debug")
-        cls.mosquitto_conf = tlsenv.mosquitto_conf(cls.ports, require_certificate=True)
+        cls.gannetd_conf = tlsenv.gannetd_conf(cls.ports, cls.client_cert, cls.extra_conf)
+        cls.mosquitto_conf = tlsenv.mosquitto_conf(cls.ports, cls.client_cert == "required")
         super().setUpClass()
+
+
+class TlsRequiredCertTest(TlsCase):
+    """Client certificates required."""
+    client_cert = "required"
 
     def test_good_certificate(self):
         c = tlsenv.tls_raw(self.ports.tls, tlsenv.client_context(cert="client-t1-good"))
@@ -221,14 +227,8 @@ class TlsRequiredCertTest(BrokerTestCase):
 
 
 @gannetd_only("ALPN on one port (mosquitto has no ALPN listener)")
-class AlpnTest(BrokerTestCase):
+class AlpnTest(TlsCase):
     """alpn_port: "mqtt" and "http/1.1" (WebSockets) on one TLS port."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.ports = tlsenv.Ports()
-        cls.gannetd_conf = tlsenv.gannetd_conf(cls.ports, "optional", "log_level debug")
-        super().setUpClass()
 
     def test_alpn_mqtt(self):
         c = tlsenv.tls_raw(self.ports.alpn, tlsenv.client_context(alpn=["mqtt"]))
@@ -269,13 +269,9 @@ class AlpnTest(BrokerTestCase):
 
 
 @gannetd_only("alpn_default websockets")
-class AlpnDefaultWebSocketsTest(BrokerTestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.ports = tlsenv.Ports()
-        cls.gannetd_conf = tlsenv.gannetd_conf(cls.ports, "none", "alpn_default websockets")
-        super().setUpClass()
+class AlpnDefaultWebSocketsTest(TlsCase):
+    client_cert = "none"
+    extra_conf = "alpn_default websockets"
 
     def test_no_alpn_gets_websockets(self):
         w = wsraw.WsClient(self.ports.alpn, ctx=tlsenv.client_context())

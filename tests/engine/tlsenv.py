@@ -9,13 +9,12 @@ exit."""
 import atexit
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import tempfile
 
 import mqttraw
-from harness import HOST, IS_MOSQUITTO, free_port
+from harness import HOST, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CERTS_TOOL = os.path.join(HERE, "..", "..", "tools", "gannet-certs", "gannet-certs")
