@@ -16,6 +16,7 @@ import unittest
 import mqttraw
 import tlsenv
 import wsraw
+from test_flow_control import WindowedPublisher, drain, wait_stall
 from harness import (HOST, IS_GANNETD, TIMEOUT, BrokerTestCase, MosquittoSub, gannetd_only,
                      mosquitto_pub, uid)
 
@@ -224,6 +225,45 @@ class TlsRequiredCertTest(TlsCase):
                 return
             time.sleep(0.1)
         self.fail("failure classes not logged:\n" + self.broker.log()[-2000:])
+
+
+@gannetd_only("gannetd pauses publishers instead of dropping QoS 1 (test_flow_control.py)")
+class TlsBackpressureTest(TlsCase):
+    """Paused reading with TLS: the plaintext waits in the carry, the
+    ciphertext is already decrypted, nothing is lost or reordered; also
+    with payloads spanning several TLS records and WebSocket frames."""
+    extra_conf = "max_queued_messages 50"
+
+    class _Via:
+        def __init__(self, connect):
+            self.raw_connected = connect
+
+    def tls_connected(self, cid, version=mqttraw.V311, **kw):
+        c = tlsenv.tls_raw(self.ports.tls, version=version)
+        self.clients.append(c)
+        c.connack = c.mqtt_connect(cid, **kw)
+        return c
+
+    def _run(self, size):
+        t, n = self.topic(), 1500
+        sub = self.tls_connected(uid("slow"), mqttraw.V5, props=[(mqttraw.RECEIVE_MAXIMUM, 10)])
+        sub.mqtt_subscribe([(t, 1)])
+        pub = WindowedPublisher(self._Via(self.tls_connected), t, n, size=size)
+        pub.start()
+        time.sleep(0.5)
+        self.assertTrue(wait_stall(pub), "publisher never settled")
+        self.assertLess(pub.acked, n, "the broker absorbed the whole stream")
+        seqs = drain(sub, n)
+        pub.join(TIMEOUT * 6)
+        self.assertIsNone(pub.error)
+        self.assertEqual(seqs, list(range(n)), "QoS 1 over TLS lost, duplicated or reordered")
+        self.assertEqual(pub.acked, n, "the TLS publisher was not resumed")
+
+    def test_small_messages(self):
+        self._run(64)
+
+    def test_messages_spanning_records(self):
+        self._run(40000)
 
 
 @gannetd_only("ALPN on one port (mosquitto has no ALPN listener)")
