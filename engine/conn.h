@@ -116,6 +116,10 @@ bool gn_conn_is_websocket(const gn_conn *c);
 const char *gn_conn_cert_cn(const gn_conn *c);
 /* The TLS server name (SNI) the client asked for, or NULL. */
 const char *gn_conn_tls_sni(const gn_conn *c);
+/* Why c's TLS handshake failed (engine/tls.h gn_tls_fail as an int: 0 none,
+ * 1 handshake -> close code 163, 2 certificate missing -> 169, 3 not
+ * valid -> 170); valid until c is released. */
+int gn_conn_tls_failure(const gn_conn *c);
 
 /* Create a connection for fd on shard s; carry (may be NULL) holds bytes
  * already received for it (handoff). */

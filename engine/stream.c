@@ -520,6 +520,11 @@ const char *gn_conn_cert_cn(const gn_conn *c)
     return c->stream && c->stream->cn[0] ? c->stream->cn : NULL;
 }
 
+int gn_conn_tls_failure(const gn_conn *c)
+{
+    return c->stream ? c->stream->fail : GN_TLS_OK;
+}
+
 const char *gn_conn_tls_sni(const gn_conn *c)
 {
     return c->stream && c->stream->ssl ? SSL_get_servername(c->stream->ssl, TLSEXT_NAMETYPE_host_name)

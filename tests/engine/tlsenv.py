@@ -69,8 +69,11 @@ def mosquitto_conf(ports, require_certificate=False):
     lines = ["listener %d %s" % (ports.tls, HOST)] + tls
     if require_certificate:
         lines.append("require_certificate true")
-    # No websockets listeners: Debian's mosquitto 2.0.11 fails to open them
-    # on this machine ("Unable to start any listening sockets").
+    # Websockets listeners without an address: Debian's mosquitto 2.0.11
+    # (libwebsockets 4.1) fails to start one bound to 127.0.0.1 ("Unable to
+    # start any listening sockets").
+    lines += ["listener %d" % ports.ws, "protocol websockets"]
+    lines += ["listener %d" % ports.wss, "protocol websockets"] + tls
     return "\n".join(lines) + "\n"
 
 
