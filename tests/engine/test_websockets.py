@@ -149,6 +149,7 @@ class WebSocketsTest(BrokerTestCase):
         w.expect_closed()
         self.assert_broker_serves()
 
+    @gannetd_only("Debian's mosquitto 2.0.11 refuses further WebSocket connections after these requests")
     def test_bad_upgrades(self):
         cases = [(wsraw.upgrade_request(path="/other"), (400, 404, 101)),    # mosquitto ignores the path
                  (wsraw.upgrade_request(key="short"), (400,)),
