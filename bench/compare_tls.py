@@ -32,32 +32,39 @@ CERTS = os.path.join(HERE, "..", "tools", "gannet-certs", "gannet-certs")
 
 
 class TlsBroker(compare.Broker):
-    """A broker with one TLS listener; .port is the TLS port."""
+    """A broker with TLS, WebSocket and WebSocket-over-TLS listeners; .port
+    is the one named by .use ("tls", "ws" or "wss")."""
 
     def __init__(self, name, binary, pin, workdir, certs, nice=0):
         super().__init__(name, binary, pin, workdir, nice)
         self.certs = certs
+        self.use = "tls"
 
     def start(self):
-        self.plain_port, self.port = compare.free_port(), compare.free_port()
+        self.ports = {k: compare.free_port() for k in ("plain", "tls", "ws", "wss")}
+        self.port = self.ports[self.use]
         self.launch(self.command(), self.port)
 
     def command(self):
-        c, tls, plain = self.certs, self.port, self.plain_port
+        c, p = self.certs, self.ports
+        keys = "cafile %s/ca.crt\ncertfile %s/server.crt\nkeyfile %s/server.key\n" % (c, c, c)
         if self.name == "mosquitto":
-            conf = os.path.join(self.workdir, "mosquitto-tls-%d.conf" % tls)
+            conf = os.path.join(self.workdir, "mosquitto-tls-%d.conf" % p["tls"])
             with open(conf, "w") as f:
-                f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % plain)
-                f.write("listener %d 127.0.0.1\ncafile %s/ca.crt\ncertfile %s/server.crt\n"
-                        "keyfile %s/server.key\n" % (tls, c, c, c))
+                f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % p["plain"])
+                f.write("listener %d 127.0.0.1\n%s" % (p["tls"], keys))
+                # Not bound to an address: mosquitto 2.0.11 / libwebsockets 4.1
+                # cannot start a websockets listener bound to 127.0.0.1.
+                f.write("listener %d\nprotocol websockets\n" % p["ws"])
+                f.write("listener %d\nprotocol websockets\n%s" % (p["wss"], keys))
                 if os.geteuid() == 0:
                     f.write("user root\n")
             return [self.binary, "-c", conf]
-        conf = os.path.join(self.workdir, "gannetd-tls-%d.conf" % tls)
+        conf = os.path.join(self.workdir, "gannetd-tls-%d.conf" % p["tls"])
         with open(conf, "w") as f:
-            f.write("tls_port %d\ntls_cert_file %s/server.crt\ntls_key_file %s/server.key\n"
-                    % (tls, c, c))
-        return [self.binary, "-p", str(plain), "-t", "1", "-c", conf]
+            f.write("tls_port %d\nws_port %d\nwss_port %d\n" % (p["tls"], p["ws"], p["wss"]))
+            f.write("tls_cert_file %s/server.crt\ntls_key_file %s/server.key\n" % (c, c))
+        return [self.binary, "-p", str(p["plain"]), "-t", "1", "-c", conf]
 
 
 def main():
@@ -86,15 +93,21 @@ def main():
                TlsBroker("gannetd", args.gannetd, pin, work, certs, args.nice)]
     run = compare.Runner(args, pin)
     tls = ["--cafile", os.path.join(certs, "ca.crt")]
+    ingest = ["--mode", "ingest", "--pubs", "4", "--qos", "0", "--payload", "16"]
     scen = {
-        "tls_ingest": (["--mode", "ingest", "--pubs", "4", "--qos", "0", "--payload", "16"] + tls,
-                       "sent_per_s", "QoS0 16 B ingest over TLS, 4 publishers (msg/s)", 3.0),
-        "tls_storm": (["--mode", "storm", "--conns", str(args.storm_conns)] + tls,
+        "tls_ingest": ("tls", ingest + tls, "sent_per_s",
+                       "QoS0 16 B ingest over TLS, 4 publishers (msg/s)", 3.0),
+        "tls_storm": ("tls", ["--mode", "storm", "--conns", str(args.storm_conns)] + tls,
                       "connects_per_s", "TLS connections/s (TCP + TLS + CONNECT/CONNACK)", 1.0),
+        "ws_ingest": ("ws", ingest + ["--ws"], "sent_per_s",
+                      "QoS0 16 B ingest over WebSockets, 4 publishers (msg/s)", None),
+        "wss_ingest": ("wss", ingest + ["--ws"] + tls, "sent_per_s",
+                       "QoS0 16 B ingest over WebSockets over TLS (msg/s)", None),
     }
     summary = {}
     for b in brokers:
-        for sc, (extra, metric, _label, _goal) in scen.items():
+        for sc, (use, extra, metric, _label, _goal) in scen.items():
+            b.use = use
             rs = [run.gnload(b, extra, args.seconds) for _ in range(args.reps)]
             per_core = [r[metric] / r["broker_cpu"] for r in rs
                         if r.get("ok") and r.get("broker_cpu")]
@@ -105,19 +118,20 @@ def main():
     print("| scenario | mosquitto | broker CPU | per core | gannetd | broker CPU | per core | ratio | per-core ratio | goal |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     rc = 0
-    for sc, (_e, metric, label, goal) in scen.items():
+    for sc, (_u, _e, metric, label, goal) in scen.items():
         m, g = summary[(sc, "mosquitto")], summary[(sc, "gannetd")]
         ratio = g["median"] / m["median"] if m.get("median") and g.get("median") else None
         pc = (g["per_broker_core"] / m["per_broker_core"]
               if m.get("per_broker_core") and g.get("per_broker_core") else None)
+        goal_text = ">= %gx" % goal if goal else "-"
         print(json.dumps({"scenario": sc, "ratio_gannetd_over_mosquitto": ratio,
-                          "per_core_ratio": pc, "goal": ">= %gx" % goal}))
+                          "per_core_ratio": pc, "goal": goal_text}))
 
         def f(v):
             return "n/a" if v is None else ("%.0f" % v if abs(v) >= 100 else "%.2f" % v)
-        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | >= %gx |" % (
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label, f(m["median"]), f(m["broker_cpu"]), f(m["per_broker_core"]), f(g["median"]),
-            f(g["broker_cpu"]), f(g["per_broker_core"]), f(ratio), f(pc), goal))
+            f(g["broker_cpu"]), f(g["per_broker_core"]), f(ratio), f(pc), goal_text))
     failed = [r for r in run.raw if not r.get("ok")]
     if failed:
         compare.log("%d run(s) failed; logs in %s" % (len(failed), work))

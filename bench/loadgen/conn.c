@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bench/loadgen/tls.h"
+#include "bench/loadgen/ws.h"
 #include "codec/packet.h"
 
 gl_status gl_conn_alloc(gl_conn *c, uint32_t in_cap, uint32_t out_cap)
@@ -81,6 +82,7 @@ gl_status gl_conn_connected(gl_conn *c)
 
 void gl_conn_close(gl_conn *c, bool rst, gl_cstate state)
 {
+    gl_ws_detach(c);
     gl_tls_detach(c);
     if (c->fd >= 0) {
         if (rst) {
@@ -138,7 +140,12 @@ gl_status gl_conn_flush(gl_worker *w, gl_conn *c, uint64_t now)
 {
     if (c->fd < 0 || c->state == GL_CS_CONNECTING)
         return GL_OK;
-    while (c->out_head < c->out_tail) {
+    if (c->ws) {
+        gl_status s = gl_ws_flush(c, now);
+        if (s != GL_OK)
+            return s;
+    }
+    while (!c->ws && c->out_head < c->out_tail) {
         ssize_t n = c->ssl ? gl_tls_send(c, c->out + c->out_head, c->out_tail - c->out_head)
                            : send(c->fd, c->out + c->out_head, c->out_tail - c->out_head,
                                   MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -175,7 +182,8 @@ gl_status gl_conn_read(gl_conn *c, size_t *got)
     if (c->in_len == c->in_cap && gl_conn_in_grow(c, (size_t)c->in_cap * 2) != GL_OK)
         return GL_ERR_NOMEM;
     for (;;) {
-        ssize_t n = c->ssl ? gl_tls_recv(c, c->in + c->in_len, c->in_cap - c->in_len)
+        ssize_t n = c->ws ? gl_ws_recv(c, c->in + c->in_len, c->in_cap - c->in_len)
+                  : c->ssl ? gl_tls_recv(c, c->in + c->in_len, c->in_cap - c->in_len)
                            : recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
         if (n > 0) {
             c->in_len += (uint32_t)n;

@@ -63,6 +63,8 @@ static void usage(FILE *f)
 "  --tls               TLS (1.2 or 1.3); --tls12: TLS 1.2 only\n"
 "  --cafile F          verify the broker against CA file F (implies --tls)\n"
 "  --cert F --key K    client certificate and key (implies --tls)\n"
+"  --ws                MQTT over WebSockets (with --tls: over TLS)\n"
+"  --ws-path P         WebSocket upgrade path (/mqtt; implies --ws)\n"
 "  --help\n", f);
 }
 
@@ -94,7 +96,7 @@ enum {
     O_HOST = 256, O_PORT, O_MODE, O_PUBS, O_SUBS, O_CONNS, O_THREADS, O_QOS,
     O_PAYLOAD, O_SECONDS, O_COUNT, O_RATE, O_TOPIC, O_FILTER, O_CLIENT_ID, O_USER, O_PASS, O_PROTOCOL,
     O_WINDOW, O_DRAIN, O_KEEPALIVE, O_SETTLE, O_SETUP, O_BPID, O_JSON, O_HELP,
-    O_TLS, O_TLS12, O_CAFILE, O_CERT, O_KEY,
+    O_TLS, O_TLS12, O_CAFILE, O_CERT, O_KEY, O_WS, O_WS_PATH,
 };
 
 static const struct option longopts[] = {
@@ -129,6 +131,8 @@ static const struct option longopts[] = {
     {"cafile", required_argument, NULL, O_CAFILE},
     {"cert", required_argument, NULL, O_CERT},
     {"key", required_argument, NULL, O_KEY},
+    {"ws", no_argument, NULL, O_WS},
+    {"ws-path", required_argument, NULL, O_WS_PATH},
     {NULL, 0, NULL, 0},
 };
 
@@ -141,7 +145,7 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
         .host = "127.0.0.1", .port = 1883, .mode = GL_MODE_INGEST,
         .threads = 1, .qos = 0, .payload = GL_PAYLOAD_MIN, .seconds = 5.0,
         .topic = "gnload/%p", .protocol = 4, .window = 64, .drain = 2.0,
-        .keepalive = 60, .settle = 1.0, .setup_timeout = 30.0,
+        .keepalive = 60, .settle = 1.0, .setup_timeout = 30.0, .ws_path = "/mqtt",
     };
     optind = 1;
     for (;;) {
@@ -157,6 +161,8 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
         case O_CAFILE: o->tls = true; o->tls_ca = a; break;
         case O_CERT: o->tls = true; o->tls_cert = a; break;
         case O_KEY: o->tls = true; o->tls_key = a; break;
+        case O_WS: o->ws = true; break;
+        case O_WS_PATH: o->ws = true; o->ws_path = a; break;
         case O_PORT: ok = parse_u64(a, 65535, &v) && v > 0; o->port = (uint16_t)v; break;
         case O_MODE: {
             ok = false;

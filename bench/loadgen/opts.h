@@ -57,6 +57,8 @@ typedef struct gl_opts {
     uint8_t     tls_version;  /* 0: up to 1.3; 12: TLS 1.2 only */
     const char *tls_ca;       /* --cafile: verify the broker; NULL: no verification */
     const char *tls_cert, *tls_key; /* --cert / --key: client certificate */
+    bool        ws;           /* --ws: MQTT over WebSockets (bench/loadgen/ws.c) */
+    const char *ws_path;      /* --ws-path: upgrade path (/mqtt) */
     uint32_t    run_tag;      /* 12-bit tag in every payload (from pid), rejects foreign messages */
 } gl_opts;
 

@@ -16,6 +16,7 @@
 #include "bench/loadgen/publisher.h"
 #include "bench/loadgen/storm.h"
 #include "bench/loadgen/tls.h"
+#include "bench/loadgen/ws.h"
 
 #define GL_READ_BUDGET  4       /* reads per connection per loop turn */
 #define GL_MAX_HANDSHAKES 128u  /* per run, split over the workers */
@@ -176,6 +177,8 @@ static gl_status on_connected(gl_worker *w, gl_conn *c, uint32_t events)
         ? GL_OK : gl_conn_connected(c);
     if (s == GL_OK && w->o->tls)
         s = gl_tls_attach(w->o, c);
+    if (s == GL_OK && w->o->ws)
+        s = gl_ws_attach(w->o, c);
     if (s != GL_OK)
         return s;
     c->state = GL_CS_WAIT_CONNACK;

@@ -43,6 +43,7 @@ typedef enum gl_cstate {
 typedef struct gl_conn {
     int       fd;
     struct ssl_st *ssl;     /* --tls: the connection's SSL (bench/loadgen/tls.c), else NULL */
+    struct gl_ws *ws;       /* --ws: WebSocket framing state (bench/loadgen/ws.c), else NULL */
     uint32_t  gen;          /* bumped at each close: stale epoll events are ignored */
     uint8_t   role;         /* gl_role */
     uint8_t   state;        /* gl_cstate */
