@@ -7,9 +7,12 @@ and garbage on a TLS port) closing only that connection. Certificates come
 from tools/gannet-certs (tlsenv.py). The same tests run against mosquitto
 with the same certificates (GANNET_BROKER=mosquitto), except ALPN."""
 
+import json
+import os
 import queue
 import socket
 import ssl
+import subprocess
 import time
 import unittest
 
@@ -264,6 +267,35 @@ class TlsBackpressureTest(TlsCase):
 
     def test_messages_spanning_records(self):
         self._run(40000)
+
+
+GNLOAD = os.path.join(os.path.dirname(os.environ.get("GANNETD", "")), "..", "..", "bench",
+                      "loadgen", "gnload")
+
+
+@unittest.skipUnless(os.access(GNLOAD, os.X_OK), "gnload not built next to gannetd")
+class GnloadTlsWsTest(TlsCase):
+    """bench/loadgen's TLS and WebSocket client modes lose nothing (QoS 1 fan-in)."""
+
+    def run_gnload(self, port, *extra):
+        cmd = [GNLOAD, "--port", str(port), "--mode", "fanin", "--qos", "1", "--pubs", "2",
+               "--subs", "1", "--count", "3000", "--json"] + list(extra)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT * 6)
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        self.assertTrue(res["ok"], res)
+        self.assertEqual((res["lost"], res["duplicates"], res["unique"]), (0, 0, 3000), res)
+
+    def test_tls(self):
+        self.run_gnload(self.ports.tls, "--cafile", tlsenv.path("ca.crt"))
+
+    def test_tls12_with_client_certificate(self):
+        self.run_gnload(self.ports.tls, "--tls12", "--cafile", tlsenv.path("ca.crt"),
+                        "--cert", tlsenv.path("client-t1-good.crt"),
+                        "--key", tlsenv.path("client-t1-good.key"))
+
+    def test_ws_and_wss(self):
+        self.run_gnload(self.ports.ws, "--ws")
+        self.run_gnload(self.ports.wss, "--ws", "--cafile", tlsenv.path("ca.crt"))
 
 
 @gannetd_only("ALPN on one port (mosquitto has no ALPN listener)")
