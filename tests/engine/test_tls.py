@@ -274,6 +274,7 @@ GNLOAD = os.path.join(os.path.dirname(os.environ.get("GANNETD", "")), "..", ".."
 
 
 @unittest.skipUnless(os.access(GNLOAD, os.X_OK), "gnload not built next to gannetd")
+@gannetd_only("mosquitto drops QoS 1 at gnload's unthrottled rate (PERFORMANCE.md)")
 class GnloadTlsWsTest(TlsCase):
     """bench/loadgen's TLS and WebSocket client modes lose nothing (QoS 1 fan-in)."""
 
