@@ -145,6 +145,24 @@ class TlsOptionalCertTest(BrokerTestCase):
         self.assertEqual(keep.get().payload, b"still-here")
         self.assert_broker_serves()
 
+    @gannetd_only("TLS 1.3 tickets issued once the client is on its owner shard")
+    def test_tls13_session_resumption_after_shard_move(self):
+        ctx = tlsenv.client_context()
+        for i in range(4):      # client ids on either shard: some connections move
+            cid = uid("res%d" % i)
+            c = tlsenv.tls_raw(PORTS.tls, ctx)
+            c.mqtt_connect(cid)
+            c.send(mqttraw.pingreq())
+            c.expect(mqttraw.PINGRESP)      # the ticket came before or with these
+            session = c.sock.session
+            c.close()
+            self.assertIsNotNone(session)
+            self.assertTrue(session.has_ticket, "no TLS 1.3 session ticket issued")
+            again = tlsenv.tls_raw(PORTS.tls, ctx, session=session)
+            self.clients.append(again)
+            self.assertTrue(again.sock.session_reused, "TLS session not resumed")
+            again.mqtt_connect(cid)
+
     def test_handshake_cut_midway(self):
         raw = socket.create_connection((HOST, PORTS.tls), timeout=TIMEOUT)
         ctx = tlsenv.client_context()

@@ -105,8 +105,9 @@ class TlsRawClient(mqttraw.RawClient):
             raise mqttraw.ConnectionClosed("TLS error: %s" % e)
 
 
-def tls_raw(port, ctx=None, version=mqttraw.V311, timeout=10.0):
-    """A mqttraw.RawClient over TLS (the handshake runs here)."""
+def tls_raw(port, ctx=None, version=mqttraw.V311, timeout=10.0, session=None):
+    """A mqttraw.RawClient over TLS (the handshake runs here; session:
+    an ssl.SSLSession to resume)."""
     c = TlsRawClient(port, HOST, version=version, timeout=timeout)
-    c.sock = (ctx or client_context()).wrap_socket(c.sock, server_hostname=HOST)
+    c.sock = (ctx or client_context()).wrap_socket(c.sock, server_hostname=HOST, session=session)
     return c
