@@ -27,7 +27,7 @@ typedef enum key_type {
     K_ADDR,      /* char[GN_CONFIG_ADDR_MAX], IP literal */
     K_LEVEL,     /* gn_log_level */
     K_MODE,      /* gn_mode: plain | platform */
-    K_PATH,      /* char[GN_CONFIG_PATH_MAX], a file path; "" (two quotes) = empty */
+    K_PATH,      /* char[GN_CONFIG_PATH_MAX], a file path or other text; "" (two quotes) = empty */
     K_CERTMODE,  /* uint8_t gn_tls_client_cert: none | optional | required */
     K_TLSVER,    /* uint8_t 12 | 13, written 1.2 | 1.3 */
     K_ALPNDEF,   /* uint8_t gn_alpn_default: mqtt | websockets */
@@ -58,6 +58,8 @@ static const key_def keys[] = {
     { "tls_ca_file",       K_PATH,    F(tls_ca_file),       0, 0, false, false },
     { "tls_client_cert",   K_CERTMODE, F(tls_client_cert),  0, 2, false, false },
     { "tls_min_version",   K_TLSVER,  F(tls_min_version),   12, 13, false, false },
+    { "tls_ciphers",       K_PATH,    F(tls_ciphers),       0, 0, false, false },
+    { "tls_ciphersuites",  K_PATH,    F(tls_ciphersuites),  0, 0, false, false },
     { "alpn_default",      K_ALPNDEF, F(alpn_default),      0, 1, false, false },
     { "ws_path",           K_PATH,    F(ws_path),           0, 0, false, false },
     { "ws_max_frame",      K_BYTES32, F(ws_max_frame),      128, 1u << 28, false, false },

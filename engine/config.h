@@ -72,6 +72,8 @@ typedef struct gn_config {
     char     tls_ca_file[GN_CONFIG_PATH_MAX];   /* "": CA bundle client certificates are verified against */
     uint8_t  tls_client_cert;             /* gn_tls_client_cert: none */
     uint8_t  tls_min_version;             /* 12 (TLS 1.2) or 13 (TLS 1.3 only); 1.3 is always offered */
+    char     tls_ciphers[GN_CONFIG_PATH_MAX];      /* "": OpenSSL's default TLS 1.2 cipher list */
+    char     tls_ciphersuites[GN_CONFIG_PATH_MAX]; /* "": OpenSSL's default TLS 1.3 suites */
     uint8_t  alpn_default;                /* gn_alpn_default: mqtt */
     char     ws_path[GN_CONFIG_PATH_MAX]; /* "/mqtt": the WebSocket upgrade path */
     uint32_t ws_max_frame;                /* 1048576 (1 MiB): largest WebSocket frame payload accepted */

@@ -140,6 +140,14 @@ gn_tls_ctx *gn_tls_ctx_create(const gn_config *cfg, char *err, size_t errlen)
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"gannet", 6);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    if (cfg->tls_ciphers[0] && SSL_CTX_set_cipher_list(ctx, cfg->tls_ciphers) != 1) {
+        ssl_err(err, errlen, "TLS: tls_ciphers", cfg->tls_ciphers);
+        goto fail;
+    }
+    if (cfg->tls_ciphersuites[0] && SSL_CTX_set_ciphersuites(ctx, cfg->tls_ciphersuites) != 1) {
+        ssl_err(err, errlen, "TLS: tls_ciphersuites", cfg->tls_ciphersuites);
+        goto fail;
+    }
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert_file) != 1) {
         ssl_err(err, errlen, "TLS: tls_cert_file", cfg->tls_cert_file);
         goto fail;

@@ -24,8 +24,9 @@
 typedef struct gn_tls_ctx gn_tls_ctx;
 
 /* Build the context from cfg (tls_cert_file, tls_key_file, tls_ca_file,
- * tls_client_cert, tls_min_version). Returns NULL with err filled when a
- * file cannot be loaded or the key does not match the certificate. */
+ * tls_client_cert, tls_min_version, tls_ciphers, tls_ciphersuites).
+ * Returns NULL with err filled when a file cannot be loaded, the key does
+ * not match the certificate or a cipher list selects nothing. */
 gn_tls_ctx *gn_tls_ctx_create(const gn_config *cfg, char *err, size_t errlen);
 void gn_tls_ctx_destroy(gn_tls_ctx *t);
 /* One line for the start-up log (versions, client certificate policy). */

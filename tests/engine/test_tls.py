@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import time
 import unittest
+import warnings
 
 import mqttraw
 import tlsenv
@@ -315,6 +316,46 @@ class GnloadTlsWsTest(TlsCase):
     def test_ws_and_wss(self):
         self.run_gnload(self.ports.ws, "--ws")
         self.run_gnload(self.ports.wss, "--ws", "--cafile", tlsenv.path("ca.crt"))
+
+
+@gannetd_only("tls_ciphers / tls_min_version are gannetd keys")
+class TlsCipherPolicyTest(TlsCase):
+    client_cert = "none"
+    extra_conf = "tls_ciphers ECDHE-ECDSA-AES128-GCM-SHA256\ntls_ciphersuites TLS_AES_128_GCM_SHA256"
+
+    def _ctx(self, ciphers=None, version=ssl.TLSVersion.TLSv1_2):
+        ctx = tlsenv.client_context(max_version=version)
+        if ciphers:
+            ctx.set_ciphers(ciphers)
+        return ctx
+
+    def test_tls12_cipher_list_enforced(self):
+        c = tlsenv.tls_raw(self.ports.tls, self._ctx("ECDHE-ECDSA-AES128-GCM-SHA256"))
+        self.clients.append(c)
+        self.assertEqual(c.sock.cipher()[0], "ECDHE-ECDSA-AES128-GCM-SHA256")
+        c.mqtt_connect(uid("c"))
+        with self.assertRaises(ssl.SSLError):
+            tlsenv.tls_raw(self.ports.tls, self._ctx("ECDHE-ECDSA-AES256-GCM-SHA384"))
+        self.assert_broker_serves()
+
+    def test_tls13_suites(self):
+        c = tlsenv.tls_raw(self.ports.tls, self._ctx(version=ssl.TLSVersion.TLSv1_3))
+        self.clients.append(c)
+        self.assertEqual(c.sock.cipher()[0], "TLS_AES_128_GCM_SHA256")
+
+    def test_tls11_refused(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        # The broker's answer, not a local refusal: a protocol_version alert.
+        with self.assertRaisesRegex(ssl.SSLError, "PROTOCOL_VERSION"):
+            tlsenv.tls_raw(self.ports.tls, ctx)
+        self.assert_broker_serves()
 
 
 @gannetd_only("ALPN on one port (mosquitto has no ALPN listener)")
