@@ -224,13 +224,6 @@ SSL *gn_tls_new(gn_tls_ctx *t, gn_tls_rx *rx, gn_tls_write_fn wr, void *wr_ctx, 
     return ssl;
 }
 
-void gn_tls_rebind(SSL *ssl, gn_tls_rx *rx, void *wr_ctx)
-{
-    BIO_set_data(SSL_get_rbio(ssl), rx);
-    tx_state *tx = BIO_get_data(SSL_get_wbio(ssl));
-    tx->ctx = wr_ctx;
-}
-
 gn_tls_fail gn_tls_classify_failure(SSL *ssl)
 {
     gn_tls_fail f = GN_TLS_FAIL_HANDSHAKE;

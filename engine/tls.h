@@ -45,8 +45,6 @@ typedef struct gn_tls_rx {
  * listener) or ignore the client's offer. NULL on allocation failure. */
 typedef int (*gn_tls_write_fn)(void *wr_ctx, const uint8_t *data, size_t len);
 SSL *gn_tls_new(gn_tls_ctx *t, gn_tls_rx *rx, gn_tls_write_fn wr, void *wr_ctx, bool alpn);
-/* Point an SSL's BIOs at new rx / writer state (after a handoff). */
-void gn_tls_rebind(SSL *ssl, gn_tls_rx *rx, void *wr_ctx);
 
 /* Why a handshake failed, for logs and the platform's close codes
  * (163 handshake, 169 certificate missing, 170 certificate not valid). */
