@@ -47,7 +47,6 @@ typedef struct gn_uring {
     int        ctl_efd;         /* eventfd written by the controlling thread */
     uint64_t   ctl_buf;
     bool       accepting;
-    bool       nodelay;
     bool       started;
 
     /* provided-buffer ring, group 0 */

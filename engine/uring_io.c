@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -252,11 +251,7 @@ static void on_accept(gn_uring *u, struct io_uring_cqe *cqe, int kind)
         arm_accept(u, kind);
     if (cqe->res < 0)
         return;     /* EMFILE and friends: the re-armed accept tries again */
-    int fd = cqe->res;
-    int one = 1;
-    if (u->nodelay)
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    gn_shard_on_accept(u->shard, fd, (gn_listen_kind)kind);
+    gn_shard_on_accept(u->shard, cqe->res, (gn_listen_kind)kind);   /* TCP_NODELAY comes from the listener */
 }
 
 static void on_recv(gn_uring *u, gn_conn *c, struct io_uring_cqe *cqe)

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench/loadgen/ident.h"
 #include "bench/loadgen/opts.h"
 #include "bench/loadgen/procstat.h"
 #include "bench/loadgen/report.h"
@@ -97,8 +98,12 @@ int main(int argc, char **argv)
         return 0;
     raise_nofile();
 
+    static gl_idents idents;
+    if (o.mode == GL_MODE_STORM && gl_ident_load(&o, &idents) != GL_OK)
+        return 2;
     static gl_shared sh;
     sh.o = &o;
+    sh.idents = &idents;
     sh.groups = o.mode == GL_MODE_SHARED ? 1 : o.subs;
     atomic_init(&sh.phase, GL_PHASE_SETUP);
     if (!resolve(o.host, o.port, &sh.addr)) {
@@ -237,6 +242,7 @@ int main(int argc, char **argv)
         gl_worker_free(w);
     }
     free(ws);
+    gl_ident_free(&idents);
     if (track) {
         r.received = all.received;
         r.unique = all.unique;

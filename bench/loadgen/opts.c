@@ -48,7 +48,9 @@ static void usage(FILE *f)
 "  --topic PATTERN     publish topic, %p = publisher index (gnload/%p)\n"
 "  --filter F          subscription filter (the topic with %p -> '+')\n"
 "  --client-id PATTERN client id, %p = connection index (gnload-TAG-ROLEn);\n"
-"                      e.g. d:abc123:bench:p%p for platform mode\n"
+"                      e.g. d:abc123:bench:p%p for platform mode; storm: %n\n"
+"                      (or %p) = attempt number, %t = run tag, %w = worker\n"
+"                      (gnload-%t-%n)\n"
 "  --username U        CONNECT user name (none), e.g. use-token-auth\n"
 "  --password P        CONNECT password (none)\n"
 "  --protocol 4|5      MQTT 3.1.1 or 5.0 (4)\n"
@@ -58,6 +60,11 @@ static void usage(FILE *f)
 "  --keepalive S       keep alive in CONNECT; PINGREQ at half of it (60)\n"
 "  --settle S          idle: wait before sampling broker RSS (1)\n"
 "  --setup-timeout S   connect/subscribe deadline (30)\n"
+"  --credentials FILE  storm: per-attempt identities, lines 'clientid [user [password]]',\n"
+"                      attempt k uses line k mod lines (the client id is a\n"
+"                      template too); overrides the three options above\n"
+"  --storm-io M        uring (linked socket/connect/send/recv/close chains,\n"
+"                      default) or epoll (the non-blocking socket loop)\n"
 "  --broker-pid PID    sample broker CPU (/proc/PID/stat) and RSS (VmRSS)\n"
 "  --json              print one JSON line\n"
 "  --tls               TLS (1.2 or 1.3); --tls12: TLS 1.2 only\n"
@@ -97,6 +104,7 @@ enum {
     O_PAYLOAD, O_SECONDS, O_COUNT, O_RATE, O_TOPIC, O_FILTER, O_CLIENT_ID, O_USER, O_PASS, O_PROTOCOL,
     O_WINDOW, O_DRAIN, O_KEEPALIVE, O_SETTLE, O_SETUP, O_BPID, O_JSON, O_HELP,
     O_TLS, O_TLS12, O_CAFILE, O_CERT, O_KEY, O_WS, O_WS_PATH,
+    O_CREDENTIALS, O_STORM_IO,
 };
 
 static const struct option longopts[] = {
@@ -133,6 +141,8 @@ static const struct option longopts[] = {
     {"key", required_argument, NULL, O_KEY},
     {"ws", no_argument, NULL, O_WS},
     {"ws-path", required_argument, NULL, O_WS_PATH},
+    {"credentials", required_argument, NULL, O_CREDENTIALS},
+    {"storm-io", required_argument, NULL, O_STORM_IO},
     {NULL, 0, NULL, 0},
 };
 
@@ -196,6 +206,11 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
         case O_BPID: ok = parse_u64(a, 0x7fffffff, &v) && v > 0; o->broker_pid = (pid_t)v; break;
         case O_JSON: o->json = true; break;
         case O_HELP: usage(stdout); *help_only = true; return GL_OK;
+        case O_CREDENTIALS: o->credentials = a; ok = a[0] != '\0'; break;
+        case O_STORM_IO:
+            ok = strcmp(a, "uring") == 0 || strcmp(a, "epoll") == 0;
+            o->storm_epoll = strcmp(a, "epoll") == 0;
+            break;
         default: usage(stderr); return GL_ERR_USAGE;
         }
         if (!ok) {
@@ -229,6 +244,10 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
     }
     if (o->seconds <= 0.0 && o->count == 0) {
         fprintf(stderr, "gnload: give --seconds > 0 or --count\n");
+        return GL_ERR_USAGE;
+    }
+    if (o->password && !o->username && o->protocol != 5) {
+        fprintf(stderr, "gnload: MQTT 3.1.1 allows a password only with a username\n");
         return GL_ERR_USAGE;
     }
     o->run_tag = ((uint32_t)getpid() * 2654435761u) >> 20;   /* 12 bits */

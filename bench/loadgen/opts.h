@@ -42,7 +42,8 @@ typedef struct gl_opts {
     uint64_t    rate;         /* offered msgs/s over all publishers, 0 = max */
     const char *topic;        /* publish topic pattern, "%p" -> publisher index */
     const char *filter;       /* subscription filter (NULL: topic with %p -> '+') */
-    const char *client_id;    /* client id pattern, "%p" -> connection index (NULL: gnload-...) */
+    const char *client_id;    /* client id pattern, "%p" -> connection index (NULL: gnload-...);
+                               * storm: %n / %p attempt, %t run tag, %w worker (NULL: gnload-%t-%n) */
     const char *username;     /* CONNECT user name (NULL: none) */
     const char *password;     /* CONNECT password (NULL: none) */
     uint8_t     protocol;     /* 4 (3.1.1) or 5 */
@@ -59,6 +60,8 @@ typedef struct gl_opts {
     const char *tls_cert, *tls_key; /* --cert / --key: client certificate */
     bool        ws;           /* --ws: MQTT over WebSockets (bench/loadgen/ws.c) */
     const char *ws_path;      /* --ws-path: upgrade path (/mqtt) */
+    const char *credentials;  /* storm: file of "clientid user password" lines (NULL: none) */
+    bool        storm_epoll;  /* storm: the epoll loop instead of io_uring chains */
     uint32_t    run_tag;      /* 12-bit tag in every payload (from pid), rejects foreign messages */
 } gl_opts;
 

@@ -50,6 +50,13 @@ gl_status gl_ctl_tpls_init(gl_ctl_tpls *t, uint8_t protocol)
 gl_status gl_encode_connect(const gl_opts *o, const char *client_id,
                             uint8_t *buf, size_t cap, size_t *len)
 {
+    return gl_encode_connect_as(o, client_id, o->username, o->password, buf, cap, len);
+}
+
+gl_status gl_encode_connect_as(const gl_opts *o, const char *client_id,
+                               const char *username, const char *password,
+                               uint8_t *buf, size_t cap, size_t *len)
+{
     gn_packet p = { .type = GN_CONNECT };
     gn_connect *c = &p.u.connect;
     c->proto = (gn_proto)o->protocol;
@@ -57,13 +64,13 @@ gl_status gl_encode_connect(const gl_opts *o, const char *client_id,
     c->clean_start = true;
     c->keep_alive = o->keepalive;
     c->client_id = bytes_of(client_id);
-    if (o->username) {
+    if (username) {
         c->has_username = true;
-        c->username = bytes_of(o->username);
+        c->username = bytes_of(username);
     }
-    if (o->password) {
+    if (password) {
         c->has_password = true;
-        c->password = bytes_of(o->password);
+        c->password = bytes_of(password);
     }
     return gn_encode(&p, (gn_proto)o->protocol, NULL, 0, buf, cap, len) == GN_OK
         ? GL_OK : GL_ERR_CODEC;

@@ -46,9 +46,13 @@ static inline void gl_ack_put(const gl_ack_tpl *t, uint8_t *dst, uint16_t id)
     dst[3] = (uint8_t)id;
 }
 
-/* CONNECT with clean start, the keep alive of o and client_id. */
+/* CONNECT with clean start, the keep alive of o, client_id and o->username / o->password. */
 gl_status gl_encode_connect(const gl_opts *o, const char *client_id,
                             uint8_t *buf, size_t cap, size_t *len);
+/* The same with a username and password (either may be NULL: not sent). */
+gl_status gl_encode_connect_as(const gl_opts *o, const char *client_id,
+                               const char *username, const char *password,
+                               uint8_t *buf, size_t cap, size_t *len);
 
 /* SUBSCRIBE (packet id 1) to one filter at QoS o->qos. */
 gl_status gl_encode_subscribe(const gl_opts *o, const char *filter,

@@ -23,12 +23,15 @@ printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser root\n' "$port" > "$di
 mpid=$!
 
 # Wait (bounded) until the port accepts.
-i=0
-until $PY -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$port)))" 2>/dev/null; do
-    i=$((i + 1))
-    if [ $i -gt 50 ]; then echo "mosquitto did not start"; cat "$dir/m.log"; exit 1; fi
-    sleep 0.1
-done
+wait_port() {
+    i=0
+    until $PY -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$port)))" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 50 ]; then echo "mosquitto did not start"; cat "$dir/m.log"; exit 1; fi
+        sleep 0.1
+    done
+}
+wait_port
 
 check() {
     # $1: JSON line, $2: python condition on dict r
@@ -51,6 +54,32 @@ check "$out" "r['ok'] and r['conns_ready'] == 200 and r['bytes_per_conn'] > 0"
 
 out=$(timeout 30 "$GNLOAD" --port "$port" --mode storm --conns 4 --seconds 0.5 --json)
 check "$out" "r['ok'] and r['connects'] > 10"
+
+out=$(timeout 30 "$GNLOAD" --port "$port" --mode storm --conns 4 --seconds 0.5 --storm-io epoll --json)
+check "$out" "r['ok'] and r['connects'] > 10"
+
+# Storm identities against a password file: right credentials connect,
+# a wrong password is refused (both storm loops).
+kill "$mpid"; wait "$mpid" 2>/dev/null || true; mpid=
+MPASSWD=$(dirname "$MOSQUITTO")/../bin/mosquitto_passwd
+[ -x "$MPASSWD" ] || MPASSWD=mosquitto_passwd
+touch "$dir/passwd"
+"$MPASSWD" -b "$dir/passwd" user1 secret1
+"$MPASSWD" -b "$dir/passwd" user2 secret2
+printf 'listener %s 127.0.0.1\nallow_anonymous false\npassword_file %s\nuser root\n' "$port" "$dir/passwd" > "$dir/m.conf"
+"$MOSQUITTO" -c "$dir/m.conf" >"$dir/m.log" 2>&1 &
+mpid=$!
+wait_port
+printf '# clientid user password\nsmoke-a-%%n user1 secret1\nsmoke-b-%%n user2 secret2\n' > "$dir/creds"
+printf 'smoke-c-%%n user1 wrong\n' > "$dir/bad"
+for io in uring epoll; do
+    out=$(timeout 30 "$GNLOAD" --port "$port" --mode storm --conns 4 --seconds 0.5 --storm-io $io \
+          --credentials "$dir/creds" --json)
+    check "$out" "r['ok'] and r['connects'] > 10 and r['connect_failures'] == 0"
+    out=$(timeout 30 "$GNLOAD" --port "$port" --mode storm --conns 4 --seconds 0.5 --storm-io $io \
+          --credentials "$dir/bad" --json) || true
+    check "$out" "r['connects'] == 0 and r['connect_failures'] > 0"
+done
 
 # A broker that is not there must be reported as a failure.
 kill "$mpid"; wait "$mpid" 2>/dev/null || true; mpid=

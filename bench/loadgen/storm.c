@@ -1,9 +1,8 @@
 /* bench/loadgen/storm.c — connect / CONNACK / close cycles for the storm mode. */
 #include "bench/loadgen/storm.h"
 
-#include <stdio.h>
-
 #include "bench/loadgen/conn.h"
+#include "bench/loadgen/ident.h"
 
 void gl_storm_begin(gl_worker *w, gl_conn *c, uint64_t now)
 {
@@ -16,12 +15,10 @@ void gl_storm_begin(gl_worker *w, gl_conn *c, uint64_t now)
 
 gl_status gl_storm_send_connect(gl_worker *w, gl_conn *c)
 {
-    char id[64];
-    uint8_t buf[128];
+    uint8_t buf[1024];
     size_t len;
-    snprintf(id, sizeof id, "gnload-%03x-%u-%llu", w->o->run_tag, w->index,
-             (unsigned long long)w->storm_seq++);
-    gl_status s = gl_encode_connect(w->o, id, buf, sizeof buf, &len);
+    uint64_t attempt = w->storm_seq++ * w->o->threads + w->index;
+    gl_status s = gl_ident_connect(w->o, w->sh->idents, attempt, w->index, buf, sizeof buf, &len);
     if (s != GL_OK)
         return s;
     return gl_conn_put(c, buf, len);

@@ -3,10 +3,13 @@
  * PUBLISH template layout for every protocol level and QoS, topic patterns,
  * and option parsing. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/loadgen/hist.h"
+#include "bench/loadgen/ident.h"
 #include "bench/loadgen/opts.h"
 #include "bench/loadgen/packets.h"
 #include "bench/loadgen/seqtrack.h"
@@ -163,6 +166,80 @@ START_TEST(test_opts_reject_short_payload_and_unknown_mode)
 }
 END_TEST
 
+START_TEST(test_ident_template_expands_every_token)
+{
+    char out[64];
+    ck_assert(gl_ident_expand("d-%t-%w-%n-%%", 12345, 0xab, 3, out, sizeof out));
+    ck_assert_str_eq(out, "d-0ab-3-12345-%");
+    ck_assert(!gl_ident_expand("device-%n", 1234567, 0, 0, out, 10));
+    ck_assert(!gl_ident_expand("", 1, 0, 0, out, sizeof out));
+}
+END_TEST
+
+/* Decode the CONNECT of attempt `attempt` and check who it claims to be. */
+static void check_connect(const gl_opts *o, const gl_idents *ids, uint64_t attempt,
+                          const char *id, const char *user, const char *pass)
+{
+    uint8_t buf[1024];
+    size_t len;
+    ck_assert_int_eq(gl_ident_connect(o, ids, attempt, 0, buf, sizeof buf, &len), GL_OK);
+    gn_packet p;
+    ck_assert_int_eq(gn_decode(buf, len, (gn_proto)o->protocol, &p), GN_OK);
+    const gn_connect *c = &p.u.connect;
+    ck_assert_uint_eq(c->client_id.len, strlen(id));
+    ck_assert(memcmp(c->client_id.ptr, id, strlen(id)) == 0);
+    ck_assert(c->has_username == (user != NULL));
+    ck_assert(c->has_password == (pass != NULL));
+    if (user)
+        ck_assert(c->username.len == strlen(user) && memcmp(c->username.ptr, user, strlen(user)) == 0);
+    if (pass)
+        ck_assert(c->password.len == strlen(pass) && memcmp(c->password.ptr, pass, strlen(pass)) == 0);
+}
+
+START_TEST(test_ident_credentials_file_lines_cycle)
+{
+    char path[] = "/tmp/gnload-creds-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("# clientid user password\ndev-a use-token-auth tokA\n\ndev-b-%n u2\n", f);
+    fclose(f);
+    gl_opts o;
+    bool help;
+    char *argv[] = {"gnload", "--mode", "storm", "--credentials", path, NULL};
+    ck_assert_int_eq(gl_opts_parse(5, argv, &o, &help), GL_OK);
+    gl_idents ids;
+    ck_assert_int_eq(gl_ident_load(&o, &ids), GL_OK);
+    ck_assert_uint_eq(ids.n, 2);
+    check_connect(&o, &ids, 0, "dev-a", "use-token-auth", "tokA");
+    check_connect(&o, &ids, 3, "dev-b-3", "u2", NULL);
+    check_connect(&o, &ids, 4, "dev-a", "use-token-auth", "tokA");
+    gl_ident_free(&ids);
+
+    f = fopen(path, "w");
+    fputs("a b c d\n", f);
+    fclose(f);
+    ck_assert_int_eq(gl_ident_load(&o, &ids), GL_ERR_USAGE);
+    unlink(path);
+    ck_assert_int_eq(gl_ident_load(&o, &ids), GL_ERR_USAGE);
+}
+END_TEST
+
+START_TEST(test_ident_options_without_file)
+{
+    gl_opts o;
+    bool help;
+    char *argv[] = {"gnload", "--mode", "storm", "--client-id", "x%n", "--username", "u",
+                    "--password", "p", NULL};
+    ck_assert_int_eq(gl_opts_parse(9, argv, &o, &help), GL_OK);
+    gl_idents ids;
+    ck_assert_int_eq(gl_ident_load(&o, &ids), GL_OK);
+    check_connect(&o, &ids, 7, "x7", "u", "p");
+    char *bad[] = {"gnload", "--mode", "storm", "--password", "p", NULL};
+    ck_assert_int_eq(gl_opts_parse(5, bad, &o, &help), GL_ERR_USAGE);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loadgen");
@@ -177,6 +254,9 @@ int main(void)
     tcase_add_loop_test(tc, test_ack_templates_carry_the_packet_id, 0, 2);
     tcase_add_test(tc, test_topic_pattern_expands_and_makes_filter);
     tcase_add_test(tc, test_opts_reject_short_payload_and_unknown_mode);
+    tcase_add_test(tc, test_ident_template_expands_every_token);
+    tcase_add_test(tc, test_ident_credentials_file_lines_cycle);
+    tcase_add_test(tc, test_ident_options_without_file);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -17,6 +17,7 @@
 #include "bench/loadgen/storm.h"
 #include "bench/loadgen/tls.h"
 #include "bench/loadgen/ws.h"
+#include "bench/loadgen/storm_uring.h"
 
 #define GL_READ_BUDGET  4       /* reads per connection per loop turn */
 #define GL_MAX_HANDSHAKES 128u  /* per run, split over the workers */
@@ -328,6 +329,11 @@ void *gl_worker_main(void *arg)
     int last_phase = -1;
     uint64_t next_ping = gl_now_ns() + 1000000000u;
     struct epoll_event evs[256];
+
+    if (o->mode == GL_MODE_STORM && !o->storm_epoll && !o->tls && !o->ws) {   /* TLS / WebSocket: the epoll loop */
+        gl_storm_uring_run(w);
+        return NULL;
+    }
 
     for (;;) {
         int phase = atomic_load_explicit(&w->sh->phase, memory_order_acquire);

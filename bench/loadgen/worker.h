@@ -75,6 +75,7 @@ typedef struct gl_shared {
     const gl_opts     *o;
     struct sockaddr_in addr;
     uint32_t           groups;       /* sequence-tracking groups */
+    const struct gl_idents *idents;  /* storm identities (read-only while workers run) */
     /* Written by main with release, read by workers with acquire: orders
      * everything main set up before a phase change (none today beyond the
      * phase itself, but the pairing keeps it safe to add). */
