@@ -488,6 +488,20 @@ void gn_session_pump(gn_shard *s, gn_session *ss)
     gn_session_maybe_release(s, ss);
 }
 
+bool gn_session_overloaded(const gn_shard *s, const gn_session *ss, uint8_t qos)
+{
+    const gn_config *cfg = &s->eng->cfg;
+    const gn_conn *c = ss->conn;
+    bool live = c && c->state == GN_CS_ACTIVE && !c->lost;
+    if (qos == 0)
+        return !live || ss->q0_slow || c->out.bytes > cfg->qos0_high_water_bytes / 2;
+    if (!ss->fl)
+        return false;
+    /* Live: the delivery that fills the queue pauses the publisher (see
+     * gn_session_deliver). Offline: a full queue drops. */
+    return ss->fl->queue.count + (live ? 1u : 0u) >= cfg->max_queued_messages;
+}
+
 bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, uint8_t flags,
                         const uint32_t *sub_ids, uint8_t nsub, uint16_t pub_shard, uint64_t pub)
 {

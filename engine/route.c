@@ -26,14 +26,103 @@ _Static_assert((int)GN_RD_RAP == (int)GN_DELIVER_RAP && (int)GN_RD_SHARED == (in
 /* Reason codes (codec/reason_codes.h is not included here: see route.h). */
 enum { RC_UNSPECIFIED = 0x80, RC_PROTOCOL_ERROR = 0x82, RC_FILTER_INVALID = 0x8F };
 
+/* A re-pick in progress on this thread (gn_route_repick): the picker then
+ * also chooses a replacement in the first group that has `full` as a
+ * member. NULL outside gn_route_repick. */
+typedef struct repick_ctx {
+    uint64_t  full;
+    uint32_t  limit;
+    bool      done;        /* the group of `full` was seen */
+    bool      found;       /* ...and another member can take the message */
+    gn_rdeliv out;
+} repick_ctx;
+
+static _Thread_local repick_ctx *tl_repick;
+
+static uint32_t member_depth(const gn_share_member *m)
+{
+    /* relaxed: a load hint written by the member's shard, orders nothing */
+    return m->depth ? atomic_load_explicit(m->depth, memory_order_relaxed) : 0;
+}
+
+/* Choose a member other than rp->full: round robin over those under hwm,
+ * else the least loaded under rp->limit. NULL: none can take it. */
+static const gn_share_member *replacement(gn_share_group *g, const gn_share_members *ms,
+                                          const repick_ctx *rp, uint32_t hwm)
+{
+    uint32_t under = 0;
+    const gn_share_member *best = NULL;
+    for (uint32_t i = 0; i < ms->n; i++) {
+        const gn_share_member *m = &ms->m[i];
+        if (m->session == rp->full)
+            continue;
+        uint32_t d = member_depth(m);
+        under += d < hwm;
+        if (d < rp->limit && (!best || d < member_depth(best)))
+            best = m;
+    }
+    if (!under)
+        return best;
+    /* relaxed: tickets only need to be distinct (round robin), as in router/share.c */
+    uint32_t k = atomic_fetch_add_explicit(&g->rr, 1, memory_order_relaxed) % under;
+    for (uint32_t i = 0; i < ms->n; i++) {
+        const gn_share_member *m = &ms->m[i];
+        if (m->session != rp->full && member_depth(m) < hwm && k-- == 0)
+            return m;
+    }
+    return best;
+}
+
+/* The engine's picker: the router's round robin, plus the re-pick above
+ * while gn_route_repick runs on this thread. */
+static const gn_share_member *engine_pick(gn_share_group *g, const gn_share_members *ms,
+                                          uint16_t reader_shard, uint32_t hwm)
+{
+    repick_ctx *rp = tl_repick;
+    if (rp && !rp->done) {
+        for (uint32_t i = 0; i < ms->n; i++) {
+            if (ms->m[i].session != rp->full)
+                continue;
+            rp->done = true;
+            const gn_share_member *m = replacement(g, ms, rp, hwm);
+            if (!m)
+                return &ms->m[i];
+            rp->found = true;
+            rp->out = (gn_rdeliv){
+                .session = m->session, .shard = m->shard, .qos = m->qos,
+                .flags = (uint8_t)(GN_RD_SHARED | ((m->flags & GN_SUBF_RAP) ? GN_RD_RAP : 0)),
+            };
+            if (m->sub_id)
+                rp->out.sub_ids[rp->out.nsub_ids++] = m->sub_id;
+            return m;
+        }
+    }
+    return gn_share_pick_rr(g, ms, reader_shard, hwm);
+}
+
+bool gn_route_repick(gn_route_ctx *rc, const uint8_t *topic, size_t len, uint64_t pub,
+                     uint64_t full, uint32_t limit, gn_rdeliv *out)
+{
+    repick_ctx rp = { .full = full, .limit = limit };
+    tl_repick = &rp;
+    const gn_rdeliv *ignored;
+    (void)gn_route_match(rc, topic, len, pub, &ignored);   /* only the picker's choice counts */
+    tl_repick = NULL;
+    if (!rp.found)
+        return false;
+    *out = rp.out;
+    return true;
+}
+
 struct gn_router *gn_route_create(uint16_t nshards, uint32_t share_hwm)
 {
     /* Shared groups: plain round robin over the members under the
      * high-water mark. The local-first picker would keep every message of
      * a group on the publisher's shard while its local members keep up
      * (the engine reports no queue depths yet), which starves members on
-     * other shards; MQTT clients expect a group to share the load. */
-    gn_router_config cfg = { .max_readers = (unsigned)nshards + 4u, .share_pick = gn_share_pick_rr,
+     * other shards; MQTT clients expect a group to share the load.
+     * engine_pick adds the re-pick of gn_route_repick. */
+    gn_router_config cfg = { .max_readers = (unsigned)nshards + 4u, .share_pick = engine_pick,
                              .share_hwm = share_hwm ? share_hwm : 1 };
     return gn_router_create(&cfg);
 }

@@ -142,6 +142,12 @@ void gn_sessions_fini(gn_shard *s);
 int  gn_sessions_init(gn_shard *s);
 
 /* ---- outbound delivery (engine/deliver.c) ---- */
+/* True when delivering msg at qos to ss now would pause its publisher or
+ * drop the message (QoS >= 1 queue at max_queued_messages, an offline
+ * session's full queue, QoS 0 backlog past half the high-water mark or a
+ * slow subscriber): a shared-group delivery then goes to another member
+ * (engine/shard.c, gn_route_repick). */
+bool gn_session_overloaded(const gn_shard *s, const gn_session *ss, uint8_t qos);
 /* Deliver msg to ss at granted qos (takes no reference from the caller).
  * Returns false when the message was dropped (QoS 0 over the high-water
  * mark, or expired). pub/pub_shard identify the publisher for

@@ -75,6 +75,42 @@ void gn_shard_on_wake(gn_shard *s)
     (void)s;    /* the loop drains the rings and checks the stop flag every turn */
 }
 
+/* A shared-group delivery for a member of this shard that is gone or
+ * cannot take it without pausing the publisher (the publisher's shard
+ * picked it before the member's queue depth showed the load): hand it back
+ * to the group for another member, once (GN_XF_REPICKED). Returns true
+ * when the delivery (and the slot's message reference) went elsewhere;
+ * false: deliver to the original member as usual. Never drops: a
+ * delivery that cannot move stays with its member. */
+static bool repick(gn_shard *s, gn_xslot *sl, gn_session *ss)
+{
+    gn_msg *m = sl->ptr;
+    uint8_t qos = sl->qos < m->qos ? sl->qos : m->qos;
+    if (ss && !gn_session_overloaded(s, ss, qos))
+        return false;
+    gn_rdeliv d;
+    if (!gn_route_repick(&s->rc, (const uint8_t *)gn_msg_topic(m), m->topic_len, sl->pub,
+                         sl->session, s->eng->cfg.max_queued_messages, &d))
+        return false;
+    gn_stat_add(&s->stats.shared_repicks, 1);
+    if (d.shard == s->id) {
+        gn_session *to = gn_session_by_id(s, d.session);
+        if (!to)
+            return false;
+        gn_session_deliver(s, to, m, d.qos, (uint8_t)(d.flags | GN_XF_REPICKED), d.sub_ids,
+                           d.nsub_ids, sl->pub_shard, sl->pub);
+        gn_msg_unref(m);
+        return true;
+    }
+    gn_xslot fw = *sl;      /* same message reference, publisher and its shard */
+    fw.session = d.session;
+    fw.qos = d.qos;
+    fw.flags = (uint8_t)(d.flags | GN_XF_REPICKED);
+    fw.nsub = d.nsub_ids;
+    memcpy(fw.sub_ids, d.sub_ids, sizeof(uint32_t) * d.nsub_ids);
+    return gn_xshard_put(s, d.shard, &fw) == 0;
+}
+
 void gn_xshard_handle(gn_shard *s, uint16_t from, gn_xslot *sl)
 {
     (void)from;
@@ -82,6 +118,8 @@ void gn_xshard_handle(gn_shard *s, uint16_t from, gn_xslot *sl)
     case GN_X_DELIVER: {
         gn_msg *m = sl->ptr;
         gn_session *ss = gn_session_by_id(s, sl->session);
+        if ((sl->flags & (GN_RD_SHARED | GN_XF_REPICKED)) == GN_RD_SHARED && repick(s, sl, ss))
+            break;      /* the slot's reference went with the delivery */
         if (ss) {
             uint32_t ids[GN_X_SUBIDS];
             uint8_t n = sl->nsub > GN_X_SUBIDS ? GN_X_SUBIDS : sl->nsub;
@@ -231,13 +269,14 @@ static void *shard_main(void *arg)
     /* relaxed: own counters, read on the owning thread */
     gn_log_info("stopped: %llu connections served, %llu messages in, %llu out, "
                 "%llu QoS 0 dropped (slow subscribers), %llu QoS>=1 dropped (offline queue full), "
-                "%llu protocol errors",
+                "%llu protocol errors, %llu shared deliveries moved to another member",
                 (unsigned long long)atomic_load_explicit(&st->conns_total, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->msgs_in, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->msgs_out, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->qos0_dropped, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->qos1_dropped_offline, memory_order_relaxed),
-                (unsigned long long)atomic_load_explicit(&st->protocol_errors, memory_order_relaxed));
+                (unsigned long long)atomic_load_explicit(&st->protocol_errors, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&st->shared_repicks, memory_order_relaxed));
     gn_consumers_shard_fini(s);
     gn_sessions_fini(s);
     gn_route_reader_unregister(&s->rc);

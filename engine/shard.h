@@ -39,6 +39,7 @@ typedef struct gn_shard_stats {
     _Atomic uint64_t qos1_dropped_offline; /* relaxed: statistics only */
     _Atomic uint64_t protocol_errors; /* relaxed: statistics only */
     _Atomic uint64_t queue_dropped_oldest; /* relaxed: statistics only (platform queues, S-086) */
+    _Atomic uint64_t shared_repicks;  /* relaxed: statistics only (shared deliveries moved to another member) */
 } gn_shard_stats;
 
 static inline void gn_stat_add(_Atomic uint64_t *c, uint64_t n)

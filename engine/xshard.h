@@ -50,7 +50,10 @@ typedef struct gn_xslot {
 } gn_xslot;
 
 /* Extra slot flags (above the router's GN_RD_* bits). */
-enum { GN_XF_RETAINED = 0x20 };   /* delivery of a retained message on subscribe */
+enum {
+    GN_XF_RETAINED = 0x20,   /* delivery of a retained message on subscribe */
+    GN_XF_REPICKED = 0x40,   /* a shared-group delivery already moved once: place it, never move again */
+};
 
 /* A connection moving to the client id's owner shard before CONNECT is
  * processed: the socket and every byte received so far. */

@@ -11,6 +11,7 @@ back to opening enough connections that both shards are used with
 overwhelming probability."""
 
 import re
+import struct
 import threading
 import time
 import unittest
@@ -235,6 +236,54 @@ class ShardTest(BrokerTestCase):
         pub.join(TIMEOUT * 6)
         self.assertEqual(seqs, list(range(2000)), "QoS 1 messages lost or reordered")
         return held
+
+    def _placed(self, shard, same, **kw):
+        """A raw MQTT 5 client whose owner shard is `shard` (same) or the other one."""
+        for _ in range(40):
+            c = self._raw(**kw)
+            if (self.shard_of(c.cid) == shard) == same:
+                return c
+            c.close()
+        self.fail("could not place a client %s shard %d" % ("on" if same else "off", shard))
+
+    def test_shared_group_moves_deliveries_off_a_stalled_member(self):
+        # docs/ARCHITECTURE.md, Engine, "Shared subscriptions": a burst read
+        # in one receive batch is spread over the members before a member on
+        # another shard shows its queue depth, so the stalled member gets
+        # about half of it, past its queue limit. Its shard must hand the
+        # excess back to the group (another member) instead of pausing the
+        # publisher, which would then wait for the stalled member forever.
+        # n stays below the active member's in-flight window (256), so the
+        # active member never looks loaded itself and every message the
+        # stalled one cannot take has somewhere to go.
+        t, group, n = self.topic(), uid("g"), 200
+        stalled = self._raw(props=[(m.RECEIVE_MAXIMUM, 1)])
+        s_shard = self.shard_of(stalled.cid)
+        if s_shard is None:
+            self.skipTest("gannetd -v does not log shard placement")
+        stalled.mqtt_subscribe([("$share/%s/%s" % (group, t), 1)])
+        active = self._placed(s_shard, False)
+        active.mqtt_subscribe([("$share/%s/%s" % (group, t), 1)])
+        pub = self._placed(s_shard, False)
+        pub.send(b"".join(m.publish(t, struct.pack("!HQ", 0, k), qos=1, pid=k + 1, version=m.V5)
+                          for k in range(n)))
+        acks, got = 0, []
+        end = time.monotonic() + TIMEOUT * 3
+        while (acks < n or len(got) < n - self.QUEUE_LIMIT - 1) and time.monotonic() < end:
+            acks += sum(1 for x in pub.collect(0.02) if x.type == m.PUBACK)
+            for x in active.collect(0.02):
+                if x.type == m.PUBLISH:
+                    got.append(struct.unpack("!HQ", x.payload[:10])[1])
+                    active.ack(x)
+        self.assertEqual(acks, n, "a stalled group member on another shard held the publisher "
+                         "back (%d of %d acknowledged, active member got %d)" % (acks, n, len(got)))
+        # The stalled member holds at most its window (1) and its queue.
+        self.assertGreaterEqual(len(got), n - self.QUEUE_LIMIT - 1,
+                                "the active member got only %d of %d" % (len(got), n))
+        from test_flow_control import drain
+        rest = drain(stalled, n - len(got), idle=3.0)
+        got += [x.payload for x in active.collect(0.3) if x.type == m.PUBLISH]
+        self.assertEqual(sorted(got + rest), list(range(n)), "shared deliveries lost or duplicated")
 
     # queue limit + subscriber window + publisher window + one cross-shard ring + slack
     def _bound(self):
