@@ -52,7 +52,7 @@ gn_conn *gn_conn_new(gn_shard *s, int fd, gn_carry *carry)
     c->state = GN_CS_NEW;
     c->last_rx_ms = s->now_ms;
     gn_timer_init(&c->timer, conn_timer_fn);
-    gn_timer_arm(&s->tw, &c->timer, s->now_ms + s->eng->cfg.connect_timeout_ms);
+    gn_timer_arm(&s->tw, &c->timer, s->now_ms + s->cfg.connect_timeout_ms);
     c->all_next = s->all;
     if (s->all)
         s->all->all_prev = c;
@@ -83,7 +83,7 @@ int gn_conn_send(gn_conn *c, const void *data, size_t len)
     /* A client that sends requests (PINGREQ, SUBSCRIBE, QoS acks...) but
      * does not read the replies is not read either, so its replies cannot
      * pile up here. */
-    if (!c->paused && c->out.bytes > (size_t)c->shard->eng->cfg.qos0_high_water_bytes * 2) {
+    if (!c->paused && c->out.bytes > (size_t)c->shard->cfg.qos0_high_water_bytes * 2) {
         c->self_paused = true;
         gn_conn_pause(c);
     }
@@ -173,7 +173,7 @@ static void handle(gn_conn *c, const uint8_t *pkt, size_t len)
 
 static uint32_t max_packet(const gn_conn *c)
 {
-    const gn_config *cfg = &c->shard->eng->cfg;
+    const gn_config *cfg = &c->shard->cfg;
     /* Platform mode: the first packet has its own, smaller limit (165). */
     if (c->plat && c->state == GN_CS_NEW && cfg->platform_first_packet_max < cfg->max_packet_size)
         return cfg->platform_first_packet_max;
@@ -396,7 +396,7 @@ void gn_conn_consumed(gn_conn *c, size_t n)
     if (c->plat)
         c->plat->tx_bytes += n;
     gn_outq_consume(&c->out, &s->opool, n);
-    if (c->self_paused && c->out.bytes <= s->eng->cfg.qos0_high_water_bytes / 2) {
+    if (c->self_paused && c->out.bytes <= s->cfg.qos0_high_water_bytes / 2) {
         c->self_paused = false;
         if (!c->sess || !c->sess->blocked_by)
             gn_conn_resume(c);

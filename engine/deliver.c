@@ -403,7 +403,7 @@ static void block_publisher(gn_shard *s, gn_session *ss, uint16_t pub_shard, uin
 
 void gn_session_maybe_release(gn_shard *s, gn_session *ss)
 {
-    const gn_config *cfg = &s->eng->cfg;
+    const gn_config *cfg = &s->cfg;
     gn_conn *c = ss->conn;
     if (ss->q0_slow && c && c->out.bytes <= cfg->qos0_high_water_bytes / 4)
         ss->q0_slow = false;    /* caught up */
@@ -490,7 +490,7 @@ void gn_session_pump(gn_shard *s, gn_session *ss)
 
 bool gn_session_overloaded(const gn_shard *s, const gn_session *ss, uint8_t qos)
 {
-    const gn_config *cfg = &s->eng->cfg;
+    const gn_config *cfg = &s->cfg;
     const gn_conn *c = ss->conn;
     bool live = c && c->state == GN_CS_ACTIVE && !c->lost;
     if (qos == 0)
@@ -513,7 +513,7 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
     if (qos == 0) {
         if (!c)
             return false;
-        uint32_t hwm = s->eng->cfg.qos0_high_water_bytes;
+        uint32_t hwm = s->cfg.qos0_high_water_bytes;
         if (c->out.bytes > hwm) {
             gn_stat_add(&s->stats.qos0_dropped, 1);
             return false;
@@ -531,7 +531,7 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
         }
         return r > 0;
     }
-    uint32_t lim = s->eng->cfg.max_queued_messages;
+    uint32_t lim = s->cfg.max_queued_messages;
     if (!gn_session_flow(ss))
         return false;
     if (ss->plat_qdepth) {

@@ -163,6 +163,7 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
     e->nshards = (uint16_t)(cfg->shards ? cfg->shards : 1);
     e->auth = gn_auth_accept_all;
     pthread_mutex_init(&e->wait_mu, NULL);
+    pthread_mutex_init(&e->cfg_mu, NULL);
     pthread_cond_init(&e->wait_cv, NULL);
     gn_log_set_level(cfg->log_level);
     e->shards = calloc(e->nshards, sizeof *e->shards);
@@ -255,7 +256,9 @@ int gn_engine_reload(gn_engine *e, const gn_config *cfg, char *err, size_t errle
     char diff[512];
     int nd = gn_config_static_diff(&e->cfg, cfg, diff, sizeof diff);
     gn_config *live = &e->cfg;
-    /* Reloadable keys: single aligned stores the shards read per event. */
+    /* Reloadable keys, written under cfg_mu: shards copy the whole struct
+     * under it at their next turn (gn_shard_config_changed). */
+    pthread_mutex_lock(&e->cfg_mu);
     live->max_connections = cfg->max_connections;
     live->connect_timeout_ms = cfg->connect_timeout_ms;
     live->max_packet_size = cfg->max_packet_size;
@@ -291,6 +294,11 @@ int gn_engine_reload(gn_engine *e, const gn_config *cfg, char *err, size_t errle
     live->platform_topic_alias_max = cfg->platform_topic_alias_max;
     live->platform_shared_keepalive_max = cfg->platform_shared_keepalive_max;
     live->platform_scalable_clean_only = cfg->platform_scalable_clean_only;
+    pthread_mutex_unlock(&e->cfg_mu);
+    /* release: the shard that sees the new generation copies what was written above */
+    atomic_fetch_add_explicit(&e->cfg_gen, 1, memory_order_release);
+    for (uint16_t i = 0; i < e->nshards; i++)
+        gn_shard_config_changed(&e->shards[i]);
     gn_log_set_level(cfg->log_level);
     if (nd > 0) {
         snprintf(err, errlen, "ignored until restart: %s", diff);
@@ -342,6 +350,7 @@ void gn_engine_destroy(gn_engine *e)
     gn_tls_ctx_destroy(e->tls);
     free(e->shards);
     pthread_mutex_destroy(&e->wait_mu);
+    pthread_mutex_destroy(&e->cfg_mu);
     pthread_cond_destroy(&e->wait_cv);
     free(e);
 }

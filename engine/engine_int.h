@@ -2,10 +2,12 @@
  * shards see it: the configuration, the shards, the shared router and the
  * authentication hook.
  *
- * Threading: cfg is written by the controller only while no shard reads the
- * reloadable fields concurrently in a way that matters (single aligned
- * stores of small integers; a shard sees the old or the new value). The
- * shards array is fixed between gn_engine_create and gn_engine_destroy. */
+ * Threading: cfg is the controller's: shards never read it while they run.
+ * Each shard works from its own copy (gn_shard.cfg), taken at start and
+ * again after a reload: gn_engine_reload writes cfg's reloadable fields
+ * under cfg_mu and bumps cfg_gen; a shard that sees a new cfg_gen copies
+ * cfg under cfg_mu at the start of its next loop turn. The shards array is
+ * fixed between gn_engine_create and gn_engine_destroy. */
 #ifndef GN_ENGINE_ENGINE_INT_H
 #define GN_ENGINE_ENGINE_INT_H
 
@@ -25,6 +27,8 @@ struct gn_platform;
 
 struct gn_engine {
     gn_config         cfg;
+    pthread_mutex_t   cfg_mu;      /* held by reload while writing cfg and by shards while copying it */
+    _Atomic uint32_t  cfg_gen;     /* release by reload after writing cfg; acquire by shards before copying */
     uint16_t          nshards;
     gn_shard         *shards;
     struct gn_router *router;

@@ -210,7 +210,7 @@ static void on_disconnect(gn_conn *c, const gn_packet *p)
             gn_mqtt_disconnect(c, GN_RC_PROTOCOL_ERROR, true);
             return;
         }
-        uint32_t cap = c->shard->eng->cfg.max_session_expiry_interval;
+        uint32_t cap = c->shard->cfg.max_session_expiry_interval;
         ss->expiry_s = want > cap ? cap : want;
     }
     bool will = c->proto == GN_PROTO_V5 && rc == GN_RC_DISCONNECT_WITH_WILL;

@@ -79,7 +79,7 @@ static void send_connack(gn_conn *c, gn_session *ss, bool present, const gn_conn
                          uint16_t ka, bool ka_changed, uint32_t expiry_granted,
                          const gn_pconnect *po)
 {
-    const gn_config *cfg = &c->shard->eng->cfg;
+    const gn_config *cfg = &c->shard->cfg;
     if (c->proto != GN_PROTO_V5) {
         uint8_t b[4] = { 0x20, 2, present ? 1 : 0, 0 };
         gn_conn_send(c, b, 4);
@@ -168,7 +168,7 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
     (void)len;
     gn_shard *s = c->shard;
     gn_engine *e = s->eng;
-    const gn_config *cfg = &e->cfg;
+    const gn_config *cfg = &s->cfg;
     const gn_connect *cn = &p->u.connect;
     c->proto = (uint8_t)cn->proto;
 

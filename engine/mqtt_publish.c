@@ -121,7 +121,7 @@ static void deliver_all(gn_shard *s, gn_msg *m, const gn_rdeliv *dl, size_t n, u
 void gn_route_publish(gn_shard *s, gn_msg *m, bool retain, uint64_t pub)
 {
     const uint8_t *topic = (const uint8_t *)gn_msg_topic(m);
-    if (retain && s->eng->cfg.retain_available)
+    if (retain && s->cfg.retain_available)
         gn_route_retain(&s->rc, topic, m->topic_len, m->payload_len ? m : NULL);
     const gn_rdeliv *dl;
     size_t n = gn_route_match(&s->rc, topic, m->topic_len, pub, &dl);
@@ -232,7 +232,7 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
     gn_session *ss = c->sess;
     gn_publish pub = p->u.publish;
     bool v5 = c->proto == GN_PROTO_V5;
-    const gn_config *cfg = &s->eng->cfg;
+    const gn_config *cfg = &s->cfg;
     gn_stat_add(&s->stats.msgs_in, 1);
 
     if (v5 && gn_props_has(&pub.props, GN_PROP_SUBSCRIPTION_ID)) {

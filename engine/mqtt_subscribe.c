@@ -117,7 +117,7 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
     gn_shard *s = c->shard;
     gn_session *ss = c->sess;
     const gn_subscribe *sub = &p->u.subscribe;
-    const gn_config *cfg = &s->eng->cfg;
+    const gn_config *cfg = &s->cfg;
     bool v5 = c->proto == GN_PROTO_V5;
     uint32_t sub_id = 0;
     bool has_sub_id = v5 && gn_props_has(&sub->props, GN_PROP_SUBSCRIPTION_ID);

@@ -144,7 +144,7 @@ static void otimer_fn(gn_timer *t, uint64_t now_ms, void *ctx)
     if (ss->conn) {
         /* Connected: the QoS 0 pause is over. Still behind: slow. */
         if (ss->fl && ss->fl->nwaiters &&
-            ss->conn->out.bytes > s->eng->cfg.qos0_high_water_bytes / 4) {
+            ss->conn->out.bytes > s->cfg.qos0_high_water_bytes / 4) {
             ss->q0_slow = true;
             gn_session_release_waiters(s, ss);
         }

@@ -47,7 +47,7 @@ void gn_shard_mark_dirty(gn_shard *s, gn_conn *c)
 
 void gn_shard_on_accept(gn_shard *s, int fd, gn_listen_kind kind)
 {
-    uint32_t maxc = s->eng->cfg.max_connections;
+    uint32_t maxc = s->cfg.max_connections;
     uint64_t open_now = 0;
     if (maxc) {
         for (uint16_t i = 0; i < s->nshards; i++)
@@ -90,7 +90,7 @@ static bool repick(gn_shard *s, gn_xslot *sl, gn_session *ss)
         return false;
     gn_rdeliv d;
     if (!gn_route_repick(&s->rc, (const uint8_t *)gn_msg_topic(m), m->topic_len, sl->pub,
-                         sl->session, s->eng->cfg.max_queued_messages, &d))
+                         sl->session, s->cfg.max_queued_messages, &d))
         return false;
     gn_stat_add(&s->stats.shared_repicks, 1);
     if (d.shard == s->id) {
@@ -150,6 +150,20 @@ void gn_xshard_handle(gn_shard *s, uint16_t from, gn_xslot *sl)
     }
 }
 
+/* Take a new copy of the engine's configuration after a reload. */
+static void config_refresh(gn_shard *s)
+{
+    gn_engine *e = s->eng;
+    /* acquire: pairs with the release in gn_engine_reload (the copy itself is under cfg_mu) */
+    uint32_t gen = atomic_load_explicit(&e->cfg_gen, memory_order_acquire);
+    if (gen == s->cfg_gen)
+        return;
+    pthread_mutex_lock(&e->cfg_mu);
+    s->cfg = e->cfg;
+    pthread_mutex_unlock(&e->cfg_mu);
+    s->cfg_gen = gen;
+}
+
 static void flush_dirty(gn_shard *s)
 {
     gn_conn *c;
@@ -187,7 +201,7 @@ static void tw_advance(gn_shard *s)
 static void begin_stop(gn_shard *s)
 {
     s->stopping = true;
-    s->stop_deadline = s->now_ms + s->eng->cfg.shutdown_grace_ms;
+    s->stop_deadline = s->now_ms + s->cfg.shutdown_grace_ms;
     s->tp->stop_accept(s->tpd);
     gn_sessions_shutdown(s);
 }
@@ -198,7 +212,7 @@ static void *shard_main(void *arg)
     char tag[24];
     snprintf(tag, sizeof tag, "shard %u", s->id);
     gn_log_set_thread_tag(tag);
-    if (s->eng->cfg.pin_threads) {
+    if (s->cfg.pin_threads) {
         cpu_set_t allowed, one;
         CPU_ZERO(&allowed);
         if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) > 0) {
@@ -244,6 +258,7 @@ static void *shard_main(void *arg)
         if (timeout)
             gn_route_online(&s->rc);
         s->now_ms = gn_clock_ms();
+        config_refresh(s);
         /* seq_cst: pairs with the store in gn_shard_request_stop before its wake */
         if (!s->stopping && atomic_load(&s->stop_req))
             begin_stop(s);
@@ -286,6 +301,8 @@ static void *shard_main(void *arg)
 int gn_shard_init(gn_shard *s, gn_engine *e, uint16_t id, char *err, size_t errlen)
 {
     s->eng = e;
+    s->cfg = e->cfg;                /* before the thread exists: no race */
+    s->cfg_gen = atomic_load_explicit(&e->cfg_gen, memory_order_relaxed);   /* relaxed: same thread as reload */
     s->id = id;
     s->nshards = e->nshards;
     s->tp = &gn_uring_transport;
@@ -330,6 +347,12 @@ void gn_shard_request_stop(gn_shard *s)
 {
     /* seq_cst: the shard reads the flag after the wake-up it causes */
     atomic_store(&s->stop_req, true);
+    if (s->tpd)
+        s->tp->ctl_wake(s->tpd);
+}
+
+void gn_shard_config_changed(gn_shard *s)
+{
     if (s->tpd)
         s->tp->ctl_wake(s->tpd);
 }

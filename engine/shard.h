@@ -67,6 +67,8 @@ typedef struct gn_registry {
 
 struct gn_shard {
     gn_engine        *eng;
+    gn_config         cfg;            /* this shard's copy of the engine's (engine_int.h) */
+    uint32_t          cfg_gen;        /* the engine's cfg_gen when cfg was copied */
     const gn_transport_ops *tp;
     void             *tpd;
     uint16_t          id;
@@ -104,6 +106,9 @@ void gn_sessions_shutdown(gn_shard *s);
 int  gn_shard_init(gn_shard *s, gn_engine *e, uint16_t id, char *err, size_t errlen);
 int  gn_shard_start(gn_shard *s, char *err, size_t errlen);
 void gn_shard_request_stop(gn_shard *s);
+/* Controller: the configuration changed (gn_engine_reload); the shard takes
+ * its new copy at the start of its next loop turn. */
+void gn_shard_config_changed(gn_shard *s);
 void gn_shard_join(gn_shard *s);
 void gn_shard_fini(gn_shard *s);
 

@@ -7,8 +7,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
 gannet_install_packages
 gannet_build build --buildtype=release
-if [ -x build/tools/gannetd/gannetd ]; then
-  exec build/tools/gannetd/gannetd "$@"
-fi
-# Until the engine lands the main program is the codec benchmark.
-exec build/bench/bench_codec "$@"
+exec build/tools/gannetd/gannetd "$@"
