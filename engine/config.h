@@ -81,7 +81,7 @@ typedef struct gn_config {
     /* --- shards and io_uring (restart) */
     uint32_t shards;                      /* online CPUs (1 .. GN_CONFIG_MAX_SHARDS) */
     bool     pin_threads;                 /* true: shard i pinned to the i-th allowed CPU */
-    bool     sqpoll;                      /* false: IORING_SETUP_SQPOLL costs a core per shard */
+    bool     sqpoll;                      /* false: IORING_SETUP_SQPOLL, a polling kernel thread per shard */
     uint32_t sqpoll_idle_ms;              /* 1000 */
     uint32_t uring_entries;               /* 4096 submission queue entries per shard */
     uint32_t rx_buffer_size;              /* 16384 bytes per provided receive buffer */

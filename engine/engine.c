@@ -227,8 +227,10 @@ int gn_engine_start(gn_engine *e, char *err, size_t errlen)
         gn_log_info("TLS listeners off: no tls_cert_file/tls_key_file. For a development CA and "
                     "server certificate run 'gannet-certs DIR', then set tls_cert_file DIR/server.crt "
                     "and tls_key_file DIR/server.key (docs/TLS.md)");
-    if (c->sqpoll)
-        gn_log_warn("sqpoll: not used by this build (each shard submits from its own thread)");
+    if (c->sqpoll && !strstr(e->shards[0].tp->features(e->shards[0].tpd), "SQPOLL"))
+        gn_log_warn("sqpoll: the kernel refused IORING_SETUP_SQPOLL; each shard submits from its own thread");
+    else if (c->sqpoll)
+        gn_log_info("sqpoll: on, one kernel submission thread per shard, idle after %u ms", c->sqpoll_idle_ms);
     if (e->plat)
         gn_log_info("authentication: platform rules (client-id classes, tokens and API keys "
                     "from the registry)");

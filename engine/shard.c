@@ -327,6 +327,7 @@ int gn_shard_init(gn_shard *s, gn_engine *e, uint16_t id, char *err, size_t errl
         .buf_count = c->rx_buffer_count,
         .backlog = (int)c->listen_backlog,
         .tcp_nodelay = c->tcp_nodelay,
+        .sqpoll_idle_ms = c->sqpoll ? c->sqpoll_idle_ms : 0,
     };
     s->tpd = s->tp->create(s, &p, err, errlen);
     return s->tpd ? 0 : -1;

@@ -41,7 +41,8 @@ typedef struct gn_tp_params {
     uint32_t    buf_size;       /* bytes per provided receive buffer */
     uint32_t    buf_count;      /* provided buffers per shard (power of two) */
     int         backlog;
-    bool        tcp_nodelay;    /* set TCP_NODELAY on accepted sockets */
+    bool        tcp_nodelay;    /* set TCP_NODELAY on accepted sockets (on the listener: inherited) */
+    uint32_t    sqpoll_idle_ms; /* 0: no SQPOLL; else IORING_SETUP_SQPOLL with this idle time */
 } gn_tp_params;
 
 typedef struct gn_transport_ops {

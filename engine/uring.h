@@ -40,6 +40,7 @@ typedef struct gn_uring {
     struct io_uring ring;
     gn_shard  *shard;
     unsigned   setup_flags;     /* the flags the kernel accepted */
+    uint32_t   sqpoll_idle_ms;  /* SQPOLL in use with this idle time (0: not in use) */
     unsigned   features;        /* params.features */
     int        listen_fd;
     int        kind_fd[GN_LK_COUNT]; /* the other listeners by kind (-1: off; [GN_LK_MQTT] unused) */
