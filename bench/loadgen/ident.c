@@ -12,32 +12,12 @@
 bool gl_ident_expand(const char *tpl, uint64_t attempt, uint32_t run_tag,
                      uint32_t worker, char *out, size_t cap)
 {
-    size_t n = 0;
-    for (const char *s = tpl; *s; s++) {
-        char num[24];
-        const char *piece = num;
-        size_t len;
-        if (s[0] == '%' && s[1] == 'n')
-            len = (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)attempt);
-        else if (s[0] == '%' && s[1] == 't')
-            len = (size_t)snprintf(num, sizeof num, "%03x", run_tag);
-        else if (s[0] == '%' && s[1] == 'w')
-            len = (size_t)snprintf(num, sizeof num, "%u", worker);
-        else if (s[0] == '%' && s[1] == '%')
-            piece = "%", len = 1;
-        else {
-            piece = s;
-            len = 1;
-            s--;                 /* one plain character: step back over the s++ below */
-        }
-        s++;
-        if (n + len >= cap)
-            return false;
-        memcpy(out + n, piece, len);
-        n += len;
-    }
-    out[n] = '\0';
-    return n > 0;
+    char n[24], t[12], w[12];
+    snprintf(n, sizeof n, "%llu", (unsigned long long)attempt);
+    snprintf(t, sizeof t, "%03x", run_tag);
+    snprintf(w, sizeof w, "%u", worker);
+    const char *values[] = { n, t, w };
+    return gl_pattern_expand(tpl, "ntw", values, out, cap) && out[0] != '\0';
 }
 
 static char *dup_word(const char *w)

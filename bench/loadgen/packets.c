@@ -87,16 +87,17 @@ gl_status gl_encode_subscribe(const gl_opts *o, const char *filter,
         ? GL_OK : GL_ERR_CODEC;
 }
 
-bool gl_topic_expand(const char *pattern, uint32_t pub, char *out, size_t cap)
+bool gl_pattern_expand(const char *pattern, const char *letters, const char *const *values,
+                       char *out, size_t cap)
 {
     size_t n = 0;
     for (const char *s = pattern; *s; s++) {
-        char num[16];
         const char *piece = s;
         size_t plen = 1;
-        if (s[0] == '%' && s[1] == 'p') {
-            plen = (size_t)snprintf(num, sizeof num, "%u", pub);
-            piece = num;
+        const char *hit = s[0] == '%' && s[1] ? strchr(letters, s[1]) : NULL;
+        if (hit) {
+            piece = values[hit - letters];
+            plen = strlen(piece);
             s++;
         } else if (s[0] == '%' && s[1] == '%') {
             s++;
@@ -108,6 +109,14 @@ bool gl_topic_expand(const char *pattern, uint32_t pub, char *out, size_t cap)
     }
     out[n] = '\0';
     return true;
+}
+
+bool gl_topic_expand(const char *pattern, uint32_t pub, char *out, size_t cap)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%u", pub);
+    const char *values[] = { num };
+    return gl_pattern_expand(pattern, "p", values, out, cap);
 }
 
 bool gl_filter_from_pattern(const char *pattern, char *out, size_t cap)

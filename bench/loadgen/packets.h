@@ -65,6 +65,10 @@ void gl_pub_tpl_free(gl_pub_tpl *t);
 /* Expand a topic pattern: every "%p" becomes pub (decimal), "%%" becomes '%'.
  * Returns false if it does not fit in cap (NUL included). */
 bool gl_topic_expand(const char *pattern, uint32_t pub, char *out, size_t cap);
+/* Expand "%X" for every letter X of `letters` to values[index of X] and
+ * "%%" to '%'; other characters are copied. False if it does not fit. */
+bool gl_pattern_expand(const char *pattern, const char *letters, const char *const *values,
+                       char *out, size_t cap);
 
 /* The default filter for a pattern: every "%p" level becomes "+". */
 bool gl_filter_from_pattern(const char *pattern, char *out, size_t cap);
