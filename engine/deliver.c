@@ -329,7 +329,7 @@ void gn_session_add_waiter(gn_session *ss, uint16_t shard, uint64_t pub)
     ss->fl->waiters[ss->fl->nwaiters++] = (gn_waiter){ .pub = pub, .shard = shard };
 }
 
-static void signal_pub(gn_shard *s, uint16_t shard, uint64_t pub, bool block)
+void gn_publisher_signal(gn_shard *s, uint16_t shard, uint64_t pub, bool block)
 {
     if (shard == s->id) {
         if (block)
@@ -360,7 +360,7 @@ void gn_session_release_waiters(gn_shard *s, gn_session *ss)
     f->nwaiters = f->capwaiters = 0;
     ss->blocked_out = false;
     for (uint32_t i = 0; i < n; i++)
-        signal_pub(s, w[i].shard, w[i].pub, false);
+        gn_publisher_signal(s, w[i].shard, w[i].pub, false);
     f = ss->fl;     /* still there: trimming happens only at session end */
     if (f && !f->waiters && cap <= 16) {
         f->waiters = w;
@@ -397,7 +397,7 @@ static void block_publisher(gn_shard *s, gn_session *ss, uint16_t pub_shard, uin
     uint32_t before = ss->fl ? ss->fl->nwaiters : 0;
     gn_session_add_waiter(ss, pub_shard, pub);
     if (ss->fl && ss->fl->nwaiters != before)
-        signal_pub(s, pub_shard, pub, true);
+        gn_publisher_signal(s, pub_shard, pub, true);
     ss->blocked_out = true;
 }
 

@@ -95,6 +95,8 @@ static void deliver_all(gn_shard *s, gn_msg *m, const gn_rdeliv *dl, size_t n, u
             continue;       /* consumers: engine/consumer_shard.c */
         if (d->shard == s->id) {
             gn_session *ss = gn_session_by_id(s, d->session);
+            if ((d->flags & GN_RD_SHARED) && gn_shard_shared_redirect(s, ss, d, m, pub))
+                continue;
             if (!ss)
                 continue;
             gn_session_deliver(s, ss, m, d->qos, d->flags, d->sub_ids, d->nsub_ids, s->id, pub);

@@ -31,7 +31,6 @@ enum { RC_UNSPECIFIED = 0x80, RC_PROTOCOL_ERROR = 0x82, RC_FILTER_INVALID = 0x8F
  * member. NULL outside gn_route_repick. */
 typedef struct repick_ctx {
     uint64_t  full;
-    uint32_t  limit;
     bool      done;        /* the group of `full` was seen */
     bool      found;       /* ...and another member can take the message */
     gn_rdeliv out;
@@ -45,24 +44,20 @@ static uint32_t member_depth(const gn_share_member *m)
     return m->depth ? atomic_load_explicit(m->depth, memory_order_relaxed) : 0;
 }
 
-/* Choose a member other than rp->full: round robin over those under hwm,
- * else the least loaded under rp->limit. NULL: none can take it. */
+/* Choose a member other than rp->full, round robin over those under hwm.
+ * NULL: none. A member at or over the mark is never chosen, even the least
+ * loaded: the delivery is placed wherever it lands (never moved again), and
+ * moving it from a member that is only busy to one that is stalled would
+ * turn a short pause of the publisher into one that lasts until the stalled
+ * member reads. */
 static const gn_share_member *replacement(gn_share_group *g, const gn_share_members *ms,
                                           const repick_ctx *rp, uint32_t hwm)
 {
     uint32_t under = 0;
-    const gn_share_member *best = NULL;
-    for (uint32_t i = 0; i < ms->n; i++) {
-        const gn_share_member *m = &ms->m[i];
-        if (m->session == rp->full)
-            continue;
-        uint32_t d = member_depth(m);
-        under += d < hwm;
-        if (d < rp->limit && (!best || d < member_depth(best)))
-            best = m;
-    }
+    for (uint32_t i = 0; i < ms->n; i++)
+        under += ms->m[i].session != rp->full && member_depth(&ms->m[i]) < hwm;
     if (!under)
-        return best;
+        return NULL;
     /* relaxed: tickets only need to be distinct (round robin), as in router/share.c */
     uint32_t k = atomic_fetch_add_explicit(&g->rr, 1, memory_order_relaxed) % under;
     for (uint32_t i = 0; i < ms->n; i++) {
@@ -70,7 +65,7 @@ static const gn_share_member *replacement(gn_share_group *g, const gn_share_memb
         if (m->session != rp->full && member_depth(m) < hwm && k-- == 0)
             return m;
     }
-    return best;
+    return NULL;   /* depths moved under us: no replacement this time */
 }
 
 /* The engine's picker: the router's round robin, plus the re-pick above
@@ -101,9 +96,9 @@ static const gn_share_member *engine_pick(gn_share_group *g, const gn_share_memb
 }
 
 bool gn_route_repick(gn_route_ctx *rc, const uint8_t *topic, size_t len, uint64_t pub,
-                     uint64_t full, uint32_t limit, gn_rdeliv *out)
+                     uint64_t full, gn_rdeliv *out)
 {
-    repick_ctx rp = { .full = full, .limit = limit };
+    repick_ctx rp = { .full = full };
     tl_repick = &rp;
     const gn_rdeliv *ignored;
     (void)gn_route_match(rc, topic, len, pub, &ignored);   /* only the picker's choice counts */

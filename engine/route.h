@@ -93,14 +93,13 @@ size_t gn_route_match(gn_route_ctx *rc, const uint8_t *topic, size_t len, uint64
 /* Shared-group re-pick, on the shard of session `full`, which was picked
  * for a delivery of `topic` (published by `pub`, 0: none) but cannot take
  * it without pausing the publisher or dropping: pick another member of the
- * first group matching topic that has `full` as a member. Prefers members
- * under the router's high-water mark (round robin), else the least loaded
- * one with a queue depth under `limit`. Returns true and fills *out (the
+ * first group matching topic that has `full` as a member, round robin over
+ * the members under the router's high-water mark. Returns true and fills *out (the
  * member's session, shard and subscription options, GN_RD_SHARED set);
  * false when no other member can take it (the caller delivers to `full`).
  * Costs one match of the topic; only called for overloaded members. */
 bool gn_route_repick(gn_route_ctx *rc, const uint8_t *topic, size_t len, uint64_t pub,
-                     uint64_t full, uint32_t limit, gn_rdeliv *out);
+                     uint64_t full, gn_rdeliv *out);
 
 /* Retained store: msg NULL deletes. The store takes its own reference. */
 void gn_route_retain(gn_route_ctx *rc, const uint8_t *topic, size_t len, gn_msg *msg);

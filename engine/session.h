@@ -172,6 +172,10 @@ void gn_session_flow_trim(gn_session *ss);
 void gn_session_flow_free(gn_session *ss);
 /* Forget the outbound topic aliases. */
 void gn_session_alias_out_free(gn_session *ss);
+/* Pause (block) or resume publisher pub of shard `shard`: local directly,
+ * else a BLOCK / UNBLOCK slot to its shard. Every block is matched by one
+ * resume. */
+void gn_publisher_signal(gn_shard *s, uint16_t shard, uint64_t pub, bool block);
 /* Publisher bookkeeping for backpressure. */
 void gn_session_add_waiter(gn_session *ss, uint16_t shard, uint64_t pub);
 void gn_session_release_waiters(gn_shard *s, gn_session *ss);

@@ -75,24 +75,16 @@ void gn_shard_on_wake(gn_shard *s)
     (void)s;    /* the loop drains the rings and checks the stop flag every turn */
 }
 
-/* A shared-group delivery for a member of this shard that is gone or
- * cannot take it without pausing the publisher (the publisher's shard
- * picked it before the member's queue depth showed the load): hand it back
- * to the group for another member, once (GN_XF_REPICKED). Returns true
- * when the delivery (and the slot's message reference) went elsewhere;
- * false: deliver to the original member as usual. Never drops: a
- * delivery that cannot move stays with its member. */
-static bool repick(gn_shard *s, gn_xslot *sl, gn_session *ss)
+/* Place shared delivery sl (its message reference included) at another
+ * member of its group (gn_route_repick), flagged GN_XF_REPICKED so it is
+ * never moved again. False: no other member is under the high-water mark. */
+static bool place_elsewhere(gn_shard *s, const gn_xslot *sl)
 {
     gn_msg *m = sl->ptr;
-    uint8_t qos = sl->qos < m->qos ? sl->qos : m->qos;
-    if (ss && !gn_session_overloaded(s, ss, qos))
-        return false;
     gn_rdeliv d;
     if (!gn_route_repick(&s->rc, (const uint8_t *)gn_msg_topic(m), m->topic_len, sl->pub,
-                         sl->session, s->cfg.max_queued_messages, &d))
+                         sl->session, &d))
         return false;
-    gn_stat_add(&s->stats.shared_repicks, 1);
     if (d.shard == s->id) {
         gn_session *to = gn_session_by_id(s, d.session);
         if (!to)
@@ -100,15 +92,132 @@ static bool repick(gn_shard *s, gn_xslot *sl, gn_session *ss)
         gn_session_deliver(s, to, m, d.qos, (uint8_t)(d.flags | GN_XF_REPICKED), d.sub_ids,
                            d.nsub_ids, sl->pub_shard, sl->pub);
         gn_msg_unref(m);
-        return true;
+    } else {
+        gn_xslot fw = *sl;      /* same message reference, publisher and its shard */
+        fw.session = d.session;
+        fw.qos = d.qos;
+        fw.flags = (uint8_t)(d.flags | GN_XF_REPICKED);
+        fw.nsub = d.nsub_ids;
+        memcpy(fw.sub_ids, d.sub_ids, sizeof(uint32_t) * d.nsub_ids);
+        if (gn_xshard_put(s, d.shard, &fw) < 0)
+            return false;
     }
-    gn_xslot fw = *sl;      /* same message reference, publisher and its shard */
-    fw.session = d.session;
-    fw.qos = d.qos;
-    fw.flags = (uint8_t)(d.flags | GN_XF_REPICKED);
-    fw.nsub = d.nsub_ids;
-    memcpy(fw.sub_ids, d.sub_ids, sizeof(uint32_t) * d.nsub_ids);
-    return gn_xshard_put(s, d.shard, &fw) == 0;
+    gn_stat_add(&s->stats.shared_repicks, 1);
+    return true;
+}
+
+static bool held_by(const gn_shard *s, uint16_t shard, uint64_t pub)
+{
+    for (uint32_t i = 0; i < s->shared_held.n; i++)
+        if (s->shared_held.v[i].pub == pub && s->shared_held.v[i].pub_shard == shard)
+            return true;
+    return false;
+}
+
+/* Keep a QoS >= 1 shared delivery that no member can take now, and pause its
+ * publisher (once per publisher) until it is placed. False on no memory. */
+static bool hold(gn_shard *s, const gn_xslot *sl)
+{
+    gn_xbatch *h = &s->shared_held;
+    if (h->n == h->cap) {
+        uint32_t ncap = h->cap ? h->cap * 2 : 64;
+        gn_xslot *v = realloc(h->v, sizeof *v * ncap);
+        if (!v)
+            return false;
+        h->v = v;
+        h->cap = ncap;
+    }
+    bool first = sl->pub && !held_by(s, sl->pub_shard, sl->pub);
+    h->v[h->n++] = *sl;
+    if (first)
+        gn_publisher_signal(s, sl->pub_shard, sl->pub, true);
+    return true;
+}
+
+/* Once per loop turn while deliveries are held: place them in order, at
+ * their own member once it can take them, else at another member under the
+ * mark; stop at the first that still cannot move (one match per turn while
+ * a group is saturated). Resume publishers with nothing held any more. */
+static void retry_held(gn_shard *s)
+{
+    gn_xbatch *h = &s->shared_held;
+    uint32_t done = 0;
+    while (done < h->n) {
+        gn_xslot *sl = &h->v[done];
+        gn_msg *m = sl->ptr;
+        gn_session *ss = gn_session_by_id(s, sl->session);
+        uint8_t qos = sl->qos < m->qos ? sl->qos : m->qos;
+        if (ss && !gn_session_overloaded(s, ss, qos)) {
+            gn_session_deliver(s, ss, m, sl->qos, sl->flags, sl->sub_ids, sl->nsub,
+                               sl->pub_shard, sl->pub);
+            gn_msg_unref(m);
+        } else if (!place_elsewhere(s, sl)) {
+            break;
+        }
+        done++;
+    }
+    /* A publisher is resumed once, by its last entry, when none stays held. */
+    for (uint32_t i = 0; i < done; i++) {
+        const gn_xslot *p = &h->v[i];
+        bool again = false;
+        for (uint32_t j = i + 1; j < h->n && !again; j++)
+            again = h->v[j].pub == p->pub && h->v[j].pub_shard == p->pub_shard;
+        if (p->pub && !again)
+            gn_publisher_signal(s, p->pub_shard, p->pub, false);
+    }
+    memmove(h->v, h->v + done, sizeof *h->v * (h->n - done));
+    h->n -= done;
+}
+
+static void release_held(gn_shard *s)
+{
+    for (uint32_t i = 0; i < s->shared_held.n; i++)
+        gn_msg_unref(s->shared_held.v[i].ptr);
+    free(s->shared_held.v);
+    memset(&s->shared_held, 0, sizeof s->shared_held);
+}
+
+/* A shared-group delivery for a member of this shard that is gone or
+ * cannot take it without pausing the publisher (the publisher's shard
+ * picked it before the member's queue depth showed the load): hand it back
+ * to the group for another member, once (GN_XF_REPICKED). When no other
+ * member is under the high-water mark, a QoS >= 1 delivery is held here
+ * and its publisher paused until some member of the group (this one
+ * included) can take it, so a stalled member never holds the publisher
+ * once another member drains. Returns true when the delivery (and the
+ * slot's message reference) was taken care of; false: deliver to the
+ * original member as usual. Never drops QoS >= 1. */
+static bool repick(gn_shard *s, gn_xslot *sl, gn_session *ss)
+{
+    gn_msg *m = sl->ptr;
+    uint8_t qos = sl->qos < m->qos ? sl->qos : m->qos;
+    if (ss && !gn_session_overloaded(s, ss, qos))
+        return false;
+    if (s->shared_held.n == 0 && place_elsewhere(s, sl))
+        return true;
+    return qos > 0 && hold(s, sl);   /* behind what is held already: order kept */
+}
+
+bool gn_shard_shared_redirect(gn_shard *s, gn_session *ss, const gn_rdeliv *d, gn_msg *m,
+                              uint64_t pub)
+{
+    if (ss && !gn_session_overloaded(s, ss, d->qos < m->qos ? d->qos : m->qos))
+        return false;       /* the common case: no slot built */
+    gn_xslot sl;
+    memset(&sl, 0, sizeof sl);
+    sl.kind = GN_X_DELIVER;
+    sl.qos = d->qos;
+    sl.flags = d->flags;
+    sl.nsub = d->nsub_ids > GN_X_SUBIDS ? GN_X_SUBIDS : d->nsub_ids;
+    memcpy(sl.sub_ids, d->sub_ids, sizeof(uint32_t) * sl.nsub);
+    sl.pub_shard = s->id;
+    sl.session = d->session;
+    sl.pub = pub;
+    sl.ptr = gn_msg_ref(m);
+    if (repick(s, &sl, ss))
+        return true;
+    gn_msg_unref(m);
+    return false;
 }
 
 void gn_xshard_handle(gn_shard *s, uint16_t from, gn_xslot *sl)
@@ -251,6 +360,8 @@ static void *shard_main(void *arg)
                 timeout = 1000;
             else
                 timeout = next > now ? (int)(next - now) : 0;
+            if (s->shared_held.n && timeout > 1)
+                timeout = 1;    /* other shards' queue depths do not wake us: look again soon */
         }
         if (timeout)
             gn_route_offline(&s->rc);
@@ -263,6 +374,8 @@ static void *shard_main(void *arg)
         if (!s->stopping && atomic_load(&s->stop_req))
             begin_stop(s);
         uint32_t drained = gn_xshard_drain(s);
+        if (s->shared_held.n)
+            retry_held(s);
         if (s->eng->plat)
             gn_plat_shard_turn(s);
         tw_advance(s);
@@ -292,6 +405,7 @@ static void *shard_main(void *arg)
                 (unsigned long long)atomic_load_explicit(&st->qos1_dropped_offline, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->protocol_errors, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->shared_repicks, memory_order_relaxed));
+    release_held(s);
     gn_consumers_shard_fini(s);
     gn_sessions_fini(s);
     gn_route_reader_unregister(&s->rc);

@@ -92,6 +92,7 @@ struct gn_shard {
     gn_xshard         x;              /* cross-shard rings and batches */
     gn_route_ctx      rc;             /* router reader state (engine/route.c) */
     gn_shard_stats    stats;
+    gn_xbatch         shared_held;    /* shared deliveries no member can take yet (engine/shard.c) */
     char              err[256];
 };
 
@@ -106,6 +107,13 @@ void gn_sessions_shutdown(gn_shard *s);
 int  gn_shard_init(gn_shard *s, gn_engine *e, uint16_t id, char *err, size_t errlen);
 int  gn_shard_start(gn_shard *s, char *err, size_t errlen);
 void gn_shard_request_stop(gn_shard *s);
+/* A shared-group delivery d of m (published by pub on this shard) picked a
+ * member of this shard, ss (NULL: gone), that cannot take it without
+ * pausing the publisher: hand it to another member, or hold it (QoS >= 1)
+ * until a member can take it (engine/shard.c, "re-pick"). Returns true
+ * when it was taken care of; false: deliver to ss as usual. Shard thread. */
+bool gn_shard_shared_redirect(gn_shard *s, gn_session *ss, const gn_rdeliv *d, gn_msg *m,
+                              uint64_t pub);
 /* Controller: the configuration changed (gn_engine_reload); the shard takes
  * its new copy at the start of its next loop turn. */
 void gn_shard_config_changed(gn_shard *s);
