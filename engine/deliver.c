@@ -554,7 +554,8 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
     e.flags = flags;
     e.state = GN_QS_QUEUED;
     e.nsub = nsub > GN_RD_MAX_SUB_IDS ? GN_RD_MAX_SUB_IDS : nsub;
-    memcpy(e.sub_ids, sub_ids, sizeof(uint32_t) * e.nsub);
+    if (e.nsub)     /* sub_ids may be NULL when there are none */
+        memcpy(e.sub_ids, sub_ids, sizeof(uint32_t) * e.nsub);
     e.pub_shard = pub_shard;
     e.pub = pub;
     if (c && ss->fl->queue.count == 0 && ss->fl->inflight.live < window(ss)) {
