@@ -318,7 +318,7 @@ static uint32_t group_depth(gn_shard *s, gn_consumer *k)
         if (used > worst)
             worst = used;
     }
-    uint64_t full = s->eng->cfg.max_queued_messages ? s->eng->cfg.max_queued_messages : 2;
+    uint64_t full = s->cfg.max_queued_messages ? s->cfg.max_queued_messages : 2;
     return (uint32_t)(worst * full / cap);
 }
 
@@ -352,7 +352,7 @@ bool gn_consumers_turn(gn_shard *s)
             atomic_store_explicit(&k->depth, d, memory_order_relaxed);
             /* A full member: let its waiting publishers replay (at most once a
              * millisecond), so the picker can choose a member with room. */
-            if (sd->nwait && d >= s->eng->cfg.max_queued_messages / 2 && s->now_ms != sd->repick_ms) {
+            if (sd->nwait && d >= s->cfg.max_queued_messages / 2 && s->now_ms != sd->repick_ms) {
                 sd->repick_ms = s->now_ms;
                 release_waiters(s, sd);
                 continue;
