@@ -103,16 +103,7 @@ static void deliver_all(gn_shard *s, gn_msg *m, const gn_rdeliv *dl, size_t n, u
             continue;
         }
         gn_xslot sl;
-        memset(&sl, 0, sizeof sl);
-        sl.kind = GN_X_DELIVER;
-        sl.qos = d->qos;
-        sl.flags = d->flags;
-        sl.nsub = d->nsub_ids > GN_X_SUBIDS ? GN_X_SUBIDS : d->nsub_ids;
-        memcpy(sl.sub_ids, d->sub_ids, sizeof(uint32_t) * sl.nsub);
-        sl.pub_shard = s->id;
-        sl.session = d->session;
-        sl.pub = pub;
-        sl.ptr = gn_msg_ref(m);
+        gn_xslot_deliver(&sl, d, m, s->id, pub);
         if (gn_xshard_put(s, d->shard, &sl) < 0)
             gn_msg_unref(m);
         else

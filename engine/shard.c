@@ -204,16 +204,7 @@ bool gn_shard_shared_redirect(gn_shard *s, gn_session *ss, const gn_rdeliv *d, g
     if (ss && !gn_session_overloaded(s, ss, d->qos < m->qos ? d->qos : m->qos))
         return false;       /* the common case: no slot built */
     gn_xslot sl;
-    memset(&sl, 0, sizeof sl);
-    sl.kind = GN_X_DELIVER;
-    sl.qos = d->qos;
-    sl.flags = d->flags;
-    sl.nsub = d->nsub_ids > GN_X_SUBIDS ? GN_X_SUBIDS : d->nsub_ids;
-    memcpy(sl.sub_ids, d->sub_ids, sizeof(uint32_t) * sl.nsub);
-    sl.pub_shard = s->id;
-    sl.session = d->session;
-    sl.pub = pub;
-    sl.ptr = gn_msg_ref(m);
+    gn_xslot_deliver(&sl, d, m, s->id, pub);
     if (repick(s, &sl, ss))
         return true;
     gn_msg_unref(m);

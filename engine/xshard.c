@@ -191,3 +191,17 @@ uint32_t gn_xshard_drain(gn_shard *s)
     }
     return total;
 }
+
+void gn_xslot_deliver(gn_xslot *sl, const gn_rdeliv *d, gn_msg *m, uint16_t pub_shard, uint64_t pub)
+{
+    memset(sl, 0, sizeof *sl);
+    sl->kind = GN_X_DELIVER;
+    sl->qos = d->qos;
+    sl->flags = d->flags;
+    sl->nsub = d->nsub_ids > GN_X_SUBIDS ? GN_X_SUBIDS : d->nsub_ids;
+    memcpy(sl->sub_ids, d->sub_ids, sizeof(uint32_t) * sl->nsub);
+    sl->pub_shard = pub_shard;
+    sl->session = d->session;
+    sl->pub = pub;
+    sl->ptr = gn_msg_ref(m);
+}

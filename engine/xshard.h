@@ -84,6 +84,9 @@ typedef struct gn_xshard {
     uint32_t       nheld, capheld;
 } gn_xshard;
 
+/* Fill *sl as the DELIVER slot of router delivery d of m, published by
+ * session pub of shard pub_shard; takes a reference on m for the slot. */
+void gn_xslot_deliver(gn_xslot *sl, const gn_rdeliv *d, gn_msg *m, uint16_t pub_shard, uint64_t pub);
 /* Queue a slot for shard `to` (pushed at the end of the turn). Returns -1 on
  * allocation failure (the caller still owns the slot's reference). */
 int  gn_xshard_put(gn_shard *s, uint16_t to, const gn_xslot *slot);
