@@ -16,8 +16,8 @@ bool gl_ident_expand(const char *tpl, uint64_t attempt, uint32_t run_tag,
     snprintf(n, sizeof n, "%llu", (unsigned long long)attempt);
     snprintf(t, sizeof t, "%03x", run_tag);
     snprintf(w, sizeof w, "%u", worker);
-    const char *values[] = { n, t, w };
-    return gl_pattern_expand(tpl, "ntw", values, out, cap) && out[0] != '\0';
+    const char *values[] = { n, t, w, n };     /* %p: the attempt, as in the other modes' %p */
+    return gl_pattern_expand(tpl, "ntwp", values, out, cap) && out[0] != '\0';
 }
 
 static char *dup_word(const char *w)

@@ -32,7 +32,7 @@ typedef struct gl_idents {
 gl_status gl_ident_load(const gl_opts *o, gl_idents *out);
 void gl_ident_free(gl_idents *ids);
 
-/* Expand a client-id template: %n = attempt number, %t = run tag (3 hex
+/* Expand a client-id template: %n (or %p) = attempt number, %t = run tag (3 hex
  * digits), %w = worker index, %% = '%'. False if it does not fit in cap or
  * expands to nothing. */
 bool gl_ident_expand(const char *tpl, uint64_t attempt, uint32_t run_tag,

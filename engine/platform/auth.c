@@ -65,7 +65,7 @@ static bool user_is(const gn_connect *cn, const char *u)
 static void authenticate(gn_shard *s, gn_pconn *pc, const gn_connect *cn, const gn_pdir_org *org,
                          gn_pconnect *o)
 {
-    const gn_config *cfg = &s->eng->cfg;
+    const gn_config *cfg = &s->cfg;
     gn_pshard *ps = gn_plat_shard(s);
     const gn_pident *id = &pc->id;
     if (!cn->has_username) {
@@ -112,7 +112,7 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
 {
     gn_shard *s = c->shard;
     gn_platform *p = s->eng->plat;
-    const gn_config *cfg = &s->eng->cfg;
+    const gn_config *cfg = &s->cfg;
     memset(o, 0, sizeof *o);
     gn_pconn *pc = c->plat;
     size_t cl = cn->client_id.len < GN_PCONN_CID_MAX - 1 ? cn->client_id.len : GN_PCONN_CID_MAX - 1;

@@ -112,7 +112,7 @@ gn_ppub_action gn_plat_on_publish(gn_conn *c, gn_publish *pub, char *buf, size_t
                                   uint16_t *close_code, uint8_t *reason)
 {
     gn_pconn *pc = c->plat;
-    const gn_config *cfg = &c->shard->eng->cfg;
+    const gn_config *cfg = &c->shard->cfg;
     pc->rx_msgs++;
     if (pub->qos > pc->max_qos) {
         *close_code = GN_CLOSE_QOS_DENIED;                  /* S-083 */
