@@ -35,6 +35,7 @@ struct gn_platform {
     gn_pdir        *dir;
     uint16_t        nshards;
     gn_pshard      *shards;
+    gn_mon         *mon;            /* monitoring messages (monitor.c) */
     pthread_mutex_t org_mu;         /* serialises inserts into orgs[] */
     gn_org_slot     orgs[GN_ORG_SLOTS];
 };
