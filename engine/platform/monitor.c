@@ -184,10 +184,18 @@ static void flush_shard(mon_shard *ms)
 
 /* ---------------------------------------------------------------- publish */
 
+/* After the grace period of a stop (the connections gn_sessions_fini
+ * closes once the shard loop is over) nothing is routed any more: the
+ * file record carries the Disconnect to the next start. */
+static bool past_grace(const gn_shard *s)
+{
+    return s->stopping && s->now_ms >= s->stop_deadline;
+}
+
 static void publish(gn_shard *s, const char *topic, size_t tl, const char *js, size_t n,
                     bool retain, bool clear)
 {
-    if (!n)
+    if (!n || past_grace(s))
         return;
     if (clear && s->eng->cfg.retain_available)
         gn_route_retain(&s->rc, (const uint8_t *)topic, tl, NULL);
