@@ -39,7 +39,7 @@ enum {
 #define MON_JSON_MAX     2048            /* a monitoring message */
 #define MON_FIELDS_MAX   1200            /* the fixed fields (escaped id and user) */
 #define MON_USER_MAX     256             /* user names longer are cut */
-#define MON_COMPACT_MIN  (1u << 20)      /* files below this are never compacted */
+#define MON_COMPACT_MIN  (64u << 10)     /* files below this are never compacted */
 #define MON_RECOVERY_REASON "The connection was closed by the server: the server stopped " \
                             "without closing it and was restarted"
 

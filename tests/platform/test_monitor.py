@@ -293,6 +293,34 @@ class TestMonitorRestart(MonitorCase):
         self.restart(signal.SIGKILL)
         self.assertEqual(self.recovered(), 2)
 
+    def test_connected_client_file_is_compacted(self):
+        """Connects and closes by the hundred keep the file small (it is
+        rewritten from the live connections), and a kill -9 afterwards
+        still finds exactly the connected clients."""
+        import glob
+        import os
+        stay = [self.dev() for _ in range(3)]
+        for cid, _ in stay:
+            self.raw_as(cid)
+        churn, _ = self.dev()
+        for _ in range(1500):
+            c = self.raw_as(churn)
+            c.send(mqttraw.disconnect())
+            c.close()
+            self.clients.remove(c)
+        self.close_line(churn, code=0)
+        files = glob.glob(self.db + ".mon.*")
+        total = sum(os.path.getsize(f) for f in files)
+        self.assertTrue(files)
+        self.assertLess(total, 2 * 65536 + 4096, "1500 connections: %d bytes" % total)
+        time.sleep(0.2)
+        self.restart(signal.SIGKILL)
+        self.assertEqual(self.recovered(), 3)
+        w = self.watcher("iot-2/type/+/id/+/mon")
+        got = {json.loads(m.payload.decode())["ClientID"] for m in w.get_n(3)}
+        self.assertEqual(got, {cid for cid, _ in stay})
+        self.no_mon(w, churn, 0.3)
+
     def test_graceful_shutdown_disconnect_has_close_code_93(self):
         cid, id_ = self.dev()
         d = self.paho_as(cid)
