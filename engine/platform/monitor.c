@@ -1,15 +1,7 @@
 /* engine/platform/monitor.c — the monitoring messages and the per-shard
  * file of connected clients that survives a restart (see monitor.h).
  *
- * File records, one line each, tab-separated (client ids and user names
- * are JSON-escaped inside the fields, so no tab or newline occurs):
- *   +  serial  d|a  connect_ms  topic  fields   a client connected
- *   -  serial                                  it closed (forget it)
- *   D  serial  d|a  topic  json                 it closed at shutdown (93):
- *                                               republish json at start
- *   S                                          graceful stop (end of file)
- * d: a device or gateway (Disconnect retained); a: an application or
- * Quickstart client (Disconnect clears). */
+ * The file's record format is in mon_file.h (which reads it back). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +15,7 @@
 #include "engine/log.h"
 #include "engine/mqtt.h"
 #include "engine/platform/close_codes.h"
+#include "engine/platform/mon_file.h"
 #include "engine/platform/mon_json.h"
 #include "engine/platform/monitor.h"
 #include "engine/platform/platform_int.h"
@@ -254,21 +247,6 @@ static size_t build(char *js, size_t cap, const char *action, const char *fields
 
 /* ------------------------------------------------------------- recovery */
 
-typedef struct rec {
-    uint32_t serial, line;    /* line: order in the file (the last wins) */
-    char     kind, cls;
-    uint64_t connect_ms;
-    char    *topic, *rest;    /* rest: fields ('+') or json ('D') */
-} rec;
-
-static int rec_cmp(const void *a, const void *b)
-{
-    const rec *x = a, *y = b;
-    if (x->serial != y->serial)
-        return x->serial < y->serial ? -1 : 1;
-    return x->line < y->line ? -1 : x->line > y->line;
-}
-
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -298,17 +276,26 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* Split line at tabs into at most max fields; the count. */
-static int split(char *line, char **f, int max)
+/* The Disconnect of one client the previous run left connected. */
+static void replay_one(void *ctx, const gn_monrec *r, bool graceful)
 {
-    int n = 0;
-    f[n++] = line;
-    for (char *p = line; *p && n < max; p++)
-        if (*p == '\t') {
-            *p = 0;
-            f[n++] = p + 1;
-        }
-    return n;
+    gn_shard *s = ctx;
+    char js[MON_JSON_MAX];
+    size_t n = 0;
+    if (r->kind == '+') {
+        gn_pconn zero;
+        memset(&zero, 0, sizeof zero);
+        uint16_t code = graceful ? GN_CLOSE_SHUTDOWN : GN_CLOSE_BY_SERVER;
+        n = build(js, sizeof js, "Disconnect", r->rest, strlen(r->rest), r->connect_ms, code,
+                  graceful ? NULL : MON_RECOVERY_REASON, &zero);
+    } else {
+        n = strlen(r->rest);
+        if (n >= sizeof js)
+            n = 0;
+        else
+            memcpy(js, r->rest, n);
+    }
+    publish(s, r->topic, strlen(r->topic), js, n, !r->clears, r->clears);
 }
 
 /* Publish the Disconnects one file records; returns how many. */
@@ -318,75 +305,12 @@ static uint32_t recover_file(gn_shard *s, const char *path)
     char *buf = read_file(path, &len);
     if (!buf)
         return 0;
-    size_t nrec = 0, cap = 0;
-    rec *rs = NULL;
-    bool graceful = false;
-    uint32_t line = 0;
-    for (char *p = buf; p < buf + len;) {
-        char *nl = memchr(p, '\n', (size_t)(buf + len - p));
-        if (!nl)
-            break;                  /* a record cut by the crash */
-        *nl = 0;
-        char *f[6];
-        int nf = split(p, f, 6);
-        p = nl + 1;
-        rec r = { .line = line++, .kind = f[0][0] };
-        graceful = r.kind == 'S';
-        if ((r.kind == '+' && nf == 6) || (r.kind == 'D' && nf == 5) || (r.kind == '-' && nf == 2)) {
-            r.serial = (uint32_t)strtoul(f[1], NULL, 10);
-            if (r.kind == '+') {
-                r.cls = f[2][0];
-                r.connect_ms = strtoull(f[3], NULL, 10);
-                r.topic = f[4];
-                r.rest = f[5];
-            } else if (r.kind == 'D') {
-                r.cls = f[2][0];
-                r.topic = f[3];
-                r.rest = f[4];
-            }
-        } else {
-            continue;
-        }
-        if (nrec == cap) {
-            cap = cap ? cap * 2 : 256;
-            rec *q = realloc(rs, cap * sizeof *rs);
-            if (!q)
-                break;
-            rs = q;
-        }
-        rs[nrec++] = r;
-    }
-    if (nrec)
-        qsort(rs, nrec, sizeof *rs, rec_cmp);
-    uint32_t published = 0;
-    char js[MON_JSON_MAX];
-    for (size_t i = 0; i < nrec; i++) {
-        if (i + 1 < nrec && rs[i + 1].serial == rs[i].serial)
-            continue;               /* a later record of the same client wins */
-        const rec *r = &rs[i];
-        size_t n = 0;
-        if (r->kind == '+') {
-            gn_pconn zero;
-            memset(&zero, 0, sizeof zero);
-            uint16_t code = graceful ? GN_CLOSE_SHUTDOWN : GN_CLOSE_BY_SERVER;
-            n = build(js, sizeof js, "Disconnect", r->rest, strlen(r->rest), r->connect_ms, code,
-                      graceful ? NULL : MON_RECOVERY_REASON, &zero);
-        } else if (r->kind == 'D') {
-            n = strlen(r->rest);
-            if (n >= sizeof js)
-                n = 0;
-            else
-                memcpy(js, r->rest, n);
-        }
-        if (!n)
-            continue;
-        bool clears = r->cls == 'a';
-        publish(s, r->topic, strlen(r->topic), js, n, !clears, clears);
-        published++;
-    }
-    free(rs);
+    bool graceful;
+    long n = gn_monfile_replay(buf, len, &graceful, replay_one, s);
+    if (n < 0)
+        gn_log_warn("monitor: out of memory reading %s", path);
     free(buf);
-    return published;
+    return n > 0 ? (uint32_t)n : 0;
 }
 
 /* The previous run's Disconnects, once, before this run publishes any
