@@ -38,6 +38,7 @@ enum {
 
 typedef struct mon_shard {
     int      fd;                 /* -1 until the first write */
+    bool     broken;             /* the file cannot be opened: records are dropped */
     char    *out;                /* records of this turn */
     size_t   out_len, out_cap;
     uint32_t next_serial;
@@ -111,13 +112,16 @@ static size_t record_connected(mon_shard *ms, const gn_pmon *pm)
     return (size_t)h + pm->topic_len + pm->fields_len + 2;
 }
 
+/* Open a record file; after a failure the shard keeps no records (one
+ * warning, not one per turn). */
 static int open_file(mon_shard *ms, const char *path, int extra)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | extra, 0600);
-    if (fd < 0)
+    if (fd < 0 && !ms->broken) {
+        ms->broken = true;
         gn_log_warn("monitor: cannot open %s: %s (connected clients are not kept over a restart)",
                     path, strerror(errno));
-    (void)ms;
+    }
     return fd;
 }
 
@@ -165,7 +169,7 @@ static void flush_shard(mon_shard *ms)
 {
     if (!ms->out_len)
         return;
-    if (ms->fd < 0 && (ms->fd = open_file(ms, ms->path, O_APPEND)) < 0) {
+    if (ms->broken || (ms->fd < 0 && (ms->fd = open_file(ms, ms->path, O_APPEND)) < 0)) {
         ms->out_len = 0;
         return;
     }
