@@ -196,22 +196,7 @@ static void publish(gn_shard *s, const char *topic, size_t tl, const char *js, s
         return;
     if (clear && s->eng->cfg.retain_available)
         gn_route_retain(&s->rc, (const uint8_t *)topic, tl, NULL);
-    gn_msg_params mp = {
-        .topic = topic,
-        .topic_len = tl,
-        .payload = (const uint8_t *)js,
-        .payload_len = n,
-        .qos = 0,
-        .retain = retain,
-        .origin_shard = (uint8_t)s->id,
-        .received_ms = s->now_ms,
-        .expiry_ms = GN_MSG_NO_EXPIRY,
-    };
-    gn_msg *msg = gn_msg_new(&mp);
-    if (!msg)
-        return;
-    gn_route_publish(s, msg, retain, 0);
-    gn_msg_unref(msg);
+    gn_plat_publish(s, topic, tl, js, n, retain);
 }
 
 static uint64_t epoch_ms(void)

@@ -74,6 +74,27 @@ gn_pshard *gn_plat_shard(const gn_shard *s)
     return &s->eng->plat->shards[s->id];
 }
 
+void gn_plat_publish(gn_shard *s, const char *t, size_t tl, const char *payload, size_t n,
+                     bool retain)
+{
+    gn_msg_params mp = {
+        .topic = t,
+        .topic_len = tl,
+        .payload = (const uint8_t *)payload,
+        .payload_len = n,
+        .qos = 0,
+        .retain = retain,
+        .origin_shard = (uint8_t)s->id,
+        .received_ms = s->now_ms,
+        .expiry_ms = GN_MSG_NO_EXPIRY,
+    };
+    gn_msg *msg = gn_msg_new(&mp);
+    if (!msg)
+        return;
+    gn_route_publish(s, msg, retain, 0);
+    gn_msg_unref(msg);
+}
+
 char *gn_plat_topic_in(const gn_shard *s) { return gn_plat_shard(s)->topic_in; }
 char *gn_plat_topic_out(const gn_shard *s) { return gn_plat_shard(s)->topic_out; }
 
