@@ -56,8 +56,8 @@ static bool mon_topic_ok(const char *t)
 /* One line into r; false when malformed or 'S' (*stop set for 'S'). */
 static bool parse_line(char *p, gn_monrec *r, bool *stop)
 {
-    char *f[6];
-    int nf = split(p, f, 6);
+    char *f[7];
+    int nf = split(p, f, 7);       /* one more than any record has: extra tabs are damage */
     uint64_t v;
     *stop = false;
     memset(r, 0, sizeof *r);

@@ -96,6 +96,8 @@ START_TEST(test_cut_and_damaged_lines)
                     "D\t5\td\to/iot-2/type/t/id/a/mon\tnot json\n"
                     "++\t6\td\t1\to/iot-2/type/t/id/a/mon\tF\n"
                     "+\t7\td\t1\to/iot-2/type/t/id/a/mon\n"         /* fields missing */
+                    "+\t10\td\t1\to/iot-2/type/t/id/a/mon\tF\tG\n"   /* a tab too many */
+                    "D\t11\td\to/iot-2/type/t/id/a/mon\t{}\t\n"
                     "\n"
                     "+\t8\td\t1\to/iot-2/type/t/id/ok/mon\tF\n"
                     "+\t9\td\t1\to/iot-2/type/t/id/c/mon\t\"ClientID\":\"cu", &g, &gr);
