@@ -332,12 +332,14 @@ static void ensure_recovered(gn_shard *s)
 
 /* ---------------------------------------------------------------- hooks */
 
-static const char *protocol_name(uint8_t proto)
+/* The seeds' names, "mqttv5-ws" included (seeds 000 and 001 both spell
+ * it so). */
+static const char *protocol_name(uint8_t proto, bool ws)
 {
     switch (proto) {
-    case GN_PROTO_V31: return "mqtt3";
-    case GN_PROTO_V311: return "mqtt4";
-    default: return "mqtt5";
+    case GN_PROTO_V31: return ws ? "mqtt3-ws" : "mqtt3";
+    case GN_PROTO_V311: return ws ? "mqtt4-ws" : "mqtt4";
+    default: return ws ? "mqttv5-ws" : "mqtt5";
     }
 }
 
@@ -393,11 +395,14 @@ void gn_mon_attempt(gn_conn *c, const gn_connect *cn, uint16_t close_code)
     gn_mjson_str(&j, "ClientAddr", (const uint8_t *)ip, ipl);
     gn_mjson_str(&j, "ClientID", cn->client_id.ptr, cn->client_id.len);
     gn_mjson_u64(&j, "Port", server_port(c->fd));
-    gn_mjson_bool(&j, "Secure", false);         /* no TLS listener yet */
-    gn_mjson_cstr(&j, "Protocol", protocol_name(c->proto));
+    gn_mjson_bool(&j, "Secure", gn_conn_is_tls(c));
+    gn_mjson_cstr(&j, "Protocol", protocol_name(c->proto, gn_conn_is_websocket(c)));
     if (cn->has_username)
         gn_mjson_str(&j, "User", cn->username.ptr,
                      cn->username.len < MON_USER_MAX ? cn->username.len : MON_USER_MAX);
+    const char *certname = gn_conn_cert_cn(c);
+    if (certname)
+        gn_mjson_cstr(&j, "Certname", certname);
     size_t fl = gn_mjson_fields_len(&j);
     if (!fl)
         return;

@@ -16,6 +16,7 @@ import unittest
 
 from platform_harness import mqttraw
 from platform_harness import ORG, TIMEOUT, PlatformTestCase, uid
+import tlsenv  # noqa: E402  (tests/engine, on the path through platform_harness)
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ALWAYS = ("Action", "Time", "ClientAddr", "ClientID", "Port", "Secure", "Protocol")
@@ -226,6 +227,41 @@ class TestMonitor(MonitorCase):
         m, js = self.mon(late, cid, "Connect")
         self.assertTrue(m.retain, "the retained state is the new connection's Connect")
         self.no_mon(late, cid, 0.3)
+
+
+class TestMonitorTlsWebSockets(MonitorCase):
+    """Secure, Certname and the -ws protocols (TLS and WebSocket listeners
+    with the development certificates of tests/engine/tlsenv.py)."""
+    shards = 2
+    ports = tlsenv.Ports()
+    platform_conf = tlsenv.gannetd_conf(ports, "optional")
+
+    def test_S106_secure_certname_and_ws_protocols(self):
+        w = self.watcher()
+        cases = (  # port, transport, paho protocol, TLS context, Protocol, Secure, Certname
+            (self.ports.tls, "tcp", "v311", tlsenv.client_context(cert="client-t1-good"),
+             "mqtt4", True, "d:t1:good"),
+            (self.ports.tls, "tcp", "v5", tlsenv.client_context(), "mqtt5", True, None),
+            (self.ports.ws, "websockets", "v311", None, "mqtt4-ws", False, None),
+            (self.ports.ws, "websockets", "v31", None, "mqtt3-ws", False, None),
+            (self.ports.wss, "websockets", "v5", tlsenv.client_context(cert="client-t1-good"),
+             "mqttv5-ws", True, "d:t1:good"),
+        )
+        for port, transport, proto, ctx, name, secure, certname in cases:
+            cid, _ = self.dev()
+            d = self.paho_as(cid, proto, port=port, transport=transport, tls=ctx)
+            m, js = self.mon(w, cid, "Connect")
+            self.assertEqual(js["Protocol"], name, cid)
+            self.assertIs(js["Secure"], secure, cid)
+            self.assertEqual(js["Port"], port, cid)
+            if certname:
+                self.assertEqual(js["Certname"], certname)
+            else:
+                self.assertNotIn("Certname", js)
+            d.disconnect()
+            m, js = self.mon(w, cid, "Disconnect")
+            self.assertEqual((js["Protocol"], js["Secure"], js.get("Certname")),
+                             (name, secure, certname))
 
 
 class TestMonitorRestart(MonitorCase):
