@@ -500,8 +500,6 @@ bool gn_mon_retained_filter(gn_conn *c, const uint8_t *f, size_t len, const uint
                             size_t *out_len)
 {
     const gn_pident *id = &c->plat->id;
-    if (id->cls != GN_PC_APP && id->cls != GN_PC_SCALABLE)
-        return false;
     char *buf = gn_plat_topic_in(c->shard);
     gn_ptopic_match m;
     if (gn_ptopic_subscribe(id, f, len, buf, GN_PLAT_TOPIC_BUF, out_len, &m) != GN_PT_OK)

@@ -68,8 +68,9 @@ void gn_mon_taken_over(gn_conn *c);
 void gn_mon_closed(gn_conn *c, uint16_t code);
 /* A SUBSCRIBE filter f[0..len) of c (accepted) and the internal filter
  * its retained monitoring messages are looked up with (*out, *out_len,
- * in the shard's inbound topic buffer); false when it gets none
- * (devices and gateways: live messages only). */
+ * in the shard's inbound topic buffer); false when it gets none. The
+ * retained messages take the delivery path of live ones, so a gateway's
+ * resource group filters them the same way (S-056). */
 bool gn_mon_retained_filter(gn_conn *c, const uint8_t *f, size_t len, const uint8_t **out,
                             size_t *out_len);
 /* Once per loop turn (the platform turn): the previous run's Disconnects

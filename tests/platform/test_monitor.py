@@ -34,6 +34,13 @@ class MonitorCase(PlatformTestCase):
         for i in range(cls.pool):
             id_ = "m%02d" % i
             cls.free.append((cls.device(cls.type_, id_), id_))
+        # a gateway whose resource group holds one device (S-056)
+        cls.device("gwtype", "gw1", "g")
+        cls.device(cls.type_, "ingroup")
+        cls.device(cls.type_, "outside")
+        cls.reg("group", ORG, "mong")
+        cls.reg("member", ORG, "mong", cls.type_, "ingroup")
+        cls.reg("attach", ORG, "mong", "gwtype", "gw1")
 
     def dev(self):
         """A registered device's client id (d:ORG:montype:ID) and its id, not used before."""
@@ -210,6 +217,22 @@ class TestMonitor(MonitorCase):
         m, js = self.mon(w, cid, "FailedConnect")
         self.assertEqual(js["User"], user)
         self.assertIn(b'we\\"ird\\\\user\\u0001', m.payload)
+
+    def test_S105_gateway_gets_retained_state_of_its_group_only(self):
+        inside = "d:%s:%s:ingroup" % (ORG, self.type_)
+        outside = "d:%s:%s:outside" % (ORG, self.type_)
+        self.paho_as(inside)
+        self.paho_as(outside)
+        w = self.watcher("iot-2/type/%s/id/+/mon" % self.type_)
+        got = set()
+        while got != {inside, outside}:      # every device of the type, these two among them
+            got.add(json.loads(w.get().payload.decode())["ClientID"])
+            got &= {inside, outside}
+        g = self.paho_as("g:%s:gwtype:gw1" % ORG)
+        self.assertEqual(g.subscribe("iot-2/type/+/id/+/mon"), [0])
+        m, js = self.mon(g, inside, "Connect")
+        self.assertTrue(m.retain)
+        self.no_mon(g, outside)
 
     def test_S109_takeover_288_leaves_the_device_connected(self):
         w = self.watcher()
