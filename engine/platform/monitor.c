@@ -194,7 +194,7 @@ static void publish(gn_shard *s, const char *topic, size_t tl, const char *js, s
 {
     if (!n || past_grace(s))
         return;
-    if (clear && s->eng->cfg.retain_available)
+    if (clear && s->cfg.retain_available)
         gn_route_retain(&s->rc, (const uint8_t *)topic, tl, NULL);
     gn_plat_publish(s, topic, tl, js, n, retain);
 }
