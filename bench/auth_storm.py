@@ -70,6 +70,22 @@ def storm(args, port, style, prefix):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def make_registry(work, gannetctl, devices):
+    """A registry in work/ with org bench1 (no connection-rate limit) and
+    devices d:bench1:bench:p0 .. p{devices-1}, token TOKEN; its path."""
+    db = os.path.join(work, "registry.db")
+    ctl = [gannetctl, "--db", db]
+    subprocess.run(ctl + ["org", "create", "--id", ORG], check=True, capture_output=True)
+    subprocess.run(ctl + ["org", "set", ORG, "new_conns_per_s", "0"], check=True, capture_output=True)
+    subprocess.run(ctl + ["type", "add", ORG, "bench"], check=True, capture_output=True)
+    csv = "".join("bench,p%d,%s\n" % (i, TOKEN) for i in range(devices))
+    t0 = time.monotonic()
+    subprocess.run(ctl + ["device", "import", ORG, "-"], input=csv, text=True, check=True,
+                   capture_output=True)
+    compare.log("registry: %d devices imported in %.1f s" % (devices, time.monotonic() - t0))
+    return db
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--devices", type=int, default=20000)
@@ -87,16 +103,7 @@ def main():
             sys.exit("auth_storm.py: no %s binary (build it, or pass --%s)" % (what, what))
     work = tempfile.mkdtemp(prefix="gnauthstorm-")
     try:
-        db = os.path.join(work, "registry.db")
-        ctl = [args.gannetctl, "--db", db]
-        subprocess.run(ctl + ["org", "create", "--id", ORG], check=True, capture_output=True)
-        subprocess.run(ctl + ["org", "set", ORG, "new_conns_per_s", "0"], check=True, capture_output=True)
-        subprocess.run(ctl + ["type", "add", ORG, "bench"], check=True, capture_output=True)
-        csv = "".join("bench,p%d,%s\n" % (i, TOKEN) for i in range(args.devices))
-        t0 = time.monotonic()
-        subprocess.run(ctl + ["device", "import", ORG, "-"], input=csv, text=True, check=True,
-                       capture_output=True)
-        compare.log("registry: %d devices imported in %.1f s" % (args.devices, time.monotonic() - t0))
+        db = make_registry(work, args.gannetctl, args.devices)
         pwfile = os.path.join(work, "passwd")
         with open(pwfile, "w") as f:
             f.write("".join("p%d:%s\n" % (i, TOKEN) for i in range(args.devices)))

@@ -150,6 +150,7 @@ static void take_over(gn_shard *s, gn_session *ss, bool clean_start)
         gn_conn_send(old, b, 3);
     }
     gn_plat_set_close(old, GN_CLOSE_ID_REUSED);     /* S-018 */
+    gn_mon_taken_over(old);                         /* its Disconnect before the new Connect (S-019) */
     old->sess = NULL;
     ss->conn = NULL;
     gn_session_reset_conn_state(ss);
@@ -217,6 +218,7 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
     gn_connect cn_plat;
     if (c->plat) {
         gn_plat_on_connect(c, cn, &po);
+        gn_mon_attempt(c, cn, po.close_code);
         if (po.close_code) {
             gn_log_info("connection of '%.*s' refused: %s (close %u)", (int)cid_len,
                         (const char *)cid, po.why ? po.why : "", (unsigned)po.close_code);
@@ -330,6 +332,8 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
         gn_timer_arm(&s->tw, &c->timer, s->now_ms + (uint64_t)ka * 1500u);
 
     send_connack(c, ss, present, cn, ka, ka_changed, expiry_granted, c->plat ? &po : NULL);
+    if (c->plat)
+        gn_mon_connected(c);                        /* S-105 */
     if (present)
         gn_session_resend(s, ss);
     if (ss->blocked_by)

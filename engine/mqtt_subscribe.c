@@ -192,15 +192,20 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
     ack.u.suback.reasons.len = n;
     gn_mqtt_send_packet(c, &ack);
 
-    /* Platform mode stores no retained messages (S-079). */
-    if (!cfg->retain_available || c->plat)
+    /* Platform mode: clients store no retained messages (S-079); the
+     * monitoring messages are (S-105), found with the internal filter. */
+    if (!cfg->retain_available)
         return;
     cur = 0;
     for (uint32_t i = 0; gn_subscribe_next(sub, &cur, &f, &opts); i++) {
         if (!send_ret[i])
             continue;
+        const uint8_t *rf = f.ptr;
+        size_t rfl = f.len;
+        if (c->plat && !gn_mon_retained_filter(c, f.ptr, f.len, &rf, &rfl))
+            continue;
         retained_ctx r = { .s = s, .ss = ss, .qos = reasons[i], .sub_id = sub_id };
-        gn_route_retained(&s->rc, f.ptr, f.len, send_retained, &r);
+        gn_route_retained(&s->rc, rf, rfl, send_retained, &r);
         if (c->sess != ss)
             return;     /* the connection failed while sending */
     }

@@ -21,6 +21,7 @@
 #include "engine/consumer.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/monitor.h"
 #include "engine/platform/platform.h"
 #include "engine/route.h"
 #include "engine/session.h"
@@ -376,6 +377,8 @@ static void *shard_main(void *arg)
         if (gn_xshard_pending(s))
             pending = gn_xshard_push(s);     /* wills of connections that failed in flush */
         gn_route_quiescent(&s->rc);
+        if (s->eng->plat)
+            gn_mon_flush(s);        /* this turn's connected-client records (S-105 restarts) */
         /* Block next turn only when this one found every ring empty and
          * left nothing to send (a wake-up covers anything pushed later).
          * A full target ring is retried at once: the target drains it

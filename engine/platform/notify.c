@@ -92,20 +92,6 @@ void gn_plat_notify(gn_conn *c, const char *request, const uint8_t *topic, size_
     jstr(&b, (const uint8_t *)message, strlen(message));
     jfmt(&b, "\"}");
     size_t n = b.n;
-    gn_msg_params mp = {
-        .topic = t,
-        .topic_len = (size_t)tl,
-        .payload = (const uint8_t *)js,
-        .payload_len = n,
-        .qos = 0,
-        .origin_shard = (uint8_t)s->id,
-        .received_ms = s->now_ms,
-        .expiry_ms = GN_MSG_NO_EXPIRY,
-    };
-    gn_msg *msg = gn_msg_new(&mp);
-    if (!msg)
-        return;
     gn_log_debug("notify %s: %.*s", c->plat->cid, (int)n, js);
-    gn_route_publish(s, msg, false, 0);
-    gn_msg_unref(msg);
+    gn_plat_publish(s, t, (size_t)tl, js, n, false);
 }

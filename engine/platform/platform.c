@@ -44,6 +44,11 @@ gn_platform *gn_platform_create(const gn_config *cfg, uint16_t nshards, const gn
             return NULL;
         }
     }
+    if (!(p->mon = gn_mon_create(cfg->platform_registry, nshards))) {
+        snprintf(err, errlen, "out of memory creating the platform rules");
+        gn_platform_destroy(p);
+        return NULL;
+    }
     gn_log_info("platform mode: registry %s", cfg->platform_registry);
     return p;
 }
@@ -52,6 +57,7 @@ void gn_platform_destroy(gn_platform *p)
 {
     if (!p)
         return;
+    gn_mon_destroy(p->mon);
     if (p->dir)
         gn_pdir_close(p->dir);
     pthread_mutex_destroy(&p->org_mu);
@@ -66,6 +72,27 @@ void gn_platform_destroy(gn_platform *p)
 gn_pshard *gn_plat_shard(const gn_shard *s)
 {
     return &s->eng->plat->shards[s->id];
+}
+
+void gn_plat_publish(gn_shard *s, const char *t, size_t tl, const char *payload, size_t n,
+                     bool retain)
+{
+    gn_msg_params mp = {
+        .topic = t,
+        .topic_len = tl,
+        .payload = (const uint8_t *)payload,
+        .payload_len = n,
+        .qos = 0,
+        .retain = retain,
+        .origin_shard = (uint8_t)s->id,
+        .received_ms = s->now_ms,
+        .expiry_ms = GN_MSG_NO_EXPIRY,
+    };
+    gn_msg *msg = gn_msg_new(&mp);
+    if (!msg)
+        return;
+    gn_route_publish(s, msg, retain, 0);
+    gn_msg_unref(msg);
 }
 
 char *gn_plat_topic_in(const gn_shard *s) { return gn_plat_shard(s)->topic_in; }
@@ -115,6 +142,7 @@ void gn_plat_on_close(gn_conn *c)
     gn_pconn *pc = c->plat;
     if (!pc)
         return;
+    gn_mon_closed(c, pc->close_set ? pc->close_code : GN_CLOSE_BY_SERVER);
     c->plat = NULL;
     if (pc->counted_org)
         gn_plat_org_release(c->shard->eng->plat, pc->org_slot);
@@ -190,6 +218,7 @@ void gn_plat_shard_turn(gn_shard *s)
 {
     gn_pshard *ps = gn_plat_shard(s);
     revoke_ctx r = { .s = s };
+    gn_mon_turn(s);
     gn_pdir_revocations(ps->dir, revoked, &r);
     gn_pdir_autoreg_done done[32];
     uint32_t n = gn_pdir_autoreg_poll(ps->dir, done, 32);

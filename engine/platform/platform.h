@@ -26,6 +26,7 @@
 #include "codec/packet.h"
 #include "engine/config.h"
 #include "engine/platform/clientid.h"
+#include "engine/platform/monitor.h"
 
 typedef struct gn_conn gn_conn;
 typedef struct gn_shard gn_shard;
@@ -58,6 +59,7 @@ typedef struct gn_pconn {
     uint64_t  rx_bytes, tx_bytes, rx_msgs, tx_msgs;
     uint64_t  autoreg_cookie;          /* pending auto-registration (0: none) */
     uint32_t  org_slot;                /* index of its org counter */
+    gn_pmon   mon;                     /* monitoring messages (monitor.c) */
     /* The last topic this device / application published and its internal
      * form: devices repeat their topics, so the allow-list and rewrite run
      * once per distinct topic (rules.c). */

@@ -35,6 +35,7 @@ struct gn_platform {
     gn_pdir        *dir;
     uint16_t        nshards;
     gn_pshard      *shards;
+    gn_mon         *mon;            /* monitoring messages (monitor.c) */
     pthread_mutex_t org_mu;         /* serialises inserts into orgs[] */
     gn_org_slot     orgs[GN_ORG_SLOTS];
 };
@@ -56,6 +57,12 @@ uint64_t gn_plat_server_conns(const gn_shard *s);
  * request topic, the device it named (may be NULL), rc and message. */
 void gn_plat_notify(gn_conn *c, const char *request, const uint8_t *topic, size_t topic_len,
                     const gn_ptopic_match *m, uint16_t rc, const char *message);
+
+/* Publish a message of the platform itself (notification, monitoring) to
+ * internal topic t[0..tl) at QoS 0 through the normal routing; retained
+ * when `retain`. */
+void gn_plat_publish(gn_shard *s, const char *t, size_t tl, const char *payload, size_t n,
+                     bool retain);
 
 /* The shard's platform state. */
 gn_pshard *gn_plat_shard(const gn_shard *s);
