@@ -141,6 +141,14 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
         not_authorized(o, r == GN_PDIR_OK ? "the organization is disabled" : "no such organization");
         return;
     }
+    if (org.ip_acl_mode &&
+        !gn_pdir_org_ip_allowed(gn_plat_shard(s)->dir, id->org, id->org_len,
+                                pc->peer_ip_known ? pc->peer_ip : NULL)) {
+        /* S-038: CONNACK 5 and close 180, as the spec infers */
+        not_authorized(o, org.ip_acl_mode == GN_PDIR_IPACL_BLACK ? "the address is blacklisted"
+                                                                     : "the address is not whitelisted");
+        return;
+    }
     if (org.quickstart && (id->cls == GN_PC_GATEWAY || id->cls == GN_PC_SCALABLE)) {
         not_authorized(o, "not supported in Quickstart");      /* S-111 */
         return;

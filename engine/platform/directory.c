@@ -137,7 +137,18 @@ gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, g
     out->inflight_device = s->inflight_device;
     out->inflight_gateway = s->inflight_gateway;
     out->inflight_app = s->inflight_app;
+    out->ip_acl_mode = s->ip_acl.mode;
     return GN_PDIR_OK;
+}
+
+bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, const uint8_t *addr)
+{
+    const gn_reg_org *o = gn_reg_find_org(snap(ps), org, len);
+    if (!o || o->s.ip_acl.mode == GN_REG_IPACL_NONE)
+        return true;
+    if (!addr)
+        return o->s.ip_acl.mode == GN_REG_IPACL_BLACK;
+    return gn_reg_ipacl_allows(&o->s.ip_acl, addr);
 }
 
 gn_pdir_result gn_pdir_auth_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,

@@ -33,7 +33,9 @@ typedef struct gn_pdir_org {
     uint32_t max_subs_device, max_subs_app;       /* 0 = none (154) */
     uint32_t queue_depth_device, queue_depth_app; /* 0 = engine default */
     uint32_t inflight_device, inflight_gateway, inflight_app;
+    uint8_t  ip_acl_mode;            /* GN_PDIR_IPACL_* (S-038) */
 } gn_pdir_org;
+enum { GN_PDIR_IPACL_NONE = 0, GN_PDIR_IPACL_BLACK = 1, GN_PDIR_IPACL_WHITE = 2 };  /* = gn_reg_ipacl_mode */
 
 typedef enum gn_pdir_result {
     GN_PDIR_OK = 0,
@@ -72,6 +74,12 @@ gn_pdir_shard *gn_pdir_shard_of(gn_pdir *d, uint16_t i);
 
 /* Look up org[0..len). */
 gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, gn_pdir_org *out);
+
+/* May a client at addr (16 bytes, IPv4 as IPv4-mapped IPv6; NULL when
+ * the address is unknown) connect to org (S-038)? True when the org has
+ * no IP list; an unknown address passes a blacklist, not a whitelist.
+ * No allocation. */
+bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, const uint8_t *addr);
 
 /* Device or gateway (cls 'd' / 'g') with a token. *uid receives its id. */
 gn_pdir_result gn_pdir_auth_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,

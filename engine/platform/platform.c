@@ -98,7 +98,7 @@ void gn_plat_publish(gn_shard *s, const char *t, size_t tl, const char *payload,
 char *gn_plat_topic_in(const gn_shard *s) { return gn_plat_shard(s)->topic_in; }
 char *gn_plat_topic_out(const gn_shard *s) { return gn_plat_shard(s)->topic_out; }
 
-static void peer_addr(int fd, char *out, size_t cap)
+static void peer_addr(int fd, char *out, size_t cap, gn_pconn *pc)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -112,11 +112,17 @@ static void peer_addr(int fd, char *out, size_t cap)
     if (ss.ss_family == AF_INET) {
         struct sockaddr_in *a = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        memset(pc->peer_ip, 0, 10);
+        pc->peer_ip[10] = pc->peer_ip[11] = 0xff;
+        memcpy(pc->peer_ip + 12, &a->sin_addr, 4);
+        pc->peer_ip_known = true;
         port = ntohs(a->sin_port);
         snprintf(out, cap, "%s:%u", ip, port);
     } else if (ss.ss_family == AF_INET6) {
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        memcpy(pc->peer_ip, &a->sin6_addr, 16);
+        pc->peer_ip_known = true;
         port = ntohs(a->sin6_port);
         snprintf(out, cap, "[%s]:%u", ip, port);
     } else {
@@ -126,7 +132,7 @@ static void peer_addr(int fd, char *out, size_t cap)
 
 void gn_plat_conn_opened(gn_conn *c)
 {
-    peer_addr(c->fd, c->plat->addr, sizeof c->plat->addr);
+    peer_addr(c->fd, c->plat->addr, sizeof c->plat->addr, c->plat);
 }
 
 void gn_plat_set_close(gn_conn *c, uint16_t code)

@@ -44,6 +44,8 @@ typedef struct gn_pconn {
     gn_pident id;
     char      cid[GN_PCONN_CID_MAX];   /* client id as sent (cut), for the log */
     char      addr[GN_PCONN_ADDR_MAX]; /* peer "ip:port" */
+    uint8_t   peer_ip[16];             /* peer address, IPv4 as IPv4-mapped IPv6 (S-038) */
+    bool      peer_ip_known;
     uint16_t  close_code;
     bool      close_set;
     bool      counted_org;             /* holds a slot in its org's connection count */

@@ -9,7 +9,7 @@
 
 #include "engine/platform/registry_store.h"
 
-typedef enum { K_BOOL, K_U8, K_U32, K_TLS } kind;
+typedef enum { K_BOOL, K_U8, K_U32, K_TLS, K_IPACL } kind;
 
 typedef struct setting {
     const char *name;
@@ -61,6 +61,7 @@ static const setting settings[] = {
     {"rate_app_out_bytes", K_U32, F(rate_app_out.bytes_per_s), UINT32_MAX},
     {"rate_org_out_msgs", K_U32, F(rate_org_out.msgs_per_s), UINT32_MAX},
     {"rate_org_out_bytes", K_U32, F(rate_org_out.bytes_per_s), UINT32_MAX},
+    {"ip_acl", K_IPACL, F(ip_acl), 0},
 };
 #undef F
 
@@ -130,6 +131,8 @@ gn_reg_err gn_reg_settings_set(gn_reg_org_settings *s, const char *name, const c
                 return GN_REG_ERR_INVALID;
             *f = (uint8_t)u;
             return GN_REG_OK;
+        case K_IPACL:
+            return gn_reg_ipacl_parse(value, (gn_reg_ipacl *)(void *)f, NULL, 0);
         }
     }
     return GN_REG_ERR_INVALID;
@@ -141,7 +144,7 @@ void gn_reg_settings_each(const gn_reg_org_settings *s,
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         const setting *d = &settings[i];
         const uint8_t *f = (const uint8_t *)s + d->off;
-        char buf[16];
+        char buf[GN_REG_IPACL_TEXT_MAX];
         uint32_t u;
         switch (d->k) {
         case K_BOOL:
@@ -156,6 +159,9 @@ void gn_reg_settings_each(const gn_reg_org_settings *s,
             break;
         case K_TLS:
             snprintf(buf, sizeof buf, "%s", *f < 5 ? tls_names[*f] : "?");
+            break;
+        case K_IPACL:
+            gn_reg_ipacl_format((const gn_reg_ipacl *)(const void *)f, buf, sizeof buf);
             break;
         }
         fn(ctx, d->name, buf);

@@ -146,6 +146,40 @@ typedef struct gn_reg_rate {
     uint32_t bytes_per_s;
 } gn_reg_rate;
 
+/* An org's IP access list (S-038): a blacklist or a whitelist, never
+ * both, of CIDR prefixes. IPv4 prefixes are kept as IPv4-mapped IPv6
+ * (::ffff:a.b.c.d/96+n) so one matcher serves both families; the list is
+ * sorted and without duplicates. Fixed size: no allocation in the
+ * snapshot, nothing to free. Checked on CONNECT only. */
+#define GN_REG_IPACL_MAX 32
+#define GN_REG_IPACL_TEXT_MAX (8 + GN_REG_IPACL_MAX * 44)  /* "white:" + list */
+typedef enum gn_reg_ipacl_mode {
+    GN_REG_IPACL_NONE = 0,
+    GN_REG_IPACL_BLACK = 1,          /* refuse addresses in the list */
+    GN_REG_IPACL_WHITE = 2,          /* refuse addresses not in the list */
+} gn_reg_ipacl_mode;
+typedef struct gn_reg_prefix {
+    uint8_t addr[16];                /* network byte order, host bits zero */
+    uint8_t bits;                    /* 0..128 */
+} gn_reg_prefix;
+typedef struct gn_reg_ipacl {
+    uint8_t mode;                    /* gn_reg_ipacl_mode */
+    uint8_t n;
+    gn_reg_prefix p[GN_REG_IPACL_MAX];
+} gn_reg_ipacl;
+
+/* Parse "black:CIDR[,CIDR...]", "white:CIDR[,...]" or "" / "none" (no
+ * list). A CIDR is an IPv4 or IPv6 address with an optional /bits
+ * (default: the whole address). GN_REG_ERR_INVALID with a reason in err
+ * on bad syntax, an unknown mode, an empty list or more than
+ * GN_REG_IPACL_MAX prefixes; *out is untouched then. Any thread. */
+gn_reg_err gn_reg_ipacl_parse(const char *text, gn_reg_ipacl *out, char *err, size_t errlen);
+/* The canonical text form (what parse accepts; "none" when no list). */
+void gn_reg_ipacl_format(const gn_reg_ipacl *acl, char *out, size_t len);
+/* Does the list let addr in? addr: 16 bytes, IPv4 as IPv4-mapped IPv6.
+ * No allocation; any thread. */
+bool gn_reg_ipacl_allows(const gn_reg_ipacl *acl, const uint8_t addr[16]);
+
 /* Everything the rules need of an org. Defaults (standard plan) in
  * brackets; Lite values in docs/REGISTRY.md. 0 means "no limit" for every
  * count below. */
@@ -184,6 +218,7 @@ typedef struct gn_reg_org_settings {
     gn_reg_rate rate_gateway_out;    /* [20, 81920] */
     gn_reg_rate rate_app_out;        /* [20, 81920] */
     gn_reg_rate rate_org_out;        /* [12000, 0] */
+    gn_reg_ipacl ip_acl;             /* setting "ip_acl" [none] (S-038) */
 } gn_reg_org_settings;
 
 /* A stored credential: salted hash of a token (S-026). Opaque to callers;

@@ -163,7 +163,15 @@ gn_reg_err gn_store_org_set(gn_store *st, const char *org, const char *name, con
         return rc;
     gn_reg_org_settings probe;
     gn_reg_org_settings_default(&probe, GN_REG_PLAN_STANDARD);
-    if (gn_reg_settings_set(&probe, name, value) != GN_REG_OK)
+    char canon[GN_REG_IPACL_TEXT_MAX];
+    if (!strcmp(name, "ip_acl")) {
+        /* S-038: one list, black or white; stored in its canonical form */
+        char why[160];
+        if (gn_reg_ipacl_parse(value, &probe.ip_acl, why, sizeof why) != GN_REG_OK)
+            return gn_st_fail(st, GN_REG_ERR_INVALID, "setting 'ip_acl': %s", why);
+        gn_reg_ipacl_format(&probe.ip_acl, canon, sizeof canon);
+        value = canon;
+    } else if (gn_reg_settings_set(&probe, name, value) != GN_REG_OK)
         return gn_st_fail(st, GN_REG_ERR_INVALID, "setting '%s': unknown name or bad value '%s'", name, value);
     sqlite3_stmt *s = gn_st_stmt(st, "INSERT INTO org_settings(org_uid, key, value) VALUES(?1, ?2, ?3)"
                                " ON CONFLICT(org_uid, key) DO UPDATE SET value=excluded.value");

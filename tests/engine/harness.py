@@ -252,8 +252,9 @@ class PahoClient:
     def __init__(self, broker, client_id, protocol="v311", clean=True, keepalive=30,
                  will=None, username=None, password=None, connect_props=None,
                  max_inflight=None, connect=True, port=None, transport="tcp", tls=None,
-                 ws_path=None):
+                 ws_path=None, bind_address=""):
         self.broker = broker
+        self.bind_address = bind_address    # source address ("" = any), e.g. 127.0.0.2
         self.port = port            # another listener than the broker's main port
         self.client_id = client_id
         self.v5 = protocol == "v5"
@@ -317,7 +318,8 @@ class PahoClient:
         if self.v5:
             kw["clean_start"] = self.clean
             kw["properties"] = self.connect_props
-        self.c.connect(HOST, self.port or self.broker.port, self.keepalive, **kw)
+        self.c.connect(HOST, self.port or self.broker.port, self.keepalive,
+                       bind_address=self.bind_address, **kw)
         if not self.started:
             self.c.loop_start()
             self.started = True

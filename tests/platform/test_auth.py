@@ -1,11 +1,14 @@
 """tests/platform/test_auth.py — authentication and connect outcomes
 (PLATFORM.md S-024 … S-040): use-token-auth, API keys, the refusals
 (CONNACK 5, never 4, close 180), anonymous access, durable sessions,
-disabled devices, the authentication rate limit (176), the no-data
-timeout (164) and the first-packet limit (165)."""
+disabled devices, the org's IP blacklist or whitelist (S-038, CONNACK 5
+and close 180), the authentication rate limit (176), the no-data timeout
+(164) and the first-packet limit (165)."""
 
+import json
 import os
 import socket
+import subprocess
 import time
 
 from platform_harness import mqttraw
@@ -109,6 +112,98 @@ class Auth(PlatformTestCase):
         self.assertLess(time.monotonic() - t0, 3)
         self.assert_close_code(cid, 94)
         self.raw_as(cid, expect_rc=5).expect_closed()
+
+
+class IpLists(PlatformTestCase):
+    """S-038: an org's IP blacklist or whitelist, set with gannetctl while
+    gannetd runs. The clients connect from 127.0.0.1, or bind 127.0.0.2 as
+    their source address."""
+
+    @classmethod
+    def setup(cls):
+        cls.device("sensor", "s1")
+        cls.device("sensor", "s2")
+        cls.device("sensor", "dev", "d", TOKEN, OTHER_ORG)
+
+    def setUp(self):
+        super().setUp()
+        self.reg_ctl("org", "ipclear", ORG)
+
+    def tearDown(self):
+        self.reg_ctl("org", "ipclear", ORG)
+        super().tearDown()
+
+    def reg_ctl(self, *args, ok=(0,)):
+        from platform_harness import gannetctl
+        return gannetctl(self.db, *args, ok=ok)
+
+    def set_list(self, verb, prefixes):
+        self.reg_ctl("org", verb, ORG, prefixes)
+        time.sleep(0.4)                     # gannetd polls the registry every 100 ms
+
+    def refused_180(self, cid, source=""):
+        """A paho client (3.1.1) from source is refused with CONNACK 5 and
+        the broker logs close 180 for it; from 127.0.0.1 a raw MQTT 5
+        client then gets 0x87 (not authorized)."""
+        self.log_mark = self.broker.log_size()
+        p = self.paho_as(cid, connect=False, bind_address=source)
+        flags, rc, _ = p.connect(expect_rc=None)
+        self.assertEqual(rc, 5)
+        self.assertEqual(self.assert_close_code(cid, 180), "The operation is not authorized")
+        if source:
+            return
+        self.log_mark = self.broker.log_size()
+        self.raw_as(cid, mqttraw.V5, expect_rc=0x87).expect_closed()
+        self.assert_close_code(cid, 180)
+
+    def test_S038_whitelist_refuses_addresses_outside_it(self):
+        cid = "d:%s:sensor:s1" % ORG
+        self.set_list("whitelist", "127.0.0.2/32")
+        self.refused_180(cid)
+        # from the whitelisted address the same device gets in
+        p = self.paho_as(cid, bind_address="127.0.0.2")
+        self.assertTrue(p.c.is_connected())
+        p.disconnect()
+        # another org's devices are not affected
+        self.paho_as("d:%s:sensor:dev" % OTHER_ORG).disconnect()
+        # IPv6 and v4 prefixes in one list: 127.0.0.1 is in again
+        self.set_list("whitelist", "2001:db8::/32,127.0.0.0/30")
+        self.paho_as(cid).disconnect()
+        # cleared: everyone in
+        self.reg_ctl("org", "ipclear", ORG)
+        time.sleep(0.4)
+        self.paho_as("d:%s:sensor:s2" % ORG, bind_address="127.0.0.3").disconnect()
+
+    def test_S038_blacklist_refuses_listed_prefix(self):
+        cid = "d:%s:sensor:s2" % ORG
+        self.set_list("blacklist", "127.0.0.0/8")
+        self.refused_180(cid)
+        self.refused_180(cid, source="127.0.0.2")
+        # the refusal comes before authentication: a wrong token changes nothing
+        self.raw_as(cid, password="wrong", expect_rc=5).expect_closed()
+        # a blacklist that does not hold 127.0.0.1 lets it in
+        self.set_list("blacklist", "::1/128,127.0.0.2/32,10.0.0.0/8")
+        self.paho_as(cid).disconnect()
+        self.refused_180(cid, source="127.0.0.2")
+
+    def test_S038_blacklist_and_whitelist_not_both(self):
+        self.set_list("blacklist", "127.0.0.2")
+        exe = os.environ["GANNETCTL"]
+        r = subprocess.run([exe, "--db", self.db, "org", "whitelist", ORG, "127.0.0.1/32"],
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 7, r.stderr)     # not allowed in this state
+        self.assertIn(b"not both", r.stderr)
+        shown = json.loads(self.reg_ctl("--json", "org", "iplist", ORG))
+        self.assertEqual(shown, {"org": ORG, "mode": "black", "prefixes": ["127.0.0.2/32"]})
+        # the blacklist still applies in gannetd: 127.0.0.1 in, 127.0.0.2 out
+        self.paho_as("d:%s:sensor:s1" % ORG).disconnect()
+        self.refused_180("d:%s:sensor:s1" % ORG, source="127.0.0.2")
+        # bad syntax: exit 5 and nothing changes
+        r = subprocess.run([exe, "--db", self.db, "org", "blacklist", ORG, "127.0.0.1/33"],
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 5, r.stderr)
+        shown = json.loads(self.reg_ctl("--json", "org", "iplist", ORG))
+        self.assertEqual(shown["prefixes"], ["127.0.0.2/32"])
 
 
 class AuthRate(PlatformTestCase):

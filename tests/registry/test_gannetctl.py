@@ -157,6 +157,39 @@ class TestOrgs(GannetctlBase):
         self.assertEqual(con.execute("SELECT count(*) FROM devices").fetchone()[0], 0)
         con.close()
 
+    def test_org_ip_lists(self):
+        """S-038: org blacklist / whitelist / iplist / ipclear."""
+        self.run_ctl("org", "create", "--id", "abc123")
+        self.assertEqual(self.js("org", "iplist", "abc123"), {"org": "abc123", "mode": "none", "prefixes": []})
+        out = self.run_ctl("org", "blacklist", "abc123", "10.0.0.0/8,2001:DB8::/32,10.0.0.0/8,127.0.0.1").stdout
+        self.assertEqual(out.strip(), "org abc123: blacklist 10.0.0.0/8,127.0.0.1/32,2001:db8::/32")
+        self.assertEqual(self.js("org", "iplist", "abc123"),
+                         {"org": "abc123", "mode": "black",
+                          "prefixes": ["10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"]})
+        self.assertEqual(self.js("org", "show", "abc123")["settings"]["ip_acl"],
+                         "black:10.0.0.0/8,127.0.0.1/32,2001:db8::/32")
+        # one or the other: a whitelist needs the blacklist cleared first
+        p = self.run_ctl("org", "whitelist", "abc123", "192.0.2.0/24", expect=EXIT_STATE)
+        self.assertIn("not both", p.stderr)
+        # a new blacklist replaces the old one
+        self.assertEqual(self.js("org", "blacklist", "abc123", "::1")["prefixes"], ["::1/128"])
+        for bad in ("10.0.0.0/33", "10.0.0.1/8", "300.1.1.1", "fe80::/129", "a,b", "10.0.0.0/8,", "x" * 100):
+            self.run_ctl("org", "blacklist", "abc123", bad, expect=EXIT_INVALID)
+        self.run_ctl("org", "blacklist", "abc123",
+                     ",".join("10.%d.0.0/16" % i for i in range(33)), expect=EXIT_INVALID)
+        self.run_ctl("org", "set", "abc123", "ip_acl", "grey:10.0.0.0/8", expect=EXIT_INVALID)
+        self.assertEqual(self.js("org", "iplist", "abc123")["prefixes"], ["::1/128"])   # unchanged
+        self.assertEqual(self.js("org", "ipclear", "abc123")["result"], "IP list cleared")
+        self.assertEqual(self.js("org", "whitelist", "abc123", "192.0.2.0/24")["mode"], "white")
+        self.run_ctl("org", "blacklist", "abc123", "10.0.0.0/8", expect=EXIT_STATE)
+        # errors and usage
+        self.run_ctl("org", "iplist", "nosuch", expect=EXIT_NOT_FOUND)
+        self.run_ctl("org", "blacklist", "nosuch", "10.0.0.0/8", expect=EXIT_NOT_FOUND)
+        self.run_ctl("org", "blacklist", "abc123", expect=EXIT_USAGE)
+        self.run_ctl("org", "ipclear", expect=EXIT_USAGE)
+        for verb in ("iplist", "blacklist", "whitelist", "ipclear"):
+            self.assertIn("usage: gannetctl", self.run_ctl("org", verb, "--help").stdout)
+
 
 class TestTypesAndDevices(GannetctlBase):
     def test_types(self):

@@ -705,6 +705,7 @@ START_TEST(test_pruned_change_feed_forces_a_full_build)
 END_TEST
 
 Suite *reg_hash_suite(void);
+Suite *reg_ipacl_suite(void);
 
 int main(void)
 {
@@ -724,6 +725,7 @@ int main(void)
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_add_suite(sr, reg_hash_suite());
+    srunner_add_suite(sr, reg_ipacl_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -238,6 +238,80 @@ static int org_set(ctx *c)
     return EXIT_OK;
 }
 
+/* ------------------------------------------------- IP lists (S-038) */
+
+/* Print the org's IP list: text "org ORG: MODE PREFIX..." or
+ * {"org", "mode": "black"|"white"|"none", "prefixes": [...]}. */
+static int iplist_print(ctx *c, const char *org, const gn_reg_ipacl *acl)
+{
+    char text[GN_REG_IPACL_TEXT_MAX];
+    gn_reg_ipacl_format(acl, text, sizeof text);
+    const char *mode = acl->mode == GN_REG_IPACL_BLACK ? "black"
+                     : acl->mode == GN_REG_IPACL_WHITE ? "white" : "none";
+    const char *list = strchr(text, ':');
+    if (TEXT(c)) {
+        printf("org %s: %slist %s\n", org, mode, list ? list + 1 : "(none)");
+        return EXIT_OK;
+    }
+    gn_json_begin_obj(&c->j, NULL);
+    gn_json_str(&c->j, "org", org);
+    gn_json_str(&c->j, "mode", mode);
+    gn_json_begin_arr(&c->j, "prefixes");
+    for (char *p = list ? (char *)list + 1 : NULL; p && *p;) {
+        char *e = strchr(p, ',');
+        if (e)
+            *e = 0;
+        gn_json_str(&c->j, NULL, p);
+        p = e ? e + 1 : NULL;
+    }
+    gn_json_end_arr(&c->j);
+    gn_json_end_obj(&c->j);
+    return EXIT_OK;
+}
+
+static int iplist_show(ctx *c)
+{
+    gn_reg_org o;
+    gn_reg_err e = gn_store_org_get(c->st, c->a->pos[2], &o);
+    return e ? fail_store(c, e) : iplist_print(c, o.id, &o.s.ip_acl);
+}
+
+/* Set the org's list to mode ("black" / "white") with the prefixes in
+ * pos[3]; a list of the other kind must be cleared first (S-038: one or
+ * the other, never both). */
+static int iplist_set(ctx *c, const char *mode)
+{
+    const char *org = c->a->pos[2];
+    gn_reg_org o;
+    gn_reg_err e = gn_store_org_get(c->st, org, &o);
+    if (e)
+        return fail_store(c, e);
+    bool black = !strcmp(mode, "black");
+    if (o.s.ip_acl.mode == (black ? GN_REG_IPACL_WHITE : GN_REG_IPACL_BLACK)) {
+        fprintf(stderr, "gannetctl: org %s has a %slist; an org uses a blacklist or a whitelist, not both "
+                        "(clear it first with 'gannetctl org ipclear %s')\n", org, black ? "white" : "black", org);
+        return EXIT_STATE;
+    }
+    char value[GN_REG_IPACL_TEXT_MAX + 64];
+    int n = snprintf(value, sizeof value, "%s:%s", mode, c->a->pos[3]);
+    if (n < 0 || (size_t)n >= sizeof value) {
+        fprintf(stderr, "gannetctl: the list is too long (at most %d prefixes)\n", GN_REG_IPACL_MAX);
+        return EXIT_INVALID;
+    }
+    if ((e = gn_store_org_set(c->st, org, "ip_acl", value)) != GN_REG_OK ||
+        (e = gn_store_org_get(c->st, org, &o)) != GN_REG_OK)
+        return fail_store(c, e);
+    return iplist_print(c, o.id, &o.s.ip_acl);
+}
+static int iplist_black(ctx *c) { return iplist_set(c, "black"); }
+static int iplist_white(ctx *c) { return iplist_set(c, "white"); }
+
+static int iplist_clear(ctx *c)
+{
+    gn_reg_err e = gn_store_org_set(c->st, c->a->pos[2], "ip_acl", "none");
+    return e ? fail_store(c, e) : done(c, "org", c->a->pos[2], "IP list cleared");
+}
+
 /* ---------------------------------------------------------------- types */
 
 static int type_add(ctx *c)
@@ -826,6 +900,13 @@ static const command commands[] = {
     {"org", "list", 0, "", "", "List the orgs.", org_list},
     {"org", "show", 1, "ORG", "", "Show an org and all its settings.", org_show},
     {"org", "set", 3, "ORG SETTING VALUE", "", "Change one setting (see 'org show' for the names).", org_set},
+    {"org", "iplist", 1, "ORG", "", "Show the org's IP blacklist or whitelist (S-038).", iplist_show},
+    {"org", "blacklist", 2, "ORG CIDR[,CIDR...]",
+     "", "Refuse connections from these IPv4 / IPv6 addresses or prefixes (replaces the blacklist).",
+     iplist_black},
+    {"org", "whitelist", 2, "ORG CIDR[,CIDR...]",
+     "", "Accept connections only from these addresses or prefixes (replaces the whitelist).", iplist_white},
+    {"org", "ipclear", 1, "ORG", "", "Remove the org's IP blacklist or whitelist.", iplist_clear},
     {"org", "disable", 1, "ORG", "", "Disable an org: its clients are refused and disconnected.", org_disable},
     {"org", "enable", 1, "ORG", "", "Enable an org again.", org_enable},
     {"org", "remove", 1, "ORG", "", "Remove an org with everything in it.", org_remove},
