@@ -269,7 +269,8 @@ typedef struct rev_ctx {
 static void on_revoked(void *ctx, const gn_reg_revoked *r)
 {
     rev_ctx *rc = ctx;
-    rc->fn(rc->ctx, (char)r->kind, r->org, r->org_len, r->type, r->type_len, r->id, r->id_len);
+    char kind = r->ip_list ? 'i' : (char)r->kind;
+    rc->fn(rc->ctx, kind, r->org, r->org_len, r->type, r->type_len, r->id, r->id_len);
 }
 
 bool gn_pdir_revocations(gn_pdir_shard *ps, gn_pdir_revoked_fn fn, void *ctx)

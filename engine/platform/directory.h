@@ -128,6 +128,7 @@ uint32_t gn_pdir_autoreg_poll(gn_pdir_shard *ps, gn_pdir_autoreg_done *out, uint
 
 /* Identities disabled or removed since the shard last asked: fn is called
  * for each (kind 'o' org, 't' type, 'd' device / gateway, 'k' API key;
+ * 'i' an org whose new IP list may refuse connected clients, S-038;
  * strings valid for the call). Cheap when nothing changed (one load).
  * Returns false when the feed could not reach back (then every connection
  * should be rechecked; fn was called with kind '*'). */

@@ -179,6 +179,12 @@ static bool field_is(const char *have, const char *want, size_t len)
     return strlen(have) == len && memcmp(have, want, len) == 0;
 }
 
+static bool ip_allowed(gn_shard *s, const gn_pconn *pc)
+{
+    return gn_pdir_org_ip_allowed(gn_plat_shard(s)->dir, pc->id.org, pc->id.org_len,
+                                  pc->peer_ip_known ? pc->peer_ip : NULL);
+}
+
 static void revoked(void *ctx, char kind, const char *org, size_t org_len, const char *type,
                     size_t type_len, const char *id, size_t id_len)
 {
@@ -189,7 +195,7 @@ static void revoked(void *ctx, char kind, const char *org, size_t org_len, const
         if (!pc || c->state != GN_CS_ACTIVE)
             continue;
         const gn_pident *p = &pc->id;
-        bool hit = false;
+        bool hit = false, ip = false;
         bool dev = p->cls == GN_PC_DEVICE || p->cls == GN_PC_GATEWAY;
         switch (kind) {
         case 'o':
@@ -205,15 +211,24 @@ static void revoked(void *ctx, char kind, const char *org, size_t org_len, const
         case 'k':
             hit = !dev && field_is(pc->apikey, id, id_len);
             break;
+        case 'i':
+            ip = field_is(p->org, org, org_len) && !ip_allowed(s, pc);
+            break;
         case '*':
             hit = dev && !p->quickstart &&
                   !gn_pdir_device_usable(gn_plat_shard(s)->dir, p->org, p->org_len, p->type,
                                          p->type_len, p->id, p->id_len);
+            ip = !hit && !ip_allowed(s, pc);
             break;
         default:
             break;
         }
-        if (hit) {
+        if (ip) {
+            /* S-038: the same code a CONNECT from that address gets */
+            gn_log_info("platform: %s (%s) is outside its organization's IP list now: disconnecting",
+                        pc->cid, pc->addr);
+            gn_mqtt_close(c, GN_CLOSE_NOT_AUTHORIZED, true);
+        } else if (hit) {
             gn_log_info("platform: %s was disabled or removed: disconnecting", pc->cid);
             gn_mqtt_close(c, GN_CLOSE_ADMIN, true);
         }

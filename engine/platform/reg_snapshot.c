@@ -215,6 +215,7 @@ gn_reg_err gn_reg_revoked_since(const gn_reg_snapshot *s, uint64_t since_gen,
             continue;
         gn_reg_revoked r = {
             .generation = e->generation, .kind = e->kind, .removed = e->removed != 0,
+            .ip_list = e->ip_list != 0,
             .org = e->org, .type = e->type, .id = e->id,
             .org_len = e->org_len, .type_len = e->type_len, .id_len = e->id_len,
         };
@@ -290,8 +291,8 @@ static void copy_part(char *dst, uint8_t *dlen, const char *src, size_t len, siz
     *dlen = (uint8_t)len;
 }
 
-static void revlog_add(gn_reg_revlog *l, uint64_t gen, gn_reg_kind kind, const gn_reg_key *k,
-                       bool removed)
+static gn_reg_rev_entry *revlog_add(gn_reg_revlog *l, uint64_t gen, gn_reg_kind kind,
+                                    const gn_reg_key *k, bool removed)
 {
     if (l->n == GN_REG_REVLOG_CAP) {
         l->covers_from = l->e[0].generation;   /* readers past it have seen e[0] */
@@ -310,6 +311,15 @@ static void revlog_add(gn_reg_revlog *l, uint64_t gen, gn_reg_kind kind, const g
         copy_part(e->type, &e->type_len, k->b, k->bl, GN_REG_ID_MAX);
         copy_part(e->id, &e->id_len, k->c, k->cl, GN_REG_ID_MAX);
     }
+    return e;
+}
+
+/* An org that stays enabled but has a new, non-empty IP list: its
+ * connected clients' addresses are rechecked (S-038). */
+static bool ip_list_tightened(const gn_reg_org *was, const gn_reg_org *now)
+{
+    return now->status == GN_REG_ENABLED && now->s.ip_acl.mode != GN_REG_IPACL_NONE &&
+           memcmp(&was->s.ip_acl, &now->s.ip_acl, sizeof now->s.ip_acl) != 0;
 }
 
 static gn_reg_revlog *revlog_copy(const gn_reg_revlog *l)
@@ -412,6 +422,8 @@ static void revoke_visit(void *ctx, const void *rec)
     const void *now = find_kind(rs->next, rs->kind, &k);
     if (!now || rec_status(rs->kind, now) != GN_REG_ENABLED)
         revlog_add(rs->log, rs->gen, rs->kind, &k, now == NULL);
+    else if (rs->kind == GN_REG_KIND_ORG && ip_list_tightened(rec, now))
+        revlog_add(rs->log, rs->gen, rs->kind, &k, false)->ip_list = 1;
 }
 
 gn_reg_snapshot *gn_reg_snap_builder_finish(gn_reg_snap_builder *b, uint64_t generation,
@@ -487,11 +499,13 @@ gn_reg_snapshot *gn_reg_snap_patch(const gn_reg_snapshot *old, gn_reg_change *ch
         }
         bool revoked = was && rec_status(kind, was) == GN_REG_ENABLED &&
                        (!ch[i].rec || rec_status(kind, ch[i].rec) != GN_REG_ENABLED);
-        if (!revoked)
+        bool ip_list = !revoked && was && ch[i].rec && kind == GN_REG_KIND_ORG &&
+                       ip_list_tightened(was, ch[i].rec);
+        if (!revoked && !ip_list)
             continue;
         if (!log && !(log = revlog_copy(old->rev)))
             goto fail;
-        revlog_add(log, generation, kind, &ch[i].key, ch[i].rec == NULL);
+        revlog_add(log, generation, kind, &ch[i].key, ch[i].rec == NULL)->ip_list = ip_list;
     }
     for (int t = 0; t < 4; t++) {
         size_t m = 0;

@@ -337,6 +337,8 @@ typedef struct gn_reg_revoked {
     uint64_t generation;             /* the snapshot that first showed it */
     uint8_t  kind;                   /* gn_reg_kind */
     bool     removed;                /* true: removed; false: disabled */
+    bool     ip_list;                /* ORG only: not revoked, but its IP list changed and
+                                        connected clients' addresses need a recheck (S-038) */
     /* ORG: org; TYPE: org, type; DEVICE: org, type, id; APIKEY: key (in id) */
     const char *org, *type, *id;
     uint8_t  org_len, type_len, id_len;

@@ -219,6 +219,7 @@ typedef struct revs {
     int n;
     char last[128];
     bool removed;
+    int ip_lists;                       /* entries with ip_list set */
 } revs;
 
 static void count_rev(void *ctx, const gn_reg_revoked *r)
@@ -226,9 +227,53 @@ static void count_rev(void *ctx, const gn_reg_revoked *r)
     revs *v = ctx;
     v->n++;
     v->removed = r->removed;
+    v->ip_lists += r->ip_list;
     snprintf(v->last, sizeof v->last, "%c:%.*s:%.*s:%.*s", r->kind, r->org_len, r->org, r->type_len,
              r->type, r->id_len, r->id);
 }
+
+/* S-038: an org's IP list reaches the snapshot; a new or changed list
+ * is logged as an ip_list entry (connected clients get rechecked), a
+ * cleared one or another setting is not. */
+START_TEST(test_snapshot_ip_list_changes_are_logged_for_recheck)
+{
+    tmp_db();
+    gn_store *st = open_store();
+    ck_assert_int_eq(gn_store_org_create(st, "org001", NULL, 0, NULL), GN_REG_OK);
+    gn_registry *r = open_reg();
+    const gn_reg_snapshot *s = gn_registry_snapshot(r);
+    ck_assert_int_eq(gn_reg_find_org(s, "org001", 6)->s.ip_acl.mode, GN_REG_IPACL_NONE);
+    uint64_t g0 = gn_reg_generation(s);
+    ck_assert_int_eq(gn_store_org_set(st, "org001", "ip_acl", "black:10.0.0.0/8"), GN_REG_OK);
+    ck_assert_int_eq(gn_registry_refresh(r), GN_REG_OK);
+    s = gn_registry_snapshot(r);
+    const gn_reg_org *o = gn_reg_find_org(s, "org001", 6);
+    ck_assert_int_eq(o->s.ip_acl.mode, GN_REG_IPACL_BLACK);
+    uint8_t a[16] = {[10] = 0xff, [11] = 0xff, [12] = 10, [13] = 1, [14] = 2, [15] = 3};
+    ck_assert(!gn_reg_ipacl_allows(&o->s.ip_acl, a));
+    revs rv = {0};
+    ck_assert_int_eq(gn_reg_revoked_since(s, g0, count_rev, &rv), GN_REG_OK);
+    ck_assert_int_eq(rv.n, 1);
+    ck_assert_int_eq(rv.ip_lists, 1);
+    ck_assert_str_eq(rv.last, "o:org001::");
+    uint64_t g1 = gn_reg_generation(s);
+    /* another setting, the same list again, or a cleared list: nothing to recheck */
+    ck_assert_int_eq(gn_store_org_set(st, "org001", "max_qos", "1"), GN_REG_OK);
+    ck_assert_int_eq(gn_store_org_set(st, "org001", "ip_acl", "black:10.0.0.0/8"), GN_REG_OK);
+    ck_assert_int_eq(gn_registry_refresh(r), GN_REG_OK);
+    ck_assert_int_eq(gn_store_org_set(st, "org001", "ip_acl", "none"), GN_REG_OK);
+    ck_assert_int_eq(gn_registry_refresh(r), GN_REG_OK);
+    s = gn_registry_snapshot(r);
+    ck_assert_uint_gt(gn_reg_generation(s), g1);
+    rv = (revs){0};
+    ck_assert_int_eq(gn_reg_revoked_since(s, g1, count_rev, &rv), GN_REG_OK);
+    ck_assert_int_eq(rv.n, 0);
+    ck_assert_int_eq(gn_reg_find_org(s, "org001", 6)->s.ip_acl.mode, GN_REG_IPACL_NONE);
+    gn_registry_close(r);
+    gn_store_close(st);
+    rm_db();
+}
+END_TEST
 
 START_TEST(test_snapshot_follows_store_changes_and_logs_revocations)
 {
@@ -715,6 +760,7 @@ int main(void)
     tcase_add_test(tc, test_table_build_find_patch_shares_untouched_segments);
     tcase_add_test(tc, test_store_creates_schema_and_rejects_bad_input);
     tcase_add_test(tc, test_snapshot_follows_store_changes_and_logs_revocations);
+    tcase_add_test(tc, test_snapshot_ip_list_changes_are_logged_for_recheck);
     tcase_add_test(tc, test_revocation_log_reports_too_old_after_overflow);
     tcase_add_test(tc, test_gateway_resource_groups);
     tcase_add_test(tc, test_running_registry_sees_another_connections_change);

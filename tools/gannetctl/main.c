@@ -250,7 +250,10 @@ static int iplist_print(ctx *c, const char *org, const gn_reg_ipacl *acl)
                      : acl->mode == GN_REG_IPACL_WHITE ? "white" : "none";
     const char *list = strchr(text, ':');
     if (TEXT(c)) {
-        printf("org %s: %slist %s\n", org, mode, list ? list + 1 : "(none)");
+        if (list)
+            printf("org %s: %slist %s\n", org, mode, list + 1);
+        else
+            printf("org %s: no IP list\n", org);
         return EXIT_OK;
     }
     gn_json_begin_obj(&c->j, NULL);
