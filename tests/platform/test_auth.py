@@ -237,6 +237,12 @@ class IpLists(PlatformTestCase):
         other.disconnect()
 
 
+class IpListsTwoShards(IpLists):
+    """The same over two shards: clients are handed to their owner shard
+    after CONNECT, and both shards' change passes recheck addresses."""
+    shards = 2
+
+
 class AuthRate(PlatformTestCase):
     platform_conf = "platform_max_auth_per_second 2\n"
 
