@@ -15,6 +15,7 @@
 #include "engine/conn.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/platform/platform.h"
 #include "engine/shard.h"
 #include "engine/tls.h"
 #include "engine/ws_proto.h"
@@ -299,6 +300,7 @@ static void tls_input(gn_conn *c)
             if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
                 return;
             st->fail = (uint8_t)gn_tls_classify_failure(st->ssl);
+            gn_plat_tls_failed(c);      /* platform mode: close 163 / 169 / 170 */
             stream_fail(c, gn_tls_fail_name((gn_tls_fail)st->fail));
             return;
         }

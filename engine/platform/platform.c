@@ -16,6 +16,7 @@
 #include "engine/platform/platform_int.h"
 #include "engine/session.h"
 #include "engine/shard.h"
+#include "engine/tls.h"
 
 gn_platform *gn_platform_create(const gn_config *cfg, uint16_t nshards, const gn_pdir_hooks *hooks,
                                 char *err, size_t errlen)
@@ -141,6 +142,18 @@ void gn_plat_set_close(gn_conn *c, uint16_t code)
         c->plat->close_code = code;
         c->plat->close_set = true;
     }
+}
+
+void gn_plat_tls_failed(gn_conn *c)
+{
+    static const uint16_t code[] = {
+        [GN_TLS_FAIL_HANDSHAKE] = GN_CLOSE_TLS_HANDSHAKE,
+        [GN_TLS_FAIL_CERT_MISSING] = GN_CLOSE_CERT_MISSING,
+        [GN_TLS_FAIL_CERT_INVALID] = GN_CLOSE_CERT_INVALID,
+    };
+    int f = gn_conn_tls_failure(c);
+    if (f > 0 && (size_t)f < sizeof code / sizeof code[0])
+        gn_plat_set_close(c, code[f]);
 }
 
 void gn_plat_on_close(gn_conn *c)

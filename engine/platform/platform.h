@@ -167,6 +167,10 @@ gn_psub_action gn_plat_on_subscribe(gn_conn *c, const uint8_t *f, size_t len, bo
 void gn_plat_conn_opened(gn_conn *c);
 /* Record why c closes (the first code given wins). */
 void gn_plat_set_close(gn_conn *c, uint16_t code);
+/* c's TLS handshake failed (gn_conn_tls_failure says why): its close code
+ * becomes 163 (handshake), 169 (certificate missing) or 170 (certificate
+ * not valid). No-op outside platform mode. Shard thread. */
+void gn_plat_tls_failed(gn_conn *c);
 /* The connection is released: log its close line, free its state. */
 void gn_plat_on_close(gn_conn *c);
 /* A connection was refused at accept (server at capacity, 104). */
