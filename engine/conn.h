@@ -114,6 +114,8 @@ bool gn_conn_is_tls(const gn_conn *c);
 bool gn_conn_is_websocket(const gn_conn *c);
 /* Common name of the client certificate verified in the handshake, or NULL. */
 const char *gn_conn_cert_cn(const gn_conn *c);
+/* Its first subjectAltName email (S-036's email:d:{typeId}:{deviceId}), or NULL. */
+const char *gn_conn_cert_email(const gn_conn *c);
 /* The TLS server name (SNI) the client asked for, or NULL. */
 const char *gn_conn_tls_sni(const gn_conn *c);
 /* Why c's TLS handshake failed (engine/tls.h gn_tls_fail as an int: 0 none,

@@ -47,6 +47,7 @@ struct gn_stream {
     uint32_t    head_len;
     gn_ws_dec   dec;
     char        cn[65];         /* verified client certificate CN */
+    char        email[81];      /* its first subjectAltName email */
 };
 
 /* ---- listeners ---------------------------------------------------- */
@@ -280,6 +281,7 @@ static void handshake_done(gn_conn *c)
 {
     gn_stream *st = c->stream;
     gn_tls_peer_cn(st->ssl, st->cn, sizeof st->cn);
+    gn_tls_peer_email(st->ssl, st->email, sizeof st->email);
     if (st->kind == GN_LK_ALPN)
         st->ws = gn_tls_alpn_is_http(st->ssl, c->shard->eng->cfg.alpn_default == GN_ALPN_DEFAULT_WEBSOCKETS);
     st->phase = st->ws ? PH_HTTP : PH_OPEN;
@@ -520,6 +522,11 @@ bool gn_conn_is_websocket(const gn_conn *c)
 const char *gn_conn_cert_cn(const gn_conn *c)
 {
     return c->stream && c->stream->cn[0] ? c->stream->cn : NULL;
+}
+
+const char *gn_conn_cert_email(const gn_conn *c)
+{
+    return c->stream && c->stream->email[0] ? c->stream->email : NULL;
 }
 
 int gn_conn_tls_failure(const gn_conn *c)

@@ -262,6 +262,28 @@ void gn_tls_peer_cn(SSL *ssl, char *out, size_t outlen)
         out[0] = '\0';
 }
 
+void gn_tls_peer_email(SSL *ssl, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    if (!peer || SSL_get_verify_result(ssl) != X509_V_OK)
+        return;
+    GENERAL_NAMES *names = X509_get_ext_d2i(peer, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+        if (g->type != GEN_EMAIL)
+            continue;
+        const unsigned char *p = ASN1_STRING_get0_data(g->d.rfc822Name);
+        int n = ASN1_STRING_length(g->d.rfc822Name);
+        if (n > 0 && (size_t)n < outlen && !memchr(p, 0, (size_t)n)) {
+            memcpy(out, p, (size_t)n);
+            out[n] = '\0';
+        }
+        break;
+    }
+    GENERAL_NAMES_free(names);
+}
+
 bool gn_tls_alpn_is_http(SSL *ssl, bool default_ws)
 {
     const unsigned char *p = NULL;

@@ -65,5 +65,9 @@ const char *gn_tls_fail_name(gn_tls_fail f);
  * with no ALPN offered, when alpn_default says websockets. */
 void gn_tls_peer_cn(SSL *ssl, char *out, size_t outlen);
 bool gn_tls_alpn_is_http(SSL *ssl, bool default_ws);
+/* After the handshake: the verified peer certificate's first
+ * subjectAltName email into out ("" when there is none or it does not
+ * fit), for the platform's SAN identity email:d:{typeId}:{deviceId}. */
+void gn_tls_peer_email(SSL *ssl, char *out, size_t outlen);
 
 #endif
