@@ -3,7 +3,8 @@
  * client id's class and validity, the org and its policy, authentication
  * (use-token-auth for devices and gateways, API key + token for
  * applications, anonymous only where the org allows it), the durable
- * session policy, the server / org connection limits and the
+ * session policy, the org's TLS policy (engine/platform/tls_policy.c),
+ * the server / org connection limits and the
  * authentication rate limit, the will topic, and the limits the session
  * gets (keep alive, in-flight windows, topic aliases, queue depth).
  * Every refusal names its close code; CONNACK 4 is never sent (S-031). */
@@ -60,6 +61,19 @@ static bool user_is(const gn_connect *cn, const char *u)
 {
     size_t n = strlen(u);
     return cn->has_username && cn->username.len == n && memcmp(cn->username.ptr, u, n) == 0;
+}
+
+/* A device or gateway its verified client certificate named (S-036): it
+ * must still be registered and usable; no token is asked for. */
+static void authenticate_by_cert(gn_shard *s, const gn_pident *id, gn_pconnect *o)
+{
+    uint64_t uid = 0;
+    gn_pdir_result r = gn_pdir_cert_device(gn_plat_shard(s)->dir, (char)id->cls, id->org,
+                                           id->org_len, id->type, id->type_len, id->id,
+                                           id->id_len, &uid);
+    if (r != GN_PDIR_OK)
+        not_authorized(o, r == GN_PDIR_NOT_FOUND ? "not registered"
+                          : r == GN_PDIR_DISABLED ? "disabled" : "registered as another client class");
 }
 
 static void authenticate(gn_shard *s, gn_pconn *pc, const gn_connect *cn, const gn_pdir_org *org,
@@ -149,6 +163,11 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
                                                                      : "the address is not whitelisted");
         return;
     }
+    gn_ptls_verdict tv = gn_plat_tls_check(c, id, &org);
+    if (tv.close_code) {
+        refuse(o, tv.close_code, 5, tv.why);
+        return;
+    }
     if (org.quickstart && (id->cls == GN_PC_GATEWAY || id->cls == GN_PC_SCALABLE)) {
         not_authorized(o, "not supported in Quickstart");      /* S-111 */
         return;
@@ -170,7 +189,10 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
         refuse(o, GN_CLOSE_QOS_DENIED, 5, "will QoS above the maximum");
         return;
     }
-    authenticate(s, pc, cn, &org, o);
+    if (tv.cert_proven)
+        authenticate_by_cert(s, id, o);
+    if (tv.need_token && !o->close_code)
+        authenticate(s, pc, cn, &org, o);
     if (o->close_code)
         return;
     if (cn->will) {

@@ -138,6 +138,7 @@ gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, g
     out->inflight_gateway = s->inflight_gateway;
     out->inflight_app = s->inflight_app;
     out->ip_acl_mode = s->ip_acl.mode;
+    out->tls_policy = s->tls_policy;
     return GN_PDIR_OK;
 }
 
@@ -151,9 +152,10 @@ bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, cons
     return gn_reg_ipacl_allows(&o->s.ip_acl, addr);
 }
 
-gn_pdir_result gn_pdir_auth_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,
-                                   const char *type, size_t type_len, const char *id, size_t id_len,
-                                   const uint8_t *token, size_t token_len, uint64_t *uid)
+/* The registered, usable device or gateway of class cls, or why not. */
+static gn_pdir_result usable_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,
+                                    const char *type, size_t type_len, const char *id, size_t id_len,
+                                    const gn_reg_device **out)
 {
     const gn_reg_snapshot *s = snap(ps);
     const gn_reg_device *d = gn_reg_find_device(s, org, org_len, type, type_len, id, id_len);
@@ -163,10 +165,33 @@ gn_pdir_result gn_pdir_auth_device(gn_pdir_shard *ps, char cls, const char *org,
         return GN_PDIR_WRONG_CLASS;         /* S-029 */
     if (gn_reg_device_usable(s, d) != GN_REG_OK)
         return GN_PDIR_DISABLED;
+    *out = d;
+    return GN_PDIR_OK;
+}
+
+gn_pdir_result gn_pdir_auth_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,
+                                   const char *type, size_t type_len, const char *id, size_t id_len,
+                                   const uint8_t *token, size_t token_len, uint64_t *uid)
+{
+    const gn_reg_device *d = NULL;
+    gn_pdir_result r = usable_device(ps, cls, org, org_len, type, type_len, id, id_len, &d);
+    if (r != GN_PDIR_OK)
+        return r;
     if (!d->has_token || gn_reg_verifier_check(ps->verifier, &d->cred, token, token_len) != GN_REG_OK)
         return GN_PDIR_DENIED;
     *uid = d->uid;
     return GN_PDIR_OK;
+}
+
+gn_pdir_result gn_pdir_cert_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,
+                                   const char *type, size_t type_len, const char *id, size_t id_len,
+                                   uint64_t *uid)
+{
+    const gn_reg_device *d = NULL;
+    gn_pdir_result r = usable_device(ps, cls, org, org_len, type, type_len, id, id_len, &d);
+    if (r == GN_PDIR_OK)
+        *uid = d->uid;
+    return r;
 }
 
 gn_pdir_result gn_pdir_auth_app(gn_pdir_shard *ps, const char *org, size_t org_len,

@@ -34,7 +34,12 @@ typedef struct gn_pdir_org {
     uint32_t queue_depth_device, queue_depth_app; /* 0 = engine default */
     uint32_t inflight_device, inflight_gateway, inflight_app;
     uint8_t  ip_acl_mode;            /* GN_PDIR_IPACL_* (S-038) */
+    uint8_t  tls_policy;             /* gn_reg_tls_policy (S-003, S-035) */
 } gn_pdir_org;
+enum {  /* = gn_reg_tls_policy */
+    GN_PDIR_TLS_OPTIONAL = 0, GN_PDIR_TLS_TOKEN = 1, GN_PDIR_TLS_CERT = 2,
+    GN_PDIR_TLS_TOKEN_AND_CERT = 3, GN_PDIR_TLS_CERT_OR_TOKEN = 4,
+};
 enum { GN_PDIR_IPACL_NONE = 0, GN_PDIR_IPACL_BLACK = 1, GN_PDIR_IPACL_WHITE = 2 };  /* = gn_reg_ipacl_mode */
 
 typedef enum gn_pdir_result {
@@ -85,6 +90,11 @@ bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, cons
 gn_pdir_result gn_pdir_auth_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,
                                    const char *type, size_t type_len, const char *id, size_t id_len,
                                    const uint8_t *token, size_t token_len, uint64_t *uid);
+/* Device or gateway whose identity a verified client certificate proved
+ * (S-036): registered, of class cls, usable; no token is checked. */
+gn_pdir_result gn_pdir_cert_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,
+                                   const char *type, size_t type_len, const char *id, size_t id_len,
+                                   uint64_t *uid);
 /* Application: API key and token; the key's org must be org. *perms
  * receives the key's permission bits (GN_PDIR_PERM_*). */
 gn_pdir_result gn_pdir_auth_app(gn_pdir_shard *ps, const char *org, size_t org_len,

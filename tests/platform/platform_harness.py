@@ -47,13 +47,19 @@ def gannetctl(db, *args, ok=(0,)):
 def registry(db, what, *args):
     """The tests' registry set-up in a few words, through gannetctl:
       org ORG [NAME=VALUE ...]                 create (if missing) and set settings
+                                               (tls_policy=optional unless given)
       device ORG TYPE ID d|g TOKEN [standard]  register (the type too)
       apikey ORG TOKEN [PERMS]                 returns the key
       disable device ORG TYPE ID
       group ORG NAME / member ORG GROUP TYPE ID / attach ORG GROUP GWTYPE GWID"""
     if what == "org":
         gannetctl(db, "org", "create", "--id", args[0], ok=(0, 4))
-        for kv in args[1:]:
+        # The tests talk plain MQTT on 1883 unless they ask for a TLS
+        # policy (a new org's default is "token": TLS only, S-003).
+        settings = list(args[1:])
+        if not any(kv.startswith("tls_policy=") for kv in settings):
+            settings.insert(0, "tls_policy=optional")
+        for kv in settings:
             k, v = kv.split("=", 1)
             gannetctl(db, "org", "set", args[0], k, v)
         return ""
