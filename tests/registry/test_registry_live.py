@@ -51,6 +51,7 @@ class LiveRegistry(harness.BrokerTestCase):
         cls.dbdir = tempfile.mkdtemp(prefix="gannet-live-")
         cls.db = os.path.join(cls.dbdir, "registry.db")
         ctl(cls.db, "org", "create", "--id", ORG)
+        ctl(cls.db, "org", "set", ORG, "tls_policy", "optional")   # plain 1883 (S-003)
         ctl(cls.db, "type", "add", ORG, "sensor")
         cls.gannetd_conf = ("mode platform\nplatform_registry %s\nregistry_poll_interval_ms 50\n"
                             % cls.db)
