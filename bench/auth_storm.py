@@ -77,6 +77,8 @@ def make_registry(work, gannetctl, devices):
     ctl = [gannetctl, "--db", db]
     subprocess.run(ctl + ["org", "create", "--id", ORG], check=True, capture_output=True)
     subprocess.run(ctl + ["org", "set", ORG, "new_conns_per_s", "0"], check=True, capture_output=True)
+    # the storm talks plain TCP; a new org is TLS-only (S-003).
+    subprocess.run(ctl + ["org", "set", ORG, "tls_policy", "optional"], check=True, capture_output=True)
     subprocess.run(ctl + ["type", "add", ORG, "bench"], check=True, capture_output=True)
     csv = "".join("bench,p%d,%s\n" % (i, TOKEN) for i in range(devices))
     t0 = time.monotonic()

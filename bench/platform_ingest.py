@@ -87,6 +87,8 @@ def main():
     db = os.path.join(work, "registry.db")
     ctl = [a.gannetctl, "--db", db]
     subprocess.run(ctl + ["org", "create", "--id", ORG], check=True, capture_output=True)
+    # gnload talks plain TCP; a new org is TLS-only (S-003).
+    subprocess.run(ctl + ["org", "set", ORG, "tls_policy", "optional"], check=True, capture_output=True)
     subprocess.run(ctl + ["type", "add", ORG, "bench"], check=True, capture_output=True)
     for i in range(a.pubs):
         subprocess.run(ctl + ["device", "add", ORG, "bench", "p%d" % i, "--token", "bench-token-1"],
