@@ -153,7 +153,7 @@ long gn_consumer_on_publish(gn_shard *s, gn_conn *c, gn_session *ss, const gn_pu
 {
     rec_parts p = {
         .topic = pub->topic.ptr, .topic_len = pub->topic.len,
-        .cid = (const uint8_t *)ss->client_id, .cid_len = ss->cid_len,
+        .cid = (const uint8_t *)ss->client_id, .cid_len = ss->cid_pub_len,
         .payload = pub->payload.ptr, .payload_len = pub->payload.len,
         .qos = pub->qos, .flags = pub->retain ? GN_EVENT_RETAIN : 0,
     };

@@ -58,6 +58,29 @@ static size_t assign_id(gn_shard *s, char *out, size_t cap)
     }
 }
 
+/* The session key of one A:org:app connection (S-020): the client id, a
+ * NUL (which no MQTT client id contains, so no client can name or take
+ * over this session), then a number unique on this shard. Printed with %s
+ * it reads as the client id. Returns the key's length, 0 if it does not
+ * fit. */
+static size_t member_key(gn_shard *s, const uint8_t *cid, size_t len, char *out, size_t cap)
+{
+    static _Thread_local uint64_t ctr;
+    if (len + 20 > cap)
+        return 0;
+    memcpy(out, cid, len);
+    out[len] = 0;
+    for (;;) {
+        int n = snprintf(out + len + 1, cap - len - 1, "%x.%llx", (unsigned)s->id,
+                         (unsigned long long)++ctr);
+        if (n <= 0 || (size_t)n >= cap - len - 1)
+            return 0;
+        size_t kl = len + 1 + (size_t)n;
+        if (!gn_session_find(s, (const uint8_t *)out, kl))
+            return kl;
+    }
+}
+
 static uint16_t effective_keepalive(const gn_config *cfg, const gn_connect *cn, bool *changed)
 {
     uint16_t ka = cn->keep_alive;
@@ -176,8 +199,15 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
     char idbuf[32];
     const uint8_t *cid = cn->client_id.ptr;
     size_t cid_len = cn->client_id.len;
+    size_t pub_len = cid_len;           /* the id as the client sent it */
     bool assigned = false;
     gn_pconnect po;
+    /* S-020: every connection of A:org:app holds the same client id; each
+     * gets a session of its own on the shard that accepted it (so the
+     * members of a group spread over the shards) under a key no client id
+     * can have (see member_key). */
+    bool shared_id = c->plat && gn_pident_shares_id(cid, cid_len);
+    char keybuf[128];
     if (c->plat && cid_len == 0) {
         gn_plat_on_connect(c, cn, &po);     /* refuses: no class (S-011) */
         connack_refuse(c, &po);
@@ -195,7 +225,7 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
         cid_len = assign_id(s, idbuf, sizeof idbuf);
         cid = (const uint8_t *)idbuf;
         assigned = true;
-    } else {
+    } else if (!shared_id) {
         uint16_t owner = gn_shard_owner(s, cid, cid_len);
         if (owner != s->id) {
             c->state = GN_CS_HANDOFF;
@@ -231,6 +261,19 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
             cn_plat.will_topic.ptr = po.will_topic;
             cn_plat.will_topic.len = po.will_topic_len;
             cn_plat.will_retain = false;
+        }
+        if (shared_id) {
+            size_t kl = member_key(s, cid, cid_len, keybuf, sizeof keybuf);
+            if (!kl) {
+                connack_fail(c, GN_RC_SERVER_UNAVAILABLE);
+                return;
+            }
+            pub_len = cid_len;
+            cid = (const uint8_t *)keybuf;
+            cid_len = kl;
+            cn_plat.clean_start = true;     /* never durable (S-021), never taken over */
+            gn_log_debug("scalable application member '%s' (key .%s) on this shard", keybuf,
+                         keybuf + pub_len + 1);
         }
         cn = &cn_plat;
     }
@@ -278,11 +321,14 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
         }
     }
     ss->assigned_id = assigned;
+    ss->cid_pub_len = (uint16_t)pub_len;
     ss->proto = (uint8_t)cn->proto;
     uint32_t expiry_granted = 0;
     if (cn->proto == GN_PROTO_V5) {
         uint32_t want = gn_props_has(&cn->props, GN_PROP_SESSION_EXPIRY) ? cn->props.session_expiry : 0;
         expiry_granted = want > cfg->max_session_expiry_interval ? cfg->max_session_expiry_interval : want;
+        if (shared_id)
+            expiry_granted = 0;         /* S-021: the member's session ends with it */
         ss->expiry_s = expiry_granted;
     } else {
         ss->expiry_s = cn->clean_start ? 0 : UINT32_MAX;

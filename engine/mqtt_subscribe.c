@@ -8,7 +8,9 @@
  * Platform mode: each filter goes through the on_subscribe hook
  * (engine/platform/rules.c): the allow-list, the internal (org-scoped)
  * filter the router and the session keep, the QoS downgrade, refusals;
- * more subscriptions than the class allows close the connection (154). */
+ * more subscriptions than the class allows close the connection (154).
+ * Every subscription of a scalable application (A:org:app[:instance])
+ * joins its application's shared group for that filter (S-020, S-022). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,15 @@ static void send_retained(void *ctx, gn_msg *m)
     gn_session_deliver(r->s, r->ss, m, r->qos, GN_XF_RETAINED, ids, r->sub_id ? 1 : 0, 0, 0);
 }
 
+/* Platform mode: an A client's filters all go to its application's shared
+ * groups (S-020, S-022): write the "$share/{group}/" prefix at the start of
+ * the scratch buffer, where the internal filter then follows. Its length,
+ * 0 for other classes and in plain mode. */
+static size_t group_prefix(const gn_conn *c, char *pbuf)
+{
+    return c->plat ? gn_pident_share_prefix(&c->plat->id, pbuf, GN_PLAT_SHARE_PREFIX_MAX) : 0;
+}
+
 /* The reason for one filter before it reaches the router. */
 static uint8_t check_filter(const gn_config *cfg, const uint8_t *f, size_t len, uint8_t opts,
                             bool has_sub_id, bool *shared)
@@ -133,6 +144,7 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
     gn_bytes f;
     uint8_t opts;
     char *pbuf = c->plat ? gn_plat_topic_in(s) : NULL;
+    size_t gl = group_prefix(c, pbuf);
     while (gn_subscribe_next(sub, &cur, &f, &opts)) {
         bool shared, existed = false, refused = false;
         uint8_t rc = check_filter(cfg, f.ptr, f.len, opts, has_sub_id, &shared);
@@ -144,12 +156,13 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
             uint8_t q = opts & GN_SUBOPT_QOS_MASK, why = 0;
             uint16_t code = 0;
             size_t pl = 0;
-            switch (gn_plat_on_subscribe(c, f.ptr, f.len, false, &q, pbuf, GN_PLAT_TOPIC_BUF, &pl,
-                                         &code, &why)) {
+            switch (gn_plat_on_subscribe(c, f.ptr, f.len, false, &q, pbuf + gl,
+                                         GN_PLAT_TOPIC_BUF - gl, &pl, &code, &why)) {
             case GN_PSUB_PASS:
                 opts = (uint8_t)((opts & ~GN_SUBOPT_QOS_MASK) | q);
                 f.ptr = (const uint8_t *)pbuf;
-                f.len = (uint32_t)pl;
+                f.len = (uint32_t)(gl + pl);
+                shared = gl != 0;
                 if (ssub_find(ss, f.ptr, f.len) < 0 && ss->nsubs >= c->plat->max_subs) {
                     gn_mqtt_close(c, GN_CLOSE_TOO_MANY_SUBS, true);     /* S-092 */
                     return;
@@ -180,7 +193,9 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
         if (!v5 && rc >= 0x80)
             rc = 0x80;
         uint8_t rh = GN_SUBOPT_RETAIN_HANDLING(opts);
-        send_ret[n] = rc < 0x80 && !refused && !shared && (rh == 0 || (rh == 1 && !existed));
+        /* A scalable application's members each learn the retained
+         * monitoring state (S-105): its groups are not MQTT's $share. */
+        send_ret[n] = rc < 0x80 && !refused && (!shared || gl) && (rh == 0 || (rh == 1 && !existed));
         reasons[n++] = rc;
     }
 
@@ -224,18 +239,19 @@ void gn_mqtt_unsubscribe(gn_conn *c, const gn_packet *p)
     uint32_t cur = 0, n = 0;
     gn_bytes f;
     char *pbuf = c->plat ? gn_plat_topic_in(s) : NULL;
+    size_t gl = group_prefix(c, pbuf);
     while (gn_unsubscribe_next(un, &cur, &f)) {
         if (c->plat) {
             uint8_t q = 0, why = 0;
             uint16_t code = 0;
             size_t pl = 0;
-            if (gn_plat_on_subscribe(c, f.ptr, f.len, true, &q, pbuf, GN_PLAT_TOPIC_BUF, &pl, &code,
-                                     &why) != GN_PSUB_PASS) {
+            if (gn_plat_on_subscribe(c, f.ptr, f.len, true, &q, pbuf + gl, GN_PLAT_TOPIC_BUF - gl,
+                                     &pl, &code, &why) != GN_PSUB_PASS) {
                 reasons[n++] = why ? why : GN_RC_NO_SUBSCRIPTION_EXISTED;
                 continue;
             }
             f.ptr = (const uint8_t *)pbuf;
-            f.len = (uint32_t)pl;
+            f.len = (uint32_t)(gl + pl);
         }
         bool found = gn_route_unsubscribe(&s->rc, ss->sid, f.ptr, f.len);
         if (found)

@@ -31,6 +31,7 @@ enum { RC_UNSPECIFIED = 0x80, RC_PROTOCOL_ERROR = 0x82, RC_FILTER_INVALID = 0x8F
  * member. NULL outside gn_route_repick. */
 typedef struct repick_ctx {
     uint64_t  full;
+    bool      any;         /* none under the mark: the least loaded other member */
     bool      done;        /* the group of `full` was seen */
     bool      found;       /* ...and another member can take the message */
     gn_rdeliv out;
@@ -54,10 +55,17 @@ static const gn_share_member *replacement(gn_share_group *g, const gn_share_memb
                                           const repick_ctx *rp, uint32_t hwm)
 {
     uint32_t under = 0;
-    for (uint32_t i = 0; i < ms->n; i++)
-        under += ms->m[i].session != rp->full && member_depth(&ms->m[i]) < hwm;
+    const gn_share_member *least = NULL;
+    for (uint32_t i = 0; i < ms->n; i++) {
+        const gn_share_member *m = &ms->m[i];
+        if (m->session == rp->full)
+            continue;
+        under += member_depth(m) < hwm;
+        if (!least || member_depth(m) < member_depth(least))
+            least = m;
+    }
     if (!under)
-        return NULL;
+        return rp->any ? least : NULL;
     /* relaxed: tickets only need to be distinct (round robin), as in router/share.c */
     uint32_t k = atomic_fetch_add_explicit(&g->rr, 1, memory_order_relaxed) % under;
     for (uint32_t i = 0; i < ms->n; i++) {
@@ -96,9 +104,9 @@ static const gn_share_member *engine_pick(gn_share_group *g, const gn_share_memb
 }
 
 bool gn_route_repick(gn_route_ctx *rc, const uint8_t *topic, size_t len, uint64_t pub,
-                     uint64_t full, gn_rdeliv *out)
+                     uint64_t full, bool any, gn_rdeliv *out)
 {
-    repick_ctx rp = { .full = full };
+    repick_ctx rp = { .full = full, .any = any };
     tl_repick = &rp;
     const gn_rdeliv *ignored;
     (void)gn_route_match(rc, topic, len, pub, &ignored);   /* only the picker's choice counts */

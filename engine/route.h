@@ -94,12 +94,14 @@ size_t gn_route_match(gn_route_ctx *rc, const uint8_t *topic, size_t len, uint64
  * for a delivery of `topic` (published by `pub`, 0: none) but cannot take
  * it without pausing the publisher or dropping: pick another member of the
  * first group matching topic that has `full` as a member, round robin over
- * the members under the router's high-water mark. Returns true and fills *out (the
- * member's session, shard and subscription options, GN_RD_SHARED set);
- * false when no other member can take it (the caller delivers to `full`).
- * Costs one match of the topic; only called for overloaded members. */
+ * the members under the router's high-water mark (any: when none is, the
+ * least loaded other member — for a member whose session ends, which can
+ * keep nothing). Returns true and fills *out (the member's session, shard
+ * and subscription options, GN_RD_SHARED set); false when no other member
+ * can take it (the caller delivers to `full`). Costs one match of the
+ * topic; only called for overloaded or departing members. */
 bool gn_route_repick(gn_route_ctx *rc, const uint8_t *topic, size_t len, uint64_t pub,
-                     uint64_t full, gn_rdeliv *out);
+                     uint64_t full, bool any, gn_rdeliv *out);
 
 /* Retained store: msg NULL deletes. The store takes its own reference. */
 void gn_route_retain(gn_route_ctx *rc, const uint8_t *topic, size_t len, gn_msg *msg);

@@ -207,6 +207,7 @@ gn_session *gn_session_new(gn_shard *s, const uint8_t *cid, size_t len)
     memcpy(ss->client_id, cid, len);
     ss->client_id[len] = 0;
     ss->cid_len = (uint16_t)len;
+    ss->cid_pub_len = (uint16_t)len;
     ss->cid_hash = XXH3_64bits(cid, len);
     ss->req_problem_info = true;
     gn_timer_init(&ss->otimer, otimer_fn);
@@ -243,6 +244,7 @@ void gn_session_reset_conn_state(gn_session *ss)
 
 void gn_session_destroy(gn_shard *s, gn_session *ss)
 {
+    gn_session_shared_handback(s, ss);            /* while still a member of its groups */
     for (uint32_t i = 0; i < ss->nsubs; i++) {
         gn_route_unsubscribe(&s->rc, ss->sid, (const uint8_t *)ss->subs[i].filter, ss->subs[i].len);
         free(ss->subs[i].filter);

@@ -87,6 +87,8 @@ typedef struct gn_session {
     uint64_t  sid;              /* gn_session_id */
     uint64_t  cid_hash;         /* XXH3 of the client id (no-local origin) */
     uint16_t  cid_len;
+    uint16_t  cid_pub_len;      /* the client id as sent: cid_len, less the key suffix of an
+                                   A:org:app member (mqtt_connect.c member_key, S-020) */
     uint8_t   proto;
     bool      assigned_id;
     bool      clean_exit;       /* 3.x clean session: discard at disconnect */

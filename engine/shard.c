@@ -76,15 +76,12 @@ void gn_shard_on_wake(gn_shard *s)
     (void)s;    /* the loop drains the rings and checks the stop flag every turn */
 }
 
-/* Place shared delivery sl (its message reference included) at another
- * member of its group (gn_route_repick), flagged GN_XF_REPICKED so it is
- * never moved again. False: no other member is under the high-water mark. */
-static bool place_elsewhere(gn_shard *s, const gn_xslot *sl)
+bool gn_shard_shared_place(gn_shard *s, const gn_xslot *sl, bool any)
 {
     gn_msg *m = sl->ptr;
     gn_rdeliv d;
     if (!gn_route_repick(&s->rc, (const uint8_t *)gn_msg_topic(m), m->topic_len, sl->pub,
-                         sl->session, &d))
+                         sl->session, any, &d))
         return false;
     if (d.shard == s->id) {
         gn_session *to = gn_session_by_id(s, d.session);
@@ -146,14 +143,24 @@ static void retry_held(gn_shard *s)
     while (done < h->n) {
         gn_xslot *sl = &h->v[done];
         gn_msg *m = sl->ptr;
+        if (!m) {
+            done++;     /* placed when its member left (gn_shard_held_handback) */
+            continue;
+        }
         gn_session *ss = gn_session_by_id(s, sl->session);
         uint8_t qos = sl->qos < m->qos ? sl->qos : m->qos;
         if (ss && !gn_session_overloaded(s, ss, qos)) {
             gn_session_deliver(s, ss, m, sl->qos, sl->flags, sl->sub_ids, sl->nsub,
                                sl->pub_shard, sl->pub);
             gn_msg_unref(m);
-        } else if (!place_elsewhere(s, sl)) {
-            break;
+        } else if (!gn_shard_shared_place(s, sl, false)) {
+            if (ss)
+                break;
+            /* Its member left its groups (the re-pick needs it as a member
+             * to find the group) and the hand-back found nobody: counted,
+             * never held for good (that would pause the publisher forever). */
+            gn_msg_unref(m);
+            gn_stat_add(&s->stats.shared_orphaned, 1);
         }
         done++;
     }
@@ -168,6 +175,19 @@ static void retry_held(gn_shard *s)
     }
     memmove(h->v, h->v + done, sizeof *h->v * (h->n - done));
     h->n -= done;
+}
+
+uint32_t gn_shard_held_handback(gn_shard *s, uint64_t sid)
+{
+    uint32_t placed = 0;
+    for (uint32_t i = 0; i < s->shared_held.n; i++) {
+        gn_xslot *sl = &s->shared_held.v[i];
+        if (sl->session == sid && sl->ptr && gn_shard_shared_place(s, sl, true)) {
+            sl->ptr = NULL;     /* the reference went with it; retry_held skips it */
+            placed++;
+        }
+    }
+    return placed;
 }
 
 static void release_held(gn_shard *s)
@@ -194,7 +214,7 @@ static bool repick(gn_shard *s, gn_xslot *sl, gn_session *ss)
     uint8_t qos = sl->qos < m->qos ? sl->qos : m->qos;
     if (ss && !gn_session_overloaded(s, ss, qos))
         return false;
-    if (s->shared_held.n == 0 && place_elsewhere(s, sl))
+    if (s->shared_held.n == 0 && gn_shard_shared_place(s, sl, false))
         return true;
     return qos > 0 && hold(s, sl);   /* behind what is held already: order kept */
 }
@@ -391,14 +411,17 @@ static void *shard_main(void *arg)
     /* relaxed: own counters, read on the owning thread */
     gn_log_info("stopped: %llu connections served, %llu messages in, %llu out, "
                 "%llu QoS 0 dropped (slow subscribers), %llu QoS>=1 dropped (offline queue full), "
-                "%llu protocol errors, %llu shared deliveries moved to another member",
+                "%llu protocol errors, %llu shared deliveries moved to another member, "
+                "%llu handed back by departing members, %llu that no member could take",
                 (unsigned long long)atomic_load_explicit(&st->conns_total, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->msgs_in, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->msgs_out, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->qos0_dropped, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->qos1_dropped_offline, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->protocol_errors, memory_order_relaxed),
-                (unsigned long long)atomic_load_explicit(&st->shared_repicks, memory_order_relaxed));
+                (unsigned long long)atomic_load_explicit(&st->shared_repicks, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&st->shared_handed_back, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&st->shared_orphaned, memory_order_relaxed));
     release_held(s);
     gn_consumers_shard_fini(s);
     gn_sessions_fini(s);

@@ -40,6 +40,8 @@ typedef struct gn_shard_stats {
     _Atomic uint64_t protocol_errors; /* relaxed: statistics only */
     _Atomic uint64_t queue_dropped_oldest; /* relaxed: statistics only (platform queues, S-086) */
     _Atomic uint64_t shared_repicks;  /* relaxed: statistics only (shared deliveries moved to another member) */
+    _Atomic uint64_t shared_handed_back; /* relaxed: statistics only (a departing member's deliveries placed elsewhere) */
+    _Atomic uint64_t shared_orphaned; /* relaxed: statistics only (a departing member's deliveries no member could take) */
 } gn_shard_stats;
 
 static inline void gn_stat_add(_Atomic uint64_t *c, uint64_t n)
@@ -114,6 +116,23 @@ void gn_shard_request_stop(gn_shard *s);
  * when it was taken care of; false: deliver to ss as usual. Shard thread. */
 bool gn_shard_shared_redirect(gn_shard *s, gn_session *ss, const gn_rdeliv *d, gn_msg *m,
                               uint64_t pub);
+/* Place shared delivery sl (its message reference included) at another
+ * member of its group than sl->session (gn_route_repick), flagged
+ * GN_XF_REPICKED so it is never moved again. any: when no other member is
+ * under the high-water mark, the least loaded one. False: no other member
+ * (or, without any, none under the mark); the reference is still the
+ * caller's. Shard thread (engine/shard.c). */
+bool gn_shard_shared_place(gn_shard *s, const gn_xslot *sl, bool any);
+/* Place the held deliveries (shared_held) of member sid elsewhere, with
+ * gn_shard_shared_place(any); returns how many. Shard thread. */
+uint32_t gn_shard_held_handback(gn_shard *s, uint64_t sid);
+/* A session that is a shared-group member ends (clean session, expiry,
+ * clean takeover): hand its unacknowledged QoS >= 1 shared deliveries, in
+ * flight and queued, to other members of their groups before it leaves
+ * them, so the end of one member loses nothing the group could still
+ * take. Deliveries no other member can take are counted (shared_orphaned).
+ * Shard thread (engine/shared_handback.c). */
+void gn_session_shared_handback(gn_shard *s, gn_session *ss);
 /* Controller: the configuration changed (gn_engine_reload); the shard takes
  * its new copy at the start of its next loop turn. */
 void gn_shard_config_changed(gn_shard *s);

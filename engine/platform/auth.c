@@ -172,14 +172,18 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
         not_authorized(o, "not supported in Quickstart");      /* S-111 */
         return;
     }
-    if (durable(cn) && !org.allow_durable) {
-        refuse(o, GN_CLOSE_DURABLE_DENIED, 5, "durable sessions are not allowed");
-        return;
-    }
-    if (id->cls == GN_PC_SCALABLE && !id->has_inst && cfg->platform_scalable_clean_only && durable(cn)) {
-        /* S-021: the proxy's rule; the balancing itself is issue 6. */
+    /* S-020, S-021: A:org:app members share one client id and are never
+     * durable. The proxy's rule (default) refuses cleansession=0; with
+     * platform_scalable_clean_only false it is accepted as the seed's
+     * "non-durable" member all the same (the engine keeps nothing). */
+    bool nondurable_member = id->cls == GN_PC_SCALABLE && !id->has_inst;
+    if (nondurable_member && durable(cn) && cfg->platform_scalable_clean_only) {
         refuse(o, GN_CLOSE_DURABLE_DENIED, 5,
                "A:org:app needs cleansession=1 (use A:org:app:instance for a durable session)");
+        return;
+    }
+    if (durable(cn) && !nondurable_member && !org.allow_durable) {
+        refuse(o, GN_CLOSE_DURABLE_DENIED, 5, "durable sessions are not allowed");
         return;
     }
     pc->max_qos = org.max_qos > 2 ? 2 : org.max_qos;

@@ -4,9 +4,11 @@
  * "quickstart"), and the two kinds of refusal: an id of no known form is
  * "not authorized" (CONNACK 5), an id of a known form with a bad field or a
  * forbidden character is "identifier rejected" (CONNACK 2). Both log close
- * code 166. */
+ * code 166. Also the shape of scalable applications' shared client id and
+ * their shared-group prefix (S-020 … S-022). */
 #include "engine/platform/clientid.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "codec/utf8.h"
@@ -134,4 +136,25 @@ const char *gn_pid_result_text(gn_pid_result r)
 uint8_t gn_pid_result_connack_v3(gn_pid_result r)
 {
     return (r == GN_PID_NO_CLASS || r == GN_PID_BAD_ORG) ? 5 : 2;
+}
+
+bool gn_pident_shares_id(const uint8_t *id, size_t len)
+{
+    if (len < 5 || id[0] != 'A' || id[1] != ':')
+        return false;
+    const uint8_t *rest = id + 2;
+    size_t rl = len - 2;
+    const uint8_t *colon = memchr(rest, ':', rl);
+    if (!colon || colon == rest || colon == rest + rl - 1)
+        return false;
+    size_t after = rl - (size_t)(colon + 1 - rest);
+    return memchr(colon + 1, ':', after) == NULL;
+}
+
+size_t gn_pident_share_prefix(const gn_pident *id, char *out, size_t cap)
+{
+    if (id->cls != GN_PC_SCALABLE)
+        return 0;
+    int n = snprintf(out, cap, "$share/A:%s:%s%s/", id->org, id->id, id->has_inst ? ":*" : "");
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

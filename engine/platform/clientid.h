@@ -61,4 +61,23 @@ uint8_t gn_pid_result_connack_v3(gn_pid_result r);
 /* Is s[0..len) a valid typeId / deviceId / appId (S-013)? */
 bool gn_pident_field_ok(const char *s, size_t len);
 
+/* Scalable applications (S-020 … S-022). */
+
+/* Does id[0..len) have the form of A:org:app without an instance, whose
+ * connections all share the one client id (S-020)? Only the shape is
+ * checked (the rest is gn_pident_parse's job): "A:", then exactly one more
+ * ':' with something on both sides. */
+bool gn_pident_shares_id(const uint8_t *id, size_t len);
+
+/* The "$share/{group}/" prefix of an A client's subscriptions: every
+ * subscription of A:org:app is one shared group "A:org:app" per filter,
+ * of A:org:app:instance one group "A:org:app:*" ('*' is not an instanceId
+ * character), so members with and without an instance never share (S-022).
+ * Writes it NUL-terminated to out; returns its length, 0 for other classes
+ * or when cap is too small. */
+size_t gn_pident_share_prefix(const gn_pident *id, char *out, size_t cap);
+
+/* Longest prefix gn_pident_share_prefix writes. */
+#define GN_PLAT_SHARE_PREFIX_MAX (7 + 2 + GN_PLAT_ORG_MAX + 1 + GN_PLAT_FIELD_MAX + 2 + 1)
+
 #endif

@@ -123,6 +123,51 @@ START_TEST(test_never_reads_past_length)
 }
 END_TEST
 
+static bool shares(const char *s)
+{
+    return gn_pident_shares_id((const uint8_t *)s, strlen(s));
+}
+
+START_TEST(test_S020_only_A_org_app_shares_its_client_id)
+{
+    ck_assert(shares("A:abc123:app"));
+    ck_assert(shares("A:o:a"));
+    ck_assert(!shares("A:abc123:app:i1"));     /* an instance owns its id */
+    ck_assert(!shares("a:abc123:app"));
+    ck_assert(!shares("A:abc123:"));
+    ck_assert(!shares("A::app"));
+    ck_assert(!shares("A:abc123"));
+    ck_assert(!shares("A:"));
+    ck_assert(!shares("d:abc123:t:i"));
+    /* never reads past the length */
+    ck_assert(shares("A:abc123:app:i1") == false);
+    ck_assert(gn_pident_shares_id((const uint8_t *)"A:abc123:app:i1", 12));
+}
+END_TEST
+
+START_TEST(test_S022_share_prefix_separates_instances)
+{
+    gn_pident p;
+    char b[GN_PLAT_SHARE_PREFIX_MAX];
+    ck_assert_int_eq(parse("A:abc123:app", &p), GN_PID_OK);
+    ck_assert_uint_eq(gn_pident_share_prefix(&p, b, sizeof b), strlen("$share/A:abc123:app/"));
+    ck_assert_str_eq(b, "$share/A:abc123:app/");
+    ck_assert_int_eq(parse("A:abc123:app:i1", &p), GN_PID_OK);
+    ck_assert_uint_eq(gn_pident_share_prefix(&p, b, sizeof b), strlen("$share/A:abc123:app:*/"));
+    ck_assert_str_eq(b, "$share/A:abc123:app:*/");
+    ck_assert_int_eq(parse("a:abc123:app", &p), GN_PID_OK);
+    ck_assert_uint_eq(gn_pident_share_prefix(&p, b, sizeof b), 0);
+    ck_assert_int_eq(parse("A:abc123:app", &p), GN_PID_OK);
+    ck_assert_uint_eq(gn_pident_share_prefix(&p, b, 8), 0);     /* too small: nothing */
+    /* the longest one fits */
+    char id[128];
+    snprintf(id, sizeof id, "A:quickstart:%.36s:%.36s",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "iiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiiii");
+    ck_assert_int_eq(parse(id, &p), GN_PID_OK);
+    ck_assert_uint_gt(gn_pident_share_prefix(&p, b, sizeof b), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("platform_clientid");
@@ -133,6 +178,8 @@ int main(void)
     tcase_add_test(tc, test_bad_fields_are_identifier_rejected);
     tcase_add_test(tc, test_forbidden_characters);
     tcase_add_test(tc, test_never_reads_past_length);
+    tcase_add_test(tc, test_S020_only_A_org_app_shares_its_client_id);
+    tcase_add_test(tc, test_S022_share_prefix_separates_instances);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
