@@ -77,7 +77,7 @@ bool gn_pident_shares_id(const uint8_t *id, size_t len);
  * or when cap is too small. */
 size_t gn_pident_share_prefix(const gn_pident *id, char *out, size_t cap);
 
-/* Longest prefix gn_pident_share_prefix writes. */
-#define GN_PLAT_SHARE_PREFIX_MAX (7 + 2 + GN_PLAT_ORG_MAX + 1 + GN_PLAT_FIELD_MAX + 2 + 1)
+/* Room gn_pident_share_prefix needs at most (with the NUL). */
+#define GN_PLAT_SHARE_PREFIX_MAX (7 + 2 + GN_PLAT_ORG_MAX + 1 + GN_PLAT_FIELD_MAX + 2 + 1 + 1)
 
 #endif

@@ -61,10 +61,6 @@ class Application(PlatformTestCase):
         c5 = self.raw_app(key=self.readonly, version=mqttraw.V5)
         self.assertEqual(c5.publish("iot-2/type/sensor/id/s1/cmd/c/fmt/json", b"x", qos=1).rc, 0x90)
 
-    @unittest.skip("S-072: balancing A:org:app members is the next platform issue (6)")
-    def test_S072_scalable_application_shares_the_stream(self):
-        pass
-
     def test_S073_shared_application_keepalive_capped_at_3600(self):
         for ka in (0, 7200):
             c = self.raw_app(uid("app"), cls_="A", version=mqttraw.V5, keepalive=ka)

@@ -88,10 +88,6 @@ class Identity(PlatformTestCase):
         v3a.expect_closed()
         self.assert_open(v3b)
 
-    @unittest.skip("S-020: A:org:app connections sharing one client id is the next platform issue (6)")
-    def test_S020_scalable_application_shares_client_id(self):
-        pass
-
     def test_S021_scalable_without_instance_needs_clean_session(self):
         app = uid("app")
         self.raw_app(app, cls_="A", clean=False, expect_rc=5).expect_closed()
