@@ -237,6 +237,9 @@ int main(int argc, char **argv)
         r.conns_ready += w->ready_conns;
         r.conns_failed += w->failed_conns;
         gl_hist_merge(&r.lat, &w->lat);
+        for (uint32_t k = w->npub; k < w->nconns && o.mode == GL_MODE_SHARED; k++)
+            if (w->conns[k].role == GL_ROLE_SUB && r.nshares < GL_MAX_SHARES)
+                r.shares[r.nshares++] = w->conns[k].got;
         if (track && gl_seqtrack_merge(&all, &w->seq) != GL_OK)
             fail(&r, "out of memory merging sequence maps");
         gl_worker_free(w);
@@ -252,6 +255,17 @@ int main(int argc, char **argv)
         r.duplicates = r.received - r.unique;
     }
 
+    if (r.nshares) {
+        double sum = 0, dev = 0;
+        for (uint32_t k = 0; k < r.nshares; k++)
+            sum += (double)r.shares[k];
+        double mean = sum / r.nshares;
+        for (uint32_t k = 0; k < r.nshares && mean > 0; k++) {
+            double d = ((double)r.shares[k] - mean) / mean;
+            dev = d < 0 ? (-d > dev ? -d : dev) : (d > dev ? d : dev);
+        }
+        r.share_dev = dev;
+    }
     r.send_secs = (double)(t_end - t_run) * 1e-9;
     r.recv_secs = (double)(t_last_rx - t_run) * 1e-9;
     if (r.send_secs > 0) {

@@ -53,6 +53,10 @@ static void usage(FILE *f)
 "                      (gnload-%t-%n)\n"
 "  --username U        CONNECT user name (none), e.g. use-token-auth\n"
 "  --password P        CONNECT password (none)\n"
+"  --sub-client-id P   subscribers' client id pattern (as --client-id), e.g. the\n"
+"                      shared A:org:app of a scalable application's members\n"
+"  --sub-username U    subscribers' user name (--username)\n"
+"  --sub-password P    subscribers' password (--password)\n"
 "  --protocol 4|5      MQTT 3.1.1 or 5.0 (4)\n"
 "  --window W          QoS>0 in-flight messages per publisher (64; MQTT 5: at\n"
 "                      most the broker's receive maximum)\n"
@@ -104,7 +108,7 @@ enum {
     O_PAYLOAD, O_SECONDS, O_COUNT, O_RATE, O_TOPIC, O_FILTER, O_CLIENT_ID, O_USER, O_PASS, O_PROTOCOL,
     O_WINDOW, O_DRAIN, O_KEEPALIVE, O_SETTLE, O_SETUP, O_BPID, O_JSON, O_HELP,
     O_TLS, O_TLS12, O_CAFILE, O_CERT, O_KEY, O_WS, O_WS_PATH,
-    O_CREDENTIALS, O_STORM_IO,
+    O_CREDENTIALS, O_STORM_IO, O_SUB_CLIENT_ID, O_SUB_USER, O_SUB_PASS,
 };
 
 static const struct option longopts[] = {
@@ -143,6 +147,9 @@ static const struct option longopts[] = {
     {"ws-path", required_argument, NULL, O_WS_PATH},
     {"credentials", required_argument, NULL, O_CREDENTIALS},
     {"storm-io", required_argument, NULL, O_STORM_IO},
+    {"sub-client-id", required_argument, NULL, O_SUB_CLIENT_ID},
+    {"sub-username", required_argument, NULL, O_SUB_USER},
+    {"sub-password", required_argument, NULL, O_SUB_PASS},
     {NULL, 0, NULL, 0},
 };
 
@@ -197,6 +204,9 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
         case O_CLIENT_ID: o->client_id = a; ok = a[0] != '\0'; break;
         case O_USER: o->username = a; break;
         case O_PASS: o->password = a; break;
+        case O_SUB_CLIENT_ID: o->sub_client_id = a; break;
+        case O_SUB_USER: o->sub_username = a; break;
+        case O_SUB_PASS: o->sub_password = a; break;
         case O_PROTOCOL: ok = parse_u64(a, 5, &v) && (v == 4 || v == 5); o->protocol = (uint8_t)v; break;
         case O_WINDOW: ok = parse_u64(a, 65535, &v) && v > 0; o->window = (uint32_t)v; break;
         case O_DRAIN: ok = parse_seconds(a, &o->drain); break;

@@ -46,6 +46,10 @@ typedef struct gl_opts {
                                * storm: %n / %p attempt, %t run tag, %w worker (NULL: gnload-%t-%n) */
     const char *username;     /* CONNECT user name (NULL: none) */
     const char *password;     /* CONNECT password (NULL: none) */
+    const char *sub_client_id;/* subscribers' client id pattern (NULL: as client_id), e.g. the one
+                               * id A:org:app every member of a scalable application uses */
+    const char *sub_username; /* subscribers' user name (NULL: username) */
+    const char *sub_password; /* subscribers' password (NULL: password) */
     uint8_t     protocol;     /* 4 (3.1.1) or 5 */
     pid_t       broker_pid;   /* 0: unknown */
     bool        json;         /* one JSON line instead of text */

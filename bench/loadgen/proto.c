@@ -66,6 +66,7 @@ static gl_status on_publish(gl_worker *w, gl_conn *c, const gn_publish *p, uint6
         uint32_t seq = gl_rd32(d + 4);
         if ((tagpub >> GL_PUB_ID_BITS) == w->o->run_tag && pub < w->o->pubs && seq < GL_SEQ_LIMIT) {
             gl_seqtrack_add(&w->seq, c->group, pub, seq);
+            c->got++;
             uint64_t ts = gl_rd64(d + 8);
             gl_hist_record(&w->lat, now > ts ? now - ts : 0);
         } else {

@@ -61,6 +61,12 @@ void gl_report_json(FILE *f, const gl_opts *o, const gl_result *r)
                    "\"bytes_per_conn\":%.1f,",
                 (unsigned long long)r->rss_before, (unsigned long long)r->rss_after,
                 r->bytes_per_conn);
+    if (r->nshares) {
+        fputs("\"shares\":[", f);
+        for (uint32_t k = 0; k < r->nshares; k++)
+            fprintf(f, "%s%llu", k ? "," : "", (unsigned long long)r->shares[k]);
+        fprintf(f, "],\"share_dev\":%.4f,", r->share_dev);
+    }
     fprintf(f, "\"loadgen_cpu\":%.3f,", r->loadgen_cpu);
     if (r->broker_cpu >= 0.0)
         fprintf(f, "\"broker_cpu\":%.3f}\n", r->broker_cpu);
@@ -92,6 +98,12 @@ void gl_report_text(FILE *f, const gl_opts *o, const gl_result *r)
                     (unsigned long long)r->received, r->received_per_s,
                     (unsigned long long)r->expected, (unsigned long long)r->lost,
                     (unsigned long long)r->duplicates);
+            if (r->nshares) {
+                fputs("  shares       ", f);
+                for (uint32_t k = 0; k < r->nshares; k++)
+                    fprintf(f, " %llu", (unsigned long long)r->shares[k]);
+                fprintf(f, " (largest deviation from the mean %.1f %%)\n", r->share_dev * 100);
+            }
             fprintf(f, "  latency       p50 %.1f us  p90 %.1f us  p99 %.1f us  max %.1f us\n",
                     us(gl_hist_quantile(&r->lat, 0.5)), us(gl_hist_quantile(&r->lat, 0.9)),
                     us(gl_hist_quantile(&r->lat, 0.99)), us(r->lat.max));

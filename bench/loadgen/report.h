@@ -12,6 +12,8 @@
 #include "bench/loadgen/hist.h"
 #include "bench/loadgen/opts.h"
 
+#define GL_MAX_SHARES 64
+
 typedef struct gl_result {
     bool        ok;
     char        error[200];
@@ -28,6 +30,9 @@ typedef struct gl_result {
     uint64_t    rss_before, rss_after;
     double      bytes_per_conn;   /* idle */
     uint32_t    conns_ready, conns_failed;
+    uint32_t    nshares;          /* shared mode: subscribers' own counts (the first GL_MAX_SHARES) */
+    uint64_t    shares[GL_MAX_SHARES];
+    double      share_dev;        /* shared mode: largest |share - mean| / mean */
     uint64_t    connects, connect_failures, disconnects, protocol_errors;
     double      connects_per_s;
 } gl_result;

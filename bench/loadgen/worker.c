@@ -157,13 +157,17 @@ static gl_status start_handshake(gl_worker *w, gl_conn *c)
     uint8_t buf[512];
     size_t len;
     static const char *const role_names[] = { "p", "s", "i", "x" };
-    if (w->o->client_id) {
-        if (!gl_topic_expand(w->o->client_id, c->index, id, sizeof id))
+    bool sub = c->role == GL_ROLE_SUB;
+    const char *pattern = sub && w->o->sub_client_id ? w->o->sub_client_id : w->o->client_id;
+    if (pattern) {
+        if (!gl_topic_expand(pattern, c->index, id, sizeof id))
             return GL_ERR_USAGE;
     } else {
         snprintf(id, sizeof id, "gnload-%03x-%s%u", w->o->run_tag, role_names[c->role], c->index);
     }
-    gl_status s = gl_encode_connect(w->o, id, buf, sizeof buf, &len);
+    const char *user = sub && w->o->sub_username ? w->o->sub_username : w->o->username;
+    const char *pass = sub && w->o->sub_password ? w->o->sub_password : w->o->password;
+    gl_status s = gl_encode_connect_as(w->o, id, user, pass, buf, sizeof buf, &len);
     if (s != GL_OK)
         return s;
     return gl_conn_put(c, buf, len);

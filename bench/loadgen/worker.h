@@ -68,6 +68,8 @@ typedef struct gl_conn {
     double    tokens;
     uint64_t  token_ns;
     uint64_t  quota;        /* messages still allowed by --count */
+    /* subscribers */
+    uint64_t  got;          /* messages of this run received (a group member's share) */
 } gl_conn;
 
 /* Run-wide state shared by the main thread and the workers. */
