@@ -16,12 +16,14 @@ gnload to core 1):
 
 Per run: messages/s delivered in total (unique), lost, duplicates, each
 member's share and the largest deviation of a share from the mean (the
-target is within ±5 %), and for gannet_app on which shards the members sit
+target is within ±5 %; a member that falls behind is passed over, so at
+full rate the shares follow what each member keeps up with: --rate sets an
+offered rate the members keep up with to see the split itself), and for gannet_app on which shards the members sit
 (from gannetd's debug line). Output: one JSON line per run, a JSON summary
 line per (variant, members) with medians, the gannet/mosquitto ratios, and
 a table. Usage:
   bench/scaleapp.py [--reps 3] [--seconds 3] [--pubs 4] [--qos 1]
-                    [--members 1,2,4] [--nice -5] [--gannetd P] [--gnload P]
+                    [--members 1,2,4] [--rate 0] [--nice -5] [--gannetd P] [--gnload P]
                     [--gannetctl P] [--mosquitto P]
 """
 
@@ -66,6 +68,8 @@ def main():
     ap.add_argument("--qos", type=int, default=1)
     ap.add_argument("--payload", type=int, default=16)
     ap.add_argument("--members", default="1,2,4")
+    ap.add_argument("--rate", type=int, default=0,
+                    help="offered messages/s over all publishers (0: as fast as they go)")
     ap.add_argument("--nice", type=int, default=0)
     ap.add_argument("--gannetd")
     ap.add_argument("--gnload")
@@ -101,7 +105,7 @@ def main():
         compare.log("mosquitto not found at %s: gannetd only" % a.mosquitto)
     runner = compare.Runner(a, pin)
     common = ["--mode", "shared", "--pubs", str(a.pubs), "--qos", str(a.qos),
-              "--payload", str(a.payload)]
+              "--payload", str(a.payload), "--rate", str(a.rate)]
     results = {}
     for rep in range(a.reps):
         for m in members:
@@ -129,7 +133,7 @@ def main():
         ok = [r for r in rs if r.get("ok", True) and "received_per_s" in r]
         med = lambda k: statistics.median([r.get(k) or 0 for r in ok]) if ok else None  # noqa: E731
         s = {"bench": "scaleapp", "summary": True, "variant": v, "members": m, "reps": len(rs),
-             "ok_runs": len(ok), "seconds": a.seconds, "pubs": a.pubs, "qos": a.qos,
+             "ok_runs": len(ok), "seconds": a.seconds, "pubs": a.pubs, "qos": a.qos, "rate": a.rate,
              "pinned": pin, "median_delivered_per_s": med("received_per_s"),
              "median_lost": med("lost"), "median_duplicates": med("duplicates"),
              "median_share_dev": med("share_dev"), "max_share_dev":
