@@ -4,8 +4,10 @@ handling), subscription identifiers and shared subscriptions."""
 
 import unittest
 
+import time
+
 import mqttraw as m
-from harness import BrokerTestCase, uid
+from harness import TIMEOUT, BrokerTestCase, gannetd_only, uid
 
 
 class SubscriptionTest(BrokerTestCase):
@@ -210,6 +212,38 @@ class SubscriptionTest(BrokerTestCase):
         self._pub(t, b"after")
         self._pub(t + "/m")
         self.assertEqual(self._until_marker(c, t + "/m"), [])
+
+    @gannetd_only("MQTT 5 4.8.2's SHOULD: mosquitto does not hand messages on")
+    def test_shared_member_session_end_hands_unacked_to_another_member(self):
+        """A member that acknowledges nothing (MQTT 5, Receive Maximum 3: 3
+        in flight, the rest queued) loses its connection with its session
+        ending (expiry 0): the other member gets every one of its messages,
+        so it ends up with all of them exactly once."""
+        t, group = self.topic(), uid("g")
+        flt = "$share/%s/%s" % (group, t)
+        keeper = self.raw_connected(None, m.V5)
+        keeper.mqtt_subscribe([(flt, 1)])
+        dropper = self.raw_connected(None, m.V5, props=[(m.RECEIVE_MAXIMUM, 3)])
+        dropper.mqtt_subscribe([(flt, 1)])
+        n = 40
+        with self.broker.raw_connected(None, m.V5) as p:
+            for i in range(n):
+                p.publish(t, b"%d" % i, qos=1, pid=i + 1)
+        time.sleep(0.3)
+        unacked = dropper.collect(0.3)
+        self.assertTrue(0 < len(unacked) <= 3, unacked)
+        dropper.abort()
+        kept = []
+        deadline = time.monotonic() + TIMEOUT
+        while len(kept) < n and time.monotonic() < deadline:
+            try:
+                pk = keeper.next_publish(timeout=0.5)
+            except TimeoutError:
+                continue
+            keeper.ack(pk)
+            kept.append(int(pk.payload))
+        kept += [int(pk.payload) for pk in keeper.collect(0.3)]
+        self.assertEqual(sorted(kept), list(range(n)))
 
 
 if __name__ == "__main__":
