@@ -163,6 +163,12 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
                 f.ptr = (const uint8_t *)pbuf;
                 f.len = (uint32_t)(gl + pl);
                 shared = gl != 0;
+                /* The member did not ask for a shared subscription, so its
+                 * No Local is not the protocol error it is on $share: it
+                 * is dropped (the group, not the member, subscribes; what
+                 * a member publishes reaches its group like any message). */
+                if (shared)
+                    opts = (uint8_t)(opts & ~GN_SUBOPT_NO_LOCAL);
                 if (ssub_find(ss, f.ptr, f.len) < 0 && ss->nsubs >= c->plat->max_subs) {
                     gn_mqtt_close(c, GN_CLOSE_TOO_MANY_SUBS, true);     /* S-092 */
                     return;

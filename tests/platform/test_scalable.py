@@ -207,6 +207,16 @@ class TestScalableApplications(ScalableCase):
             time.sleep(0.05)
         self.assertEqual(len(pat.findall(self.broker.log()[self.log_mark:])), 4)
 
+    def test_S020_no_local_of_a_v5_member_is_not_a_protocol_error(self):
+        """The member did not write $share: No Local is dropped, the
+        subscription granted (0x82 would be $share's rule)."""
+        cid = self.member_id()
+        c, _ = self._connect_member(cid, "raw5")
+        opts = mqttraw.sub_options(qos=1, no_local=True)
+        self.assertEqual(c.mqtt_subscribe([(EVT, opts)]).codes, [1])
+        sent = self.publish(3)
+        self.assertEqual(sorted(self.drain(c)), sorted(sent))
+
     def test_S105_each_member_has_its_own_connect_and_disconnect(self):
         app = uid("mon")
         cid = "A:%s:%s" % (ORG, app)
