@@ -4,7 +4,9 @@
  * ids through growth and deletions, and an offline session's QoS >= 1
  * queue is bounded (extra messages dropped and counted, never queued),
  * which is also what gn_session_overloaded reports to the shared-group
- * re-pick. Links the static libgannet. */
+ * re-pick, and a shared-group member whose session ends hands its queued
+ * shared messages to another member (engine/shared_handback.c) or, as the
+ * last one, counts them. Links the static libgannet. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +145,53 @@ START_TEST(test_expired_message_is_not_queued)
 }
 END_TEST
 
+/* A member of a shared group as mqtt_subscribe.c makes one: queue-depth
+ * counter, router membership, the filter in the session's list. */
+static void join(gn_session *ss, const char *filter)
+{
+    ss->qdepth = malloc(sizeof *ss->qdepth);
+    ck_assert_ptr_nonnull(ss->qdepth);
+    atomic_init(ss->qdepth, 0);
+    bool existed;
+    size_t len = strlen(filter);
+    ck_assert_uint_eq(gn_route_subscribe(&sh.rc, ss->sid, (const uint8_t *)filter, len, 1, 0,
+                                         ss->qdepth, &existed), 1);
+    ss->subs = malloc(sizeof *ss->subs);
+    ck_assert_ptr_nonnull(ss->subs);
+    ss->subs[0] = (gn_ssub){ .filter = strdup(filter), .len = (uint16_t)len, .opts = 1 };
+    ss->nsubs = ss->capsubs = 1;
+}
+
+START_TEST(test_ending_member_hands_its_shared_messages_to_another_member)
+{
+    struct gn_router *r = gn_route_create(4, 100);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(gn_route_reader_register(&sh.rc, r, 3), 0);
+    gn_session *a = new_session("member-a"), *b = new_session("member-b");
+    join(a, "$share/g/t/1");
+    join(b, "$share/g/t/1");
+    gn_msg *m = msg(1), *plain = msg(1);
+    for (int i = 0; i < 3; i++)
+        ck_assert(gn_session_deliver(&sh, a, m, 1, GN_RD_SHARED, NULL, 0, 0, 0));
+    /* not from a group: stays with a, goes with a */
+    ck_assert(gn_session_deliver(&sh, a, plain, 1, 0, NULL, 0, 0, 0));
+    gn_session_destroy(&sh, a);
+    ck_assert_uint_eq(b->fl->queue.count, 3);
+    ck_assert_uint_eq(atomic_load(&sh.stats.shared_handed_back), 3);
+    ck_assert_uint_eq(atomic_load(&sh.stats.shared_orphaned), 0);
+    ck_assert_uint_eq(gn_msg_refcount(m), 4);             /* ours + b's three */
+    ck_assert_uint_eq(gn_msg_refcount(plain), 1);
+    /* the last member: nobody to take them, counted */
+    gn_session_destroy(&sh, b);
+    ck_assert_uint_eq(atomic_load(&sh.stats.shared_orphaned), 3);
+    ck_assert_uint_eq(gn_msg_refcount(m), 1);
+    gn_msg_unref(m);
+    gn_msg_unref(plain);
+    gn_route_reader_unregister(&sh.rc);
+    gn_route_destroy(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("session");
@@ -152,6 +201,7 @@ int main(void)
     tcase_add_test(tc, test_registry_finds_inline_and_long_ids_through_growth_and_deletes);
     tcase_add_test(tc, test_offline_queue_is_bounded_and_reported_overloaded);
     tcase_add_test(tc, test_expired_message_is_not_queued);
+    tcase_add_test(tc, test_ending_member_hands_its_shared_messages_to_another_member);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
