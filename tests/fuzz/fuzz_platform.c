@@ -1,5 +1,6 @@
 /* tests/fuzz/fuzz_platform.c — libFuzzer target for the platform rule
- * parsers: the client-id parser (engine/platform/clientid.c) and the topic
+ * parsers: the client-id parser (engine/platform/clientid.c, with the
+ * scalable applications' shared-id shape and group prefix) and the topic
  * rules and rewrite (engine/platform/topics.c). Input: first byte picks the
  * split point between a client id and a topic. Checks: no crash or read
  * past the input (ASan/UBSan); an accepted id has fields of the regex and
@@ -72,6 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gn_pident p;
     gn_pid_result r = gn_pident_parse(data, split, &p);
     (void)gn_pid_result_text(r);
+    /* S-020: an accepted A id without an instance is the shared-id shape,
+     * and no other accepted id is */
+    bool shares = gn_pident_shares_id(data, split);
+    if (r == GN_PID_OK)
+        FUZZ_CHECK(shares == (p.cls == GN_PC_SCALABLE && !p.has_inst));
     FUZZ_CHECK(gn_pid_result_connack_v3(r) == 2 || gn_pid_result_connack_v3(r) == 5);
     if (r != GN_PID_OK) {
         /* still exercise the topic rules for every class */
@@ -83,6 +89,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
     }
     check_ident(&p);
+    char prefix[GN_PLAT_SHARE_PREFIX_MAX];
+    size_t pl = gn_pident_share_prefix(&p, prefix, sizeof prefix);
+    FUZZ_CHECK((pl > 0) == (p.cls == GN_PC_SCALABLE));      /* always fits */
+    FUZZ_CHECK(pl == 0 || (prefix[pl - 1] == '/' && strlen(prefix) == pl));
     check_topic(&p, data + split, size - split, false);
     check_topic(&p, data + split, size - split, true);
     return 0;
