@@ -68,7 +68,9 @@ static void usage(FILE *f)
 "                      attempt k uses line k mod lines (the client id is a\n"
 "                      template too); overrides the three options above\n"
 "  --storm-io M        uring (linked socket/connect/send/recv/close chains,\n"
-"                      default) or epoll (the non-blocking socket loop)\n"
+"                      default), reuse (io_uring chains that keep each slot's\n"
+"                      socket: connect/send/recv, then connect(AF_UNSPEC), an\n"
+"                      RST) or epoll (the non-blocking socket loop)\n"
 "  --broker-pid PID    sample broker CPU (/proc/PID/stat) and RSS (VmRSS)\n"
 "  --json              print one JSON line\n"
 "  --tls               TLS (1.2 or 1.3); --tls12: TLS 1.2 only\n"
@@ -218,8 +220,9 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
         case O_HELP: usage(stdout); *help_only = true; return GL_OK;
         case O_CREDENTIALS: o->credentials = a; ok = a[0] != '\0'; break;
         case O_STORM_IO:
-            ok = strcmp(a, "uring") == 0 || strcmp(a, "epoll") == 0;
+            ok = strcmp(a, "uring") == 0 || strcmp(a, "epoll") == 0 || strcmp(a, "reuse") == 0;
             o->storm_epoll = strcmp(a, "epoll") == 0;
+            o->storm_reuse = strcmp(a, "reuse") == 0;
             break;
         default: usage(stderr); return GL_ERR_USAGE;
         }

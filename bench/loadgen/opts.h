@@ -66,6 +66,7 @@ typedef struct gl_opts {
     const char *ws_path;      /* --ws-path: upgrade path (/mqtt) */
     const char *credentials;  /* storm: file of "clientid user password" lines (NULL: none) */
     bool        storm_epoll;  /* storm: the epoll loop instead of io_uring chains */
+    bool        storm_reuse;  /* storm: io_uring chains keep each slot's socket (disconnect, no close) */
     uint32_t    run_tag;      /* 12-bit tag in every payload (from pid), rejects foreign messages */
 } gl_opts;
 

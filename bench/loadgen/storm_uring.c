@@ -1,5 +1,7 @@
 /* bench/loadgen/storm_uring.c — io_uring connection storm: linked
- * socket/setsockopt/connect/send/recv/close chains on fixed-file slots. */
+ * socket/setsockopt/connect/send/recv/close chains on fixed-file slots,
+ * or (--storm-io reuse) connect/send/recv/disconnect chains that keep each
+ * slot's socket from one attempt to the next. */
 #include "bench/loadgen/storm_uring.h"
 
 #include <errno.h>
@@ -19,12 +21,14 @@
 #define SOCKET_URING_OP_SETSOCKOPT 3
 #endif
 
-enum { OP_SOCKET = 1, OP_LINGER, OP_CONNECT, OP_SEND, OP_RECV, OP_CLOSE };
+enum { OP_SOCKET = 1, OP_LINGER, OP_CONNECT, OP_SEND, OP_RECV, OP_CLOSE, OP_DISCONNECT };
 
 typedef struct slot {
     uint64_t t_start_ns;
     uint32_t out_len;
-    bool     busy;          /* a chain is in flight (until its close completes) */
+    bool     busy;          /* a chain is in flight (until its close / disconnect completes) */
+    bool     open;          /* reuse: the slot holds a disconnected socket for the next attempt */
+    bool     failed;        /* a step of the current chain failed: close the socket after it */
     uint8_t  out[1024];     /* the CONNECT of the current attempt */
     uint8_t  in[64];        /* the CONNACK */
 } slot;
@@ -36,11 +40,16 @@ typedef struct storm {
     uint32_t       n;
     uint32_t       busy;
     int            refused_code;  /* return code of the first refusing CONNACK, -1: none */
+    bool           reuse;         /* --storm-io reuse */
     int            first_errno;   /* the first failure, for the report */
     const char    *first_errop;
 } storm;
 
 static const struct linger rst_linger = { .l_onoff = 1, .l_linger = 0 };
+/* connect(AF_UNSPEC) on a connected TCP socket is tcp_disconnect: an RST
+ * (no TIME_WAIT), the ephemeral port released, the socket CLOSED and ready
+ * to connect again. */
+static const struct sockaddr unspec_addr = { .sa_family = AF_UNSPEC };
 
 static uint64_t udata(uint32_t i, int op)
 {
@@ -57,8 +66,10 @@ static struct io_uring_sqe *sqe_get(storm *st)
     return e;
 }
 
-/* Queue the six linked operations of one attempt in slot i. Hard links:
- * every step runs even if an earlier one failed, so the close always
+/* Queue the linked operations of one attempt in slot i: socket → SO_LINGER
+ * 0 → connect → send → recv → close, or with reuse (socket only when the
+ * slot has none) → connect → send → recv → disconnect. Hard links: every
+ * step runs even if an earlier one failed, so the close / disconnect always
  * comes and frees the slot; only the recv's completion decides success. */
 static bool begin(storm *st, uint32_t i, uint64_t now)
 {
@@ -78,23 +89,27 @@ static bool begin(storm *st, uint32_t i, uint64_t now)
     s->out_len = (uint32_t)len;
     s->t_start_ns = now;
     s->busy = true;
+    s->failed = false;
     st->busy++;
 
     struct io_uring_sqe *e;
     const unsigned link = IOSQE_IO_HARDLINK, skip = IOSQE_CQE_SKIP_SUCCESS;
-    e = sqe_get(st);
-    io_uring_prep_socket_direct(e, AF_INET, SOCK_STREAM, 0, i, 0);
-    e->flags |= link | skip;
-    e->user_data = udata(i, OP_SOCKET);
-
-    e = sqe_get(st);
-    io_uring_prep_rw(IORING_OP_URING_CMD, e, (int)i, NULL, 0, 0);
-    e->cmd_op = SOCKET_URING_OP_SETSOCKOPT;
-    e->addr = (uint64_t)SOL_SOCKET | ((uint64_t)SO_LINGER << 32);   /* level, optname */
-    e->splice_fd_in = (int32_t)sizeof rst_linger;                   /* optlen */
-    e->addr3 = (uint64_t)(uintptr_t)&rst_linger;                    /* optval */
-    e->flags |= IOSQE_FIXED_FILE | link | skip;
-    e->user_data = udata(i, OP_LINGER);
+    if (!s->open) {
+        e = sqe_get(st);
+        io_uring_prep_socket_direct(e, AF_INET, SOCK_STREAM, 0, i, 0);
+        e->flags |= link | skip;
+        e->user_data = udata(i, OP_SOCKET);
+    }
+    if (!st->reuse) {
+        e = sqe_get(st);
+        io_uring_prep_rw(IORING_OP_URING_CMD, e, (int)i, NULL, 0, 0);
+        e->cmd_op = SOCKET_URING_OP_SETSOCKOPT;
+        e->addr = (uint64_t)SOL_SOCKET | ((uint64_t)SO_LINGER << 32);   /* level, optname */
+        e->splice_fd_in = (int32_t)sizeof rst_linger;                   /* optlen */
+        e->addr3 = (uint64_t)(uintptr_t)&rst_linger;                    /* optval */
+        e->flags |= IOSQE_FIXED_FILE | link | skip;
+        e->user_data = udata(i, OP_LINGER);
+    }
 
     e = sqe_get(st);
     io_uring_prep_connect(e, (int)i, (const struct sockaddr *)&w->sh->addr, sizeof w->sh->addr);
@@ -112,9 +127,24 @@ static bool begin(storm *st, uint32_t i, uint64_t now)
     e->user_data = udata(i, OP_RECV);
 
     e = sqe_get(st);
+    if (st->reuse) {
+        io_uring_prep_connect(e, (int)i, &unspec_addr, sizeof unspec_addr);
+        e->flags |= IOSQE_FIXED_FILE;
+        e->user_data = udata(i, OP_DISCONNECT);
+    } else {
+        io_uring_prep_close_direct(e, i);
+        e->user_data = udata(i, OP_CLOSE);
+    }
+    return true;
+}
+
+/* Reuse: the socket of slot i after a failed chain or at the end goes. */
+static void close_slot(storm *st, uint32_t i)
+{
+    st->slots[i].open = false;
+    struct io_uring_sqe *e = sqe_get(st);
     io_uring_prep_close_direct(e, i);
     e->user_data = udata(i, OP_CLOSE);
-    return true;
 }
 
 /* A whole CONNACK with reason / return code 0 (3.1.1: 4 bytes; MQTT 5:
@@ -126,7 +156,8 @@ static bool connack_ok(const uint8_t *b, int len)
 
 static void note_error(storm *st, int op, int res)
 {
-    static const char *const names[] = { "", "socket", "setsockopt", "connect", "send", "recv", "close" };
+    static const char *const names[] = { "", "socket", "setsockopt", "connect", "send", "recv", "close",
+                                         "disconnect" };
     if (st->first_errno == 0) {
         st->first_errno = res < 0 ? -res : EPROTO;
         st->first_errop = names[op];
@@ -151,7 +182,25 @@ static void complete(storm *st, struct io_uring_cqe *cqe, uint64_t now, int phas
             if (cqe->res >= 4 && s->in[0] == 0x20 && st->refused_code < 0)
                 st->refused_code = s->in[3];
             note_error(st, op, cqe->res);
+            s->failed = true;
         }
+        break;
+    case OP_DISCONNECT:
+        /* A clean disconnect keeps the socket for the next attempt; after
+         * a failure, or when the run is over, it is closed (then OP_CLOSE
+         * ends the chain). */
+        if (cqe->res < 0) {
+            note_error(st, op, cqe->res);
+            s->failed = true;
+        }
+        if (s->failed || phase != GL_PHASE_RUN) {
+            close_slot(st, i);
+            break;
+        }
+        s->open = true;
+        s->busy = false;
+        st->busy--;
+        begin(st, i, now);
         break;
     case OP_CLOSE:
         if (cqe->res < 0)
@@ -174,6 +223,7 @@ static void complete(storm *st, struct io_uring_cqe *cqe, uint64_t now, int phas
         break;
     default:                          /* only failures post (CQE_SKIP_SUCCESS) */
         note_error(st, op, cqe->res);
+        s->failed = true;
         break;
     }
 }
@@ -194,7 +244,7 @@ static void publish(gl_worker *w, int phase)
 
 void gl_storm_uring_run(gl_worker *w)
 {
-    storm st = { .w = w, .n = w->nconns, .refused_code = -1 };
+    storm st = { .w = w, .n = w->nconns, .refused_code = -1, .reuse = w->o->storm_reuse };
     st.slots = calloc(st.n, sizeof *st.slots);
     if (!st.slots) {
         fail_setup(w, "slots", ENOMEM);
