@@ -407,6 +407,7 @@ static void *shard_main(void *arg)
         if (s->stopping && (s->nconns == 0 || s->now_ms >= s->stop_deadline) && !pending)
             break;
     }
+    s->tp->poll(s->tpd, 0);     /* submit what the last turn queued (the closes of released sockets) */
     gn_shard_stats *st = &s->stats;
     /* relaxed: own counters, read on the owning thread */
     gn_log_info("stopped: %llu connections served, %llu messages in, %llu out, "

@@ -1,7 +1,8 @@
 /* engine/uring_io.c — the io_uring backend at run time: multishot accept,
- * multishot receive into the provided-buffer ring, one sendmsg per
- * connection per turn, cross-shard wake-ups with IORING_OP_MSG_RING, and
- * the completion dispatch loop.
+ * multishot receive into the provided-buffer ring, one send (sendmsg for
+ * several pieces) per connection per turn, closes through the ring,
+ * cross-shard wake-ups with IORING_OP_MSG_RING, and the completion
+ * dispatch loop.
  *
  * A receive CQE's buffer is handed to the engine (gn_conn_on_bytes) and
  * returned to the ring right after: anything that must outlive it is copied
@@ -193,7 +194,10 @@ static void u_flush(void *tp, gn_conn *c)
     c->send_ctx = sc;
     c->io |= GN_IO_SEND_BUSY;
     struct io_uring_sqe *sqe = gn_uring_sqe(u);
-    io_uring_prep_sendmsg(sqe, c->fd, &sc->mh, MSG_NOSIGNAL);
+    if (sc->mh.msg_iovlen == 1)     /* a CONNACK, an ack: no msghdr to copy in */
+        io_uring_prep_send(sqe, c->fd, sc->iov[0].iov_base, sc->iov[0].iov_len, MSG_NOSIGNAL);
+    else
+        io_uring_prep_sendmsg(sqe, c->fd, &sc->mh, MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, tag(c, GN_OP_SEND));
 }
 
@@ -221,7 +225,12 @@ static void maybe_release(gn_uring *u, gn_conn *c)
     }
     c->io |= GN_IO_CLOSED;
     if (c->fd >= 0) {
-        close(c->fd);
+        /* Nothing of c is in flight any more: the close goes with the next
+         * submit instead of a close(2) of its own. */
+        struct io_uring_sqe *sqe = gn_uring_sqe(u);
+        io_uring_prep_close(sqe, c->fd);
+        sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+        io_uring_sqe_set_data64(sqe, tag(NULL, GN_OP_IGNORE));
         c->fd = -1;
     }
     gn_conn_on_released(c);
