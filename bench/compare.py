@@ -14,7 +14,7 @@ Usage: bench/compare.sh [--reps 3] [--qos1-reps 5] [--seconds 5] [--quick]
                         [--only ingest,fanin0,fanin1,latency,idle,storm]
                         [--gnload PATH] [--gannetd PATH] [--mosquitto PATH]
                         [--idle-conns 19000] [--mosquitto-idle-conns N] [--raw]
-                        [--nice N] [--gannetd-conf FILE]
+                        [--nice N] [--gannetd-conf FILE] [--storm-io reuse|uring|epoll]
 
 The storm also reports each broker's CPU per connection (broker CPU time /
 connections, in microseconds; scenario "storm_cpu", ratio mosquitto /
@@ -224,6 +224,15 @@ def fanin1_mosquitto_search(run, broker, secs, reps):
     return rs, best, top
 
 
+def interleaved(run, brokers, base, secs, reps):
+    """reps runs of the same gnload command per broker, alternating brokers."""
+    rs = {b.name: [] for b in brokers}
+    for _ in range(reps):
+        for b in brokers:
+            rs[b.name].append(run.gnload(b, base, secs))
+    return rs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=3)
@@ -238,6 +247,8 @@ def main():
     ap.add_argument("--mosquitto-idle-conns", type=int, default=0,
                     help="connections for mosquitto's idle run (default: --idle-conns)")
     ap.add_argument("--storm-conns", type=int, default=32, help="storm attempts in flight")
+    ap.add_argument("--storm-io", default="reuse", choices=["reuse", "uring", "epoll"],
+                    help="gnload's storm loop (reuse: io_uring chains that keep each slot's socket)")
     ap.add_argument("--raw", action="store_true", help="also print every run's JSON line")
     ap.add_argument("--gannetd-conf", help="config file for gannetd (-c FILE; -p and -t still apply)")
     ap.add_argument("--nice", type=int, default=0,
@@ -306,16 +317,6 @@ def main():
                 rs = [run.gnload(b, base, secs) for _ in range(args.qos1_reps)]
                 summary[("fanin1", name)] = summarize(
                     "fanin1", name, rs, "received_per_s", {"note": "max offered rate; must lose nothing"})
-        if "latency" in only:
-            if peak_fanin:
-                rate = int(peak_fanin / 2)
-                base = ["--mode", "fanin", "--pubs", "4", "--subs", "1", "--qos", "0",
-                        "--payload", "16", "--rate", str(rate)]
-                rs = [run.gnload(b, base, secs) for _ in range(reps)]
-                summary[("latency", name)] = summarize("latency", name, rs, "lat_p99_us",
-                                                       {"offered_rate": rate})
-            else:
-                log("latency: no mosquitto fan-in peak to halve; skipped")
         if "idle" in only:
             n = args.idle_conns
             if name == "mosquitto" and args.mosquitto_idle_conns:
@@ -323,17 +324,33 @@ def main():
             base = ["--mode", "idle", "--conns", str(n), "--settle", "1", "--setup-timeout", "120"]
             rs = [run.gnload(b, base, 1.0) for _ in range(reps)]
             summary[("idle", name)] = summarize("idle", name, rs, "bytes_per_conn", {"conns": n})
-        if "storm" in only:
-            base = ["--mode", "storm", "--conns", str(args.storm_conns)]
-            rs = [run.gnload(b, base, secs) for _ in range(reps)]
-            for r in rs:
+
+    # Latency and storm: the brokers' repetitions alternate (mosquitto,
+    # gannetd, mosquitto, ...), so both see the same stretch of a shared
+    # machine's noise; the same gnload command for both.
+    if "latency" in only:
+        if peak_fanin:
+            rate = int(peak_fanin / 2)
+            base = ["--mode", "fanin", "--pubs", "4", "--subs", "1", "--qos", "0",
+                    "--payload", "16", "--rate", str(rate)]
+            rs = interleaved(run, order, base, secs, reps)
+            for b in order:
+                summary[("latency", b.name)] = summarize("latency", b.name, rs[b.name], "lat_p99_us",
+                                                         {"offered_rate": rate})
+        else:
+            log("latency: no mosquitto fan-in peak to halve; skipped")
+    if "storm" in only:
+        base = ["--mode", "storm", "--conns", str(args.storm_conns), "--storm-io", args.storm_io]
+        rs = interleaved(run, order, base, secs, reps)
+        for b in order:
+            for r in rs[b.name]:
                 if r.get("ok") and r.get("connects_per_s") and r.get("broker_cpu") is not None:
                     r["broker_us_per_conn"] = r["broker_cpu"] * 1e6 / r["connects_per_s"]
                     r["loadgen_us_per_conn"] = r["loadgen_cpu"] * 1e6 / r["connects_per_s"]
-            summary[("storm", name)] = summarize("storm", name, rs, "connects_per_s")
-            summary[("storm_cpu", name)] = summarize(
-                "storm_cpu", name, rs, "broker_us_per_conn",
-                {"loadgen_us_per_conn": median(rs, "loadgen_us_per_conn")})
+            summary[("storm", b.name)] = summarize("storm", b.name, rs[b.name], "connects_per_s")
+            summary[("storm_cpu", b.name)] = summarize(
+                "storm_cpu", b.name, rs[b.name], "broker_us_per_conn",
+                {"loadgen_us_per_conn": median(rs[b.name], "loadgen_us_per_conn")})
 
     # Ratios and goals (issue 4).
     goals = {

@@ -58,8 +58,11 @@ check "$out" "r['ok'] and r['connects'] > 10"
 out=$(timeout 30 "$GNLOAD" --port "$port" --mode storm --conns 4 --seconds 0.5 --storm-io epoll --json)
 check "$out" "r['ok'] and r['connects'] > 10"
 
+out=$(timeout 30 "$GNLOAD" --port "$port" --mode storm --conns 4 --seconds 0.5 --storm-io reuse --json)
+check "$out" "r['ok'] and r['connects'] > 10 and r['connect_failures'] == 0"
+
 # Storm identities against a password file: right credentials connect,
-# a wrong password is refused (both storm loops).
+# a wrong password is refused (every storm loop).
 kill "$mpid"; wait "$mpid" 2>/dev/null || true; mpid=
 MPASSWD=$(dirname "$MOSQUITTO")/../bin/mosquitto_passwd
 [ -x "$MPASSWD" ] || MPASSWD=mosquitto_passwd
@@ -72,7 +75,7 @@ mpid=$!
 wait_port
 printf '# clientid user password\nsmoke-a-%%n user1 secret1\nsmoke-b-%%n user2 secret2\n' > "$dir/creds"
 printf 'smoke-c-%%n user1 wrong\n' > "$dir/bad"
-for io in uring epoll; do
+for io in uring reuse epoll; do
     out=$(timeout 30 "$GNLOAD" --port "$port" --mode storm --conns 4 --seconds 0.5 --storm-io $io \
           --credentials "$dir/creds" --json)
     check "$out" "r['ok'] and r['connects'] > 10 and r['connect_failures'] == 0"
@@ -86,4 +89,9 @@ kill "$mpid"; wait "$mpid" 2>/dev/null || true; mpid=
 if timeout 30 "$GNLOAD" --port "$port" --mode ingest --seconds 0.5 --setup-timeout 2 --json; then
     echo "FAILED: gnload succeeded without a broker"; exit 1
 fi
+for io in uring reuse; do
+    if timeout 30 "$GNLOAD" --port "$port" --mode storm --conns 4 --seconds 0.5 --storm-io $io --json; then
+        echo "FAILED: a storm ($io) succeeded without a broker"; exit 1
+    fi
+done
 echo "smoke ok"

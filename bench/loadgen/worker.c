@@ -375,8 +375,11 @@ void *gl_worker_main(void *arg)
                     handle_input(w, &w->conns[i], now, phase);
         }
         w->pub_hungry = false;
+        /* A fresh clock per publisher: the payload's timestamp is the time
+         * its PUBLISH goes to the kernel, not the start of a turn that
+         * first spent its time reading deliveries. */
         for (uint32_t i = 0; i < w->npub; i++)
-            pump(w, &w->conns[i], now, phase);
+            pump(w, &w->conns[i], gl_now_ns(), phase);
         if (o->mode == GL_MODE_STORM && phase == GL_PHASE_RUN)
             for (uint32_t i = 0; i < w->nconns; i++)
                 if (w->conns[i].state == GL_CS_FREE)
