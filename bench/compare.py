@@ -14,7 +14,8 @@ Usage: bench/compare.sh [--reps 3] [--qos1-reps 5] [--seconds 5] [--quick]
                         [--only ingest,fanin0,fanin1,latency,idle,storm]
                         [--gnload PATH] [--gannetd PATH] [--mosquitto PATH]
                         [--idle-conns 19000] [--mosquitto-idle-conns N] [--raw]
-                        [--nice N] [--gannetd-conf FILE] [--storm-io reuse|uring|epoll]
+                        [--nice N] [--rt PRIO] [--gannetd-conf FILE]
+                        [--storm-io reuse|uring|epoll]
 
 The storm also reports each broker's CPU per connection (broker CPU time /
 connections, in microseconds; scenario "storm_cpu", ratio mosquitto /
@@ -74,10 +75,11 @@ def wait_port(port, proc, timeout=10.0):
 class Broker:
     """One broker process, started fresh for every repetition."""
 
-    def __init__(self, name, binary, pin, workdir, nice=0, conf=None):
+    def __init__(self, name, binary, pin, workdir, nice=0, conf=None, rt=0):
         self.name, self.binary, self.pin, self.workdir = name, binary, pin, workdir
         self.conf = conf
         self.nice = nice
+        self.rt = rt
         self.proc = None
         self.port = None
         self.logf = None
@@ -106,6 +108,8 @@ class Broker:
             cmd = ["taskset", "-c", "0"] + cmd
         if self.nice:
             cmd = ["nice", "-n", str(self.nice)] + cmd
+        if self.rt:
+            cmd = ["chrt", "-f", str(self.rt)] + cmd
         self.logf = open(os.path.join(self.workdir, "%s.log" % self.name), "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
@@ -143,6 +147,8 @@ class Runner:
                 cmd = ["taskset", "-c", "1"] + cmd
             if self.args.nice:
                 cmd = ["nice", "-n", str(self.args.nice)] + cmd
+            if self.args.rt:
+                cmd = ["chrt", "-f", str(self.args.rt)] + cmd
             bound = seconds + 60
             try:
                 out = subprocess.run(cmd, capture_output=True, text=True, timeout=bound)
@@ -253,6 +259,9 @@ def main():
     ap.add_argument("--gannetd-conf", help="config file for gannetd (-c FILE; -p and -t still apply)")
     ap.add_argument("--nice", type=int, default=0,
                     help="run broker and gnload under nice -n N (e.g. -5 on a busy shared machine)")
+    ap.add_argument("--rt", type=int, default=0, metavar="PRIO",
+                    help="run broker and gnload as SCHED_FIFO PRIO (chrt -f; root): on a shared "
+                         "machine, other jobs then cannot delay their wake-ups (latency tails)")
     args = ap.parse_args()
     if args.quick:
         args.reps, args.qos1_reps, args.seconds = 1, 1, 2.0
@@ -272,11 +281,11 @@ def main():
     work = tempfile.mkdtemp(prefix="gncompare-")
     brokers = []
     if args.gannetd:
-        brokers.append(Broker("gannetd", args.gannetd, pin, work, args.nice, args.gannetd_conf))
+        brokers.append(Broker("gannetd", args.gannetd, pin, work, args.nice, args.gannetd_conf, args.rt))
     else:
         log("gannetd not found (build*/tools/gannetd/gannetd): running the mosquitto side only")
     if os.access(args.mosquitto, os.X_OK):
-        brokers.append(Broker("mosquitto", args.mosquitto, pin, work, args.nice))
+        brokers.append(Broker("mosquitto", args.mosquitto, pin, work, args.nice, rt=args.rt))
     else:
         log("mosquitto not found at %s" % args.mosquitto)
     if not brokers:
