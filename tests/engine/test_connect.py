@@ -2,6 +2,7 @@
 protocol versions, clean session / clean start, session present, session
 expiry, client identifiers, takeover, keep-alive and ping."""
 
+import os
 import time
 import unittest
 
@@ -205,6 +206,26 @@ class ConnectTest(BrokerTestCase):
         for p in got:
             self.assertEqual(p.type, m.DISCONNECT)
             self.assertEqual(p.rc, m.RC_KEEP_ALIVE_TIMEOUT)
+
+    def test_closed_connections_release_their_sockets(self):
+        """Every connection the broker lets go gives its socket back: after
+        a burst that ends with DISCONNECT, with an RST and with a plain
+        close, the broker holds as many descriptors as before."""
+        fd_dir = "/proc/%d/fd" % self.broker.proc.pid
+        before = len(os.listdir(fd_dir))
+        clients = [self.raw_connected(uid("fd%d" % i)) for i in range(60)]
+        for i, c in enumerate(clients):
+            if i % 3 == 0:
+                c.send(m.disconnect())
+                c.expect_closed()
+            elif i % 3 == 1:
+                c.abort()
+            else:
+                c.close()
+        deadline = time.monotonic() + TIMEOUT
+        while len(os.listdir(fd_dir)) > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertLessEqual(len(os.listdir(fd_dir)), before)
 
     def test_pingreq_keeps_connection_alive(self):
         c = self.raw_connected(None, keepalive=1)
