@@ -45,6 +45,9 @@ static void usage(FILE *f)
 "  --seconds S         send phase (idle: hold time) in seconds (5)\n"
 "  --count N           stop after N messages in total (0: run for --seconds)\n"
 "  --rate R            offered messages/s over all publishers, 0 = max (0)\n"
+"  --pace-us U         with --rate: send every U microseconds what is due\n"
+"                      (1..1000; 0 = the default: 1 ms sleeps, up to 10 ms\n"
+"                      of messages in one burst after a late wake-up)\n"
 "  --topic PATTERN     publish topic, %p = publisher index (gnload/%p)\n"
 "  --filter F          subscription filter (the topic with %p -> '+')\n"
 "  --client-id PATTERN client id, %p = connection index (gnload-TAG-ROLEn);\n"
@@ -110,7 +113,7 @@ enum {
     O_PAYLOAD, O_SECONDS, O_COUNT, O_RATE, O_TOPIC, O_FILTER, O_CLIENT_ID, O_USER, O_PASS, O_PROTOCOL,
     O_WINDOW, O_DRAIN, O_KEEPALIVE, O_SETTLE, O_SETUP, O_BPID, O_JSON, O_HELP,
     O_TLS, O_TLS12, O_CAFILE, O_CERT, O_KEY, O_WS, O_WS_PATH,
-    O_CREDENTIALS, O_STORM_IO, O_SUB_CLIENT_ID, O_SUB_USER, O_SUB_PASS,
+    O_CREDENTIALS, O_STORM_IO, O_SUB_CLIENT_ID, O_SUB_USER, O_SUB_PASS, O_PACE,
 };
 
 static const struct option longopts[] = {
@@ -152,6 +155,7 @@ static const struct option longopts[] = {
     {"sub-client-id", required_argument, NULL, O_SUB_CLIENT_ID},
     {"sub-username", required_argument, NULL, O_SUB_USER},
     {"sub-password", required_argument, NULL, O_SUB_PASS},
+    {"pace-us", required_argument, NULL, O_PACE},
     {NULL, 0, NULL, 0},
 };
 
@@ -219,6 +223,7 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
         case O_JSON: o->json = true; break;
         case O_HELP: usage(stdout); *help_only = true; return GL_OK;
         case O_CREDENTIALS: o->credentials = a; ok = a[0] != '\0'; break;
+        case O_PACE: ok = parse_u64(a, 1000, &v); o->pace_us = (uint32_t)v; break;
         case O_STORM_IO:
             ok = strcmp(a, "uring") == 0 || strcmp(a, "epoll") == 0 || strcmp(a, "reuse") == 0;
             o->storm_epoll = strcmp(a, "epoll") == 0;

@@ -40,6 +40,8 @@ typedef struct gl_opts {
     double      seconds;      /* send phase length (idle: hold time) */
     uint64_t    count;        /* total messages to send, 0 = until time */
     uint64_t    rate;         /* offered msgs/s over all publishers, 0 = max */
+    uint32_t    pace_us;      /* with rate: send period in us (bursts of at most that
+                               * much traffic); 0 = 1 ms sleeps, 10 ms burst cap */
     const char *topic;        /* publish topic pattern, "%p" -> publisher index */
     const char *filter;       /* subscription filter (NULL: topic with %p -> '+') */
     const char *client_id;    /* client id pattern, "%p" -> connection index (NULL: gnload-...);

@@ -63,7 +63,8 @@ uint32_t gl_publisher_fill(gl_worker *w, gl_conn *c, uint64_t now)
         double per_pub = (double)o->rate / o->pubs;
         c->tokens += per_pub * (double)(now - c->token_ns) * 1e-9;
         c->token_ns = now;
-        double cap = per_pub * 0.01 + 1.0;               /* 10 ms of burst */
+        double cap = o->pace_us ? per_pub * o->pace_us * 4e-6 + 1.0   /* 4 periods: catch up, bounded */
+                                : per_pub * 0.01 + 1.0;                /* 10 ms of burst */
         if (c->tokens > cap)
             c->tokens = cap;
         if ((double)n > c->tokens)

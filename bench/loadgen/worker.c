@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "bench/loadgen/conn.h"
@@ -334,6 +335,9 @@ void *gl_worker_main(void *arg)
     uint64_t next_ping = gl_now_ns() + 1000000000u;
     struct epoll_event evs[256];
 
+    if (o->pace_us)
+        prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);    /* short sleeps stay short (default slack 50 us) */
+
     if (o->mode == GL_MODE_STORM && !o->storm_epoll && !o->tls && !o->ws) {   /* TLS / WebSocket: the epoll loop */
         gl_storm_uring_run(w);
         return NULL;
@@ -358,7 +362,14 @@ void *gl_worker_main(void *arg)
             setup_step(w, nthreads);
 
         int timeout = w->any_again || w->pub_hungry ? 0 : (o->rate > 0 || phase != GL_PHASE_RUN) ? 1 : 10;
-        int n = epoll_wait(w->ep, evs, 256, timeout);
+        int n;
+        if (timeout == 1 && o->rate > 0 && o->pace_us && phase == GL_PHASE_RUN) {
+            /* --pace-us: sleep one period (timer slack set to 1 ns at start) */
+            struct timespec ts = { 0, (long)o->pace_us * 1000L };
+            n = epoll_pwait2(w->ep, evs, 256, &ts, NULL);
+        } else {
+            n = epoll_wait(w->ep, evs, 256, timeout);
+        }
         if (n < 0 && errno != EINTR) {
             w->fatal = GL_ERR_SYS;
             snprintf(w->fatal_msg, sizeof w->fatal_msg, "epoll_wait: %s", strerror(errno));
