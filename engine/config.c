@@ -65,6 +65,7 @@ static const key_def keys[] = {
     { "ws_max_frame",      K_BYTES32, F(ws_max_frame),      128, 1u << 28, false, false },
     { "shards",            K_U32,     F(shards),            1, GN_CONFIG_MAX_SHARDS, false, false },
     { "pin_threads",       K_BOOL,    F(pin_threads),       0, 1, false, false },
+    { "shard_slice_us",    K_U32,     F(shard_slice_us),    0, 100000, false, false },
     { "sqpoll",            K_BOOL,    F(sqpoll),            0, 1, false, false },
     { "sqpoll_idle_ms",    K_U32,     F(sqpoll_idle_ms),    1, 60000, false, false },
     { "uring_entries",     K_U32,     F(uring_entries),     64, 32768, true, false },
@@ -551,6 +552,10 @@ int gn_config_validate(const gn_config *cfg, char *err, size_t errlen)
                  k->pow2 ? " or not a power of two" : "");
             return -1;
         }
+    }
+    if (cfg->shard_slice_us && cfg->shard_slice_us < 100) {
+        errf(err, errlen, "shard_slice_us %u: 0 (the kernel's slice) or 100..100000", cfg->shard_slice_us);
+        return -1;
     }
     if ((uint64_t)cfg->rx_buffer_size * cfg->rx_buffer_count > (UINT64_C(1) << 30)) {
         errf(err, errlen, "rx_buffer_size x rx_buffer_count is %llu bytes per shard, more than 1 GiB",

@@ -43,8 +43,9 @@ void gn_cset_destroy(gn_engine *e)
         if (c)
             gn_consumer_close(c);
     }
-    for (uint32_t i = 0; i < cs->inproc.n; i++)
-        gn_msg_unref(cs->inproc.v[i]);
+    gn_msg *m;
+    while (gn_inproc_pop(&cs->inproc, &m, 1))
+        gn_msg_unref(m);
     free(cs->inproc.v);
     pthread_mutex_destroy(&cs->inproc.mu);
     free(cs);
@@ -147,6 +148,11 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
         snprintf(err, errlen, "consumer: unknown backpressure %d", (int)o->backpressure);
         return NULL;
     }
+    if (o->spin_us < -1 || o->spin_us > GN_CONSUMER_SPIN_MAX_US) {
+        snprintf(err, errlen, "consumer: spin_us %d (-1: never, 0: default, 1..%d)", (int)o->spin_us,
+                 GN_CONSUMER_SPIN_MAX_US);
+        return NULL;
+    }
     gn_cset *cs = e->consumers;
     int idx = take_slot(cs);
     if (idx < 0) {
@@ -163,6 +169,8 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
     c->idx = (uint32_t)idx;
     c->sid = GN_CONSUMER_SID | (uint64_t)idx;
     c->block = o->backpressure == GN_BACKPRESSURE_BLOCK;
+    int32_t spin = o->spin_us == 0 ? GN_CONSUMER_SPIN_DEFAULT_US : o->spin_us;
+    c->spin_ns = spin > 0 ? (uint64_t)spin * 1000u : 0;
     c->nrings = e->nshards;
     c->side = calloc(e->nshards, sizeof *c->side);
     size_t sl = o->group ? strlen("$share/") + strlen(o->group) + 1 + flen : flen;
@@ -285,8 +293,47 @@ int gn_consumer_fd(const gn_consumer *c)
     return c->efd;
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Watch the rings for up to c->spin_ns (capped by the caller's timeout):
+ * true as soon as one has records. The clock is read every 64 rounds
+ * (vDSO, ~20 ns), the rings every round. */
+static bool spin_for_events(gn_consumer *c, int timeout_ms)
+{
+    uint64_t budget = c->spin_ns;
+    if (timeout_ms > 0 && (uint64_t)timeout_ms * 1000000u < budget)
+        budget = (uint64_t)timeout_ms * 1000000u;
+    uint64_t end = mono_ns() + budget;
+    for (uint32_t round = 1;; round++) {
+        for (uint16_t i = 0; i < c->nrings; i++)
+            if (gn_cring_nonempty(&c->rings[i]))
+                return true;
+        if (round % 64 == 0 && mono_ns() >= end)
+            return false;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ volatile("yield");
+#endif
+    }
+}
+
 int gn_consumer_wait(gn_consumer *c, int timeout_ms)
 {
+    if (timeout_ms != 0 && c->spin_ns) {
+        uint64_t t0 = mono_ns();
+        if (spin_for_events(c, timeout_ms))
+            return 1;
+        if (timeout_ms > 0) {       /* the spin counts against the timeout */
+            uint64_t spent = (mono_ns() - t0) / 1000000u;
+            timeout_ms = spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
+        }
+    }
     struct pollfd p = { .fd = c->efd, .events = POLLIN };
     int r = poll(&p, 1, timeout_ms);
     if (r < 0)
@@ -309,10 +356,42 @@ void gn_consumer_get_stats(const gn_consumer *c, gn_consumer_stats *out)
         out->events += atomic_load_explicit(&r->written, memory_order_relaxed);
         out->dropped += atomic_load_explicit(&r->dropped, memory_order_relaxed);
         out->oversize += atomic_load_explicit(&r->oversize, memory_order_relaxed);
+        out->wakeups += atomic_load_explicit(&r->signals, memory_order_relaxed);
     }
 }
 
 /* ---------------------------------------------------------------- publish */
+
+int gn_inproc_push(gn_inproc *q, gn_msg *m)
+{
+    if (q->n == q->cap) {
+        uint32_t ncap = q->cap ? q->cap * 2 : 64;
+        gn_msg **v = malloc(sizeof *v * ncap);
+        if (!v)
+            return -1;
+        for (uint32_t i = 0; i < q->n; i++)         /* unwrap, oldest first */
+            v[i] = q->v[(q->head + i) & (q->cap - 1)];
+        free(q->v);
+        q->v = v;
+        q->cap = ncap;
+        q->head = 0;
+    }
+    q->v[(q->head + q->n) & (q->cap - 1)] = m;
+    q->n++;
+    return 0;
+}
+
+uint32_t gn_inproc_pop(gn_inproc *q, gn_msg **out, uint32_t max)
+{
+    uint32_t n = q->n < max ? q->n : max;
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = q->v[(q->head + i) & (q->cap - 1)];
+    if (n) {
+        q->head = (q->head + n) & (q->cap - 1);
+        q->n -= n;
+    }
+    return n;
+}
 
 int gn_engine_publish(gn_engine *e, const char *topic, const void *payload, size_t len,
                       uint8_t qos, bool retain, char *err, size_t errlen)
@@ -352,19 +431,10 @@ int gn_engine_publish(gn_engine *e, const char *topic, const void *payload, size
     if (q->n >= GN_INPROC_MAX) {
         rc = -1;
         snprintf(err, errlen, "publish: %u messages already waiting, try again", q->n);
-    } else if (q->n == q->cap) {
-        uint32_t ncap = q->cap ? q->cap * 2 : 64;
-        gn_msg **v = realloc(q->v, sizeof *v * ncap);
-        if (v) {
-            q->v = v;
-            q->cap = ncap;
-        } else {
-            rc = -1;
-            snprintf(err, errlen, "publish: out of memory");
-        }
-    }
-    if (rc == 0) {
-        q->v[q->n++] = m;
+    } else if (gn_inproc_push(q, m) < 0) {
+        rc = -1;
+        snprintf(err, errlen, "publish: out of memory");
+    } else {
         /* relaxed: a hint the shard tests every turn; the mutex orders the data */
         atomic_store_explicit(&q->pending, 1, memory_order_relaxed);
     }

@@ -59,6 +59,7 @@ struct gn_consumer {
     bool             grouped;          /* controller: member of a group (depth is a picker hint) */
     uint16_t         nrings;
     uint16_t         next_ring;        /* consumer thread: round robin of poll */
+    uint64_t         spin_ns;          /* controller: gn_consumer_wait watches the rings this long */
     char            *sub_filter;       /* controller: what was subscribed in the router */
     size_t           sub_len;
     _Atomic uint32_t closing;          /* seq_cst: set by close after unsubscribing; read by shards each turn */
@@ -72,13 +73,20 @@ struct gn_consumer {
     gn_cring         rings[];          /* [nrings] */
 };
 
-/* In-process publishes waiting for shard 0 (gn_engine_publish). */
+/* In-process publishes waiting for shard 0 (gn_engine_publish): a FIFO
+ * ring of cap slots (a power of two, grown by doubling), oldest at head;
+ * everything but pending is guarded by mu. */
 typedef struct gn_inproc {
     pthread_mutex_t mu;
     gn_msg        **v;
-    uint32_t        n, cap;
+    uint32_t        head, n, cap;
     _Atomic uint32_t pending;          /* relaxed hint: n != 0, read by the shard every turn */
 } gn_inproc;
+
+/* Under q->mu: append m (0), or -1 when out of memory. */
+int      gn_inproc_push(gn_inproc *q, gn_msg *m);
+/* Under q->mu: move up to max oldest messages into out; returns how many. */
+uint32_t gn_inproc_pop(gn_inproc *q, gn_msg **out, uint32_t max);
 
 /* The engine's consumers (gn_engine.consumers). */
 typedef struct gn_cset {

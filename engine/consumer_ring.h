@@ -56,6 +56,7 @@ typedef struct gn_cring {
     _Atomic uint64_t written;             /* relaxed: events placed (statistics, single writer) */
     _Atomic uint64_t dropped;             /* relaxed: events dropped by drop-oldest (single writer) */
     _Atomic uint64_t oversize;            /* relaxed: events larger than half the ring (single writer) */
+    _Atomic uint64_t signals;             /* relaxed: eventfd writes for this ring (statistics, single writer) */
     bool     drop_oldest;
     /* --- shared, written by both sides */
     _Alignas(64) _Atomic uint64_t claim;  /* seq_cst CAS by consumer (take) and producer (drop) */
@@ -112,6 +113,16 @@ uint64_t gn_cring_free(gn_cring *r);
  * then says whether a blocked producer must be woken). The consumer owns
  * [first, end) until gn_cring_release. */
 uint32_t gn_cring_take(gn_cring *r, uint32_t max, uint64_t *first, uint64_t *end, bool *wake);
+
+/* Records may be waiting (claim < tail): a cheap check for a spinning
+ * consumer, no CAS; gn_cring_take decides. */
+static inline bool gn_cring_nonempty(gn_cring *r)
+{
+    /* relaxed claim (only the consumer and drops move it forward) then
+     * acquire tail: a hint, take's seq_cst loads order the real claim */
+    uint64_t c = atomic_load_explicit(&r->claim, memory_order_relaxed);
+    return c < atomic_load_explicit(&r->tail, memory_order_acquire);
+}
 
 /* Give the batch back. Returns true when a blocked producer asked to be
  * woken (the caller wakes the shard). */

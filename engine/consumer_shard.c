@@ -71,8 +71,11 @@ static uint64_t parts_size(const rec_parts *p)
  * publication per few hundred records costs nothing (throughput). */
 #define EAGER_PUBLISH_BYTES 8192u
 
-static void signal_consumer(gn_consumer *k)
+static void signal_consumer(gn_consumer *k, gn_cring *r)
 {
+    /* relaxed: single-writer statistics counter */
+    atomic_store_explicit(&r->signals, atomic_load_explicit(&r->signals, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     uint64_t one = 1;
     ssize_t w = write(k->efd, &one, sizeof one);
     (void)w;    /* EAGAIN: the counter is saturated, the consumer is awake anyway */
@@ -88,7 +91,7 @@ static void put(gn_shard *s, gn_consumer *k, const rec_parts *p)
     /* relaxed: the producer reads its own last store */
     if (r->ptail - atomic_load_explicit(&r->tail, memory_order_relaxed) >= EAGER_PUBLISH_BYTES &&
         gn_cring_publish(r))
-        signal_consumer(k);
+        signal_consumer(k, r);
 }
 
 static gn_consumer *lookup(gn_shard *s, uint64_t sid)
@@ -287,10 +290,7 @@ static bool drain_inproc(gn_shard *s)
     gn_inproc *q = &s->eng->consumers->inproc;
     gn_msg *batch[256];
     pthread_mutex_lock(&q->mu);
-    uint32_t n = q->n < 256 ? q->n : 256;
-    memcpy(batch, q->v, sizeof *batch * n);
-    memmove(q->v, q->v + n, sizeof *q->v * (q->n - n));
-    q->n -= n;
+    uint32_t n = gn_inproc_pop(q, batch, 256);
     bool more = q->n != 0;
     /* relaxed: a hint; the next publish sets it again under the mutex */
     atomic_store_explicit(&q->pending, more, memory_order_relaxed);
@@ -345,7 +345,7 @@ bool gn_consumers_turn(gn_shard *s)
         if (sd->novf)
             ovf_flush(s, k, sd, r);
         if (gn_cring_dirty(r) && gn_cring_publish(r))
-            signal_consumer(k);
+            signal_consumer(k, r);
         if (k->grouped) {
             uint32_t d = group_depth(s, k);
             /* relaxed: a load hint for pickers (see gn_consumer.depth) */

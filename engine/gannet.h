@@ -136,7 +136,18 @@ typedef struct gn_consumer_opts {
     uint64_t        ring_bytes;   /* per shard; 0 = 4 MiB; rounded up to a power of
                                      two in [64 KiB, 1 GiB]. An event larger than half
                                      of it is not delivered (counted as oversize). */
+    int32_t         spin_us;      /* gn_consumer_wait with a timeout first watches the
+                                     rings for up to this many microseconds (no
+                                     syscall, no sleep) and returns as soon as one is
+                                     non-empty; only then it sleeps on the eventfd.
+                                     0 = GN_CONSUMER_SPIN_DEFAULT_US, -1 = never spin,
+                                     else 1..GN_CONSUMER_SPIN_MAX_US. Spinning uses the
+                                     CPU it runs on: on a core shared with the shard it
+                                     competes with it. */
 } gn_consumer_opts;
+
+#define GN_CONSUMER_SPIN_DEFAULT_US 0
+#define GN_CONSUMER_SPIN_MAX_US     100000
 
 /* An event record, read in place in the ring (valid until the batch is
  * released). Strings are NUL-terminated. */
@@ -226,15 +237,34 @@ void gn_consumer_release(gn_consumer *c, gn_batch *b);
 int gn_consumer_fd(const gn_consumer *c);
 
 /* Sleep until events may be waiting or timeout_ms passes (-1: forever; 0:
- * only clear the fd). Returns 1 when woken, 0 on timeout, -1 on error. Call
- * it only after gn_consumer_poll returned 0. */
+ * only clear the fd). With a timeout other than 0 and the consumer's
+ * spin_us (gn_consumer_opts), it first watches the rings for that long and
+ * returns 1 as soon as one is non-empty. Returns 1 when woken (or events
+ * seen), 0 on timeout, -1 on error. Call it only after gn_consumer_poll
+ * returned 0. */
 int gn_consumer_wait(gn_consumer *c, int timeout_ms);
+
+/* Set the calling thread's CPU time slice under Linux's EEVDF scheduler
+ * (Linux >= 6.12, SCHED_OTHER / SCHED_BATCH threads; sched_setattr's
+ * sched_runtime). A thread with a short slice that wakes up preempts a
+ * thread running with the default slice (~0.7 ms x (1 + log2 CPUs)) at
+ * once instead of waiting for it to block or use its slice up: call it on
+ * the consumer thread when that thread shares a core with the shards
+ * (docs/PERFORMANCE.md, "Consumers", has the measurements). The shards'
+ * own slice is the configuration key shard_slice_us. slice_us: 0 restores
+ * the default, else 100..100000 (the kernel's bounds). Returns 0, or -1
+ * with err filled (out of bounds, another scheduling policy, a kernel
+ * without per-thread slices). Any thread, about itself. */
+int gn_thread_set_slice(uint32_t slice_us, char *err, size_t errlen);
 
 typedef struct gn_consumer_stats {
     uint64_t events;              /* records placed in the rings (drop-oldest: including
                                      those overwritten later, counted in dropped) */
     uint64_t dropped;             /* drop-oldest: events overwritten or refused */
     uint64_t oversize;            /* events larger than half a ring, not delivered */
+    uint64_t wakeups;             /* eventfd writes by the shards (a ring went from
+                                     empty to non-empty while the consumer had taken
+                                     everything): events / wakeups is the batching */
 } gn_consumer_stats;
 
 /* Sums over the consumer's rings. Exact once the events counted were

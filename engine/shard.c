@@ -350,6 +350,9 @@ static void *shard_main(void *arg)
             }
         }
     }
+    char serr[160];
+    if (s->cfg.shard_slice_us && gn_thread_set_slice(s->cfg.shard_slice_us, serr, sizeof serr) < 0)
+        gn_log_warn("shard_slice_us %u not applied: %s", s->cfg.shard_slice_us, serr);
     s->now_ms = gn_clock_ms();
     gn_timer_wheel_init(&s->tw, s->now_ms, s);
     if (gn_route_reader_register(&s->rc, s->eng->router, s->id) < 0) {

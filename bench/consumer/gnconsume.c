@@ -7,15 +7,23 @@
  * (or after --seconds) prints one JSON line:
  *   {"consumers":N,"events":E,"events_per_s":R,"lat_p50_us":..,"lat_p99_us":..,
  *    "engine_p50_us":..,"engine_p99_us":..,"gaps":G,"reorders":O,"dropped":D,...}
- * lat_*: gnload's send time to the read; engine_*: the shard's receive
- * timestamp (gn_event.received_ns) to the read, i.e. the ring hand-off and
- * the consumer thread's wake-up alone.
+ * lat_*: gnload's send time (CLOCK_MONOTONIC, taken when the message is
+ * written into its socket, same machine) to the read; wire_*: that send
+ * time to the shard's receive timestamp (gn_event.received_ns, CLOCK_REALTIME,
+ * mapped to CLOCK_MONOTONIC with the offset measured at start), i.e.
+ * loopback TCP plus the shard getting to the bytes; engine_*: the shard's
+ * receive timestamp to the read, i.e. the ring hand-off and the consumer
+ * thread's wake-up alone.
  * events_per_s is the mean over consumers of events / (last - first read).
  *
  * Usage: gnconsume [-p PORT] [-t SHARDS] [-n CONSUMERS] [-f FILTER]
  *                  [-m block|drop] [-r RING_BYTES] [-s SECONDS] [-c CPU]
+ *                  [-C CPU] [-w] [-S SPIN_US] [-L SLICE_US] [-K SLICE_US]
  *   -c pins the shard(s) to CPU (consumer threads are pinned to it too
- *   unless -C gives theirs); -w: sleep on the eventfd instead of spinning. */
+ *   unless -C gives theirs); -w: sleep in gn_consumer_wait instead of
+ *   polling without pause; -S: the consumers' spin_us (gn_consumer_opts;
+ *   -1 never); -L: the consumer threads' EEVDF slice (gn_thread_set_slice);
+ *   -K: the shards' slice (configuration key shard_slice_us). */
 #include <gannet.h>
 #include <pthread.h>
 #include <sched.h>
@@ -37,6 +45,7 @@ typedef struct reader {
     pthread_t    th;
     gl_hist      lat;            /* gnload's send time -> read */
     gl_hist      eng;            /* the shard's receive time (gn_event.received_ns) -> read */
+    gl_hist      wire;           /* gnload's send time -> the shard's receive time */
     uint64_t     events, gaps, reorders, first_ns, last_ns;
     uint32_t     next_seq[MAX_PUBS];
 } reader;
@@ -45,6 +54,8 @@ static volatile sig_atomic_t stop_flag;
 static _Atomic int quit;        /* seq_cst: main -> readers */
 static int reader_cpu = -1;
 static bool use_wait;
+static uint32_t reader_slice_us;
+static int64_t real_minus_mono;  /* CLOCK_REALTIME - CLOCK_MONOTONIC at start, ns */
 
 static void on_signal(int sig) { (void)sig; stop_flag = 1; }
 
@@ -76,6 +87,9 @@ static void *read_loop(void *arg)
 {
     reader *r = arg;
     pin(reader_cpu);
+    char err[160];
+    if (reader_slice_us && gn_thread_set_slice(reader_slice_us, err, sizeof err) < 0)
+        fprintf(stderr, "gnconsume: %s\n", err);
     while (!atomic_load_explicit(&quit, memory_order_relaxed)) {   /* relaxed: a stop hint */
         gn_batch b;
         if (gn_consumer_poll(r->c, &b, 256) == 0) {
@@ -105,6 +119,9 @@ static void *read_loop(void *arg)
                 gl_hist_record(&r->lat, now - sent);
             if (rnow > ev->received_ns)
                 gl_hist_record(&r->eng, rnow - ev->received_ns);
+            uint64_t recv_mono = ev->received_ns - (uint64_t)real_minus_mono;
+            if (recv_mono > sent)
+                gl_hist_record(&r->wire, recv_mono - sent);
             r->events++;
         }
         if (!r->first_ns)
@@ -125,7 +142,7 @@ int main(int argc, char **argv)
     gn_consumer_opts co = { .backpressure = GN_BACKPRESSURE_BLOCK, .ring_bytes = 16u << 20 };
     gn_config_defaults(&cfg);
     gn_config_set(&cfg, "shards", "1", err, sizeof err);
-    for (int o; (o = getopt(argc, argv, "p:t:n:f:m:r:s:c:C:w")) != -1;) {
+    for (int o; (o = getopt(argc, argv, "p:t:n:f:m:r:s:c:C:wS:L:K:")) != -1;) {
         int rc = 0;
         switch (o) {
         case 'p': rc = gn_config_set(&cfg, "port", optarg, err, sizeof err); break;
@@ -138,6 +155,9 @@ int main(int argc, char **argv)
         case 'c': cpu = atoi(optarg); break;
         case 'C': reader_cpu = atoi(optarg); break;
         case 'w': use_wait = true; break;
+        case 'S': co.spin_us = atoi(optarg); break;
+        case 'L': reader_slice_us = (uint32_t)atoi(optarg); break;
+        case 'K': rc = gn_config_set(&cfg, "shard_slice_us", optarg, err, sizeof err); break;
         default: return 2;
         }
         if (rc < 0)
@@ -151,6 +171,7 @@ int main(int argc, char **argv)
     cfg.pin_threads = false;
     co.filter = filter;
     pin(cpu);       /* shard threads inherit the main thread's affinity */
+    real_minus_mono = (int64_t)(real_ns() - mono_ns());
     gn_engine *e = gn_engine_create(&cfg, err, sizeof err);
     if (!e)
         return fprintf(stderr, "gnconsume: %s\n", err), 1;
@@ -172,18 +193,21 @@ int main(int argc, char **argv)
         nanosleep(&ts, NULL);
     }
     atomic_store(&quit, 1);     /* seq_cst: readers stop; joined below */
-    gl_hist lat, eng;
+    gl_hist lat, eng, wire;
     memset(&lat, 0, sizeof lat);
     memset(&eng, 0, sizeof eng);
-    uint64_t events = 0, gaps = 0, reorders = 0, dropped = 0;
+    memset(&wire, 0, sizeof wire);
+    uint64_t events = 0, gaps = 0, reorders = 0, dropped = 0, wakeups = 0;
     double rate = 0;
     for (int i = 0; i < nc; i++) {
         pthread_join(rs[i].th, NULL);
         gn_consumer_stats st;
         gn_consumer_get_stats(rs[i].c, &st);
         dropped += st.dropped;
+        wakeups += st.wakeups;
         gl_hist_merge(&lat, &rs[i].lat);
         gl_hist_merge(&eng, &rs[i].eng);
+        gl_hist_merge(&wire, &rs[i].wire);
         events += rs[i].events;
         gaps += rs[i].gaps;
         reorders += rs[i].reorders;
@@ -194,14 +218,18 @@ int main(int argc, char **argv)
     gn_engine_get_stats(e, &es);
     printf("{\"consumers\":%d,\"events\":%llu,\"events_per_s\":%.0f,\"msgs_in\":%llu,"
            "\"lat_p50_us\":%.1f,\"lat_p90_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_max_us\":%.1f,"
-           "\"engine_p50_us\":%.1f,\"engine_p99_us\":%.1f,"
-           "\"gaps\":%llu,\"reorders\":%llu,\"dropped\":%llu}\n",
+           "\"engine_p50_us\":%.1f,\"engine_p99_us\":%.1f,\"engine_max_us\":%.1f,"
+           "\"wire_p50_us\":%.1f,\"wire_p99_us\":%.1f,\"wire_max_us\":%.1f,"
+           "\"gaps\":%llu,\"reorders\":%llu,\"dropped\":%llu,\"wakeups\":%llu,"
+           "\"spin_us\":%d,\"consumer_slice_us\":%u,\"shard_slice_us\":%u}\n",
            nc, (unsigned long long)events, rate, (unsigned long long)es.msgs_received,
            gl_hist_quantile(&lat, 0.50) / 1e3, gl_hist_quantile(&lat, 0.90) / 1e3,
            gl_hist_quantile(&lat, 0.99) / 1e3, lat.max / 1e3,
-           gl_hist_quantile(&eng, 0.50) / 1e3, gl_hist_quantile(&eng, 0.99) / 1e3,
+           gl_hist_quantile(&eng, 0.50) / 1e3, gl_hist_quantile(&eng, 0.99) / 1e3, eng.max / 1e3,
+           gl_hist_quantile(&wire, 0.50) / 1e3, gl_hist_quantile(&wire, 0.99) / 1e3, wire.max / 1e3,
            (unsigned long long)gaps,
-           (unsigned long long)reorders, (unsigned long long)dropped);
+           (unsigned long long)reorders, (unsigned long long)dropped, (unsigned long long)wakeups,
+           (int)co.spin_us, reader_slice_us, cfg.shard_slice_us);
     fflush(stdout);
     gn_engine_stop(e);
     for (int i = 0; i < nc; i++)

@@ -5,7 +5,13 @@
  * closed and another opened while the engine runs; create / start / stop /
  * destroy three times in one process, and one engine started and stopped
  * three times (the ASan build's LeakSanitizer checks nothing leaks). A consumer thread polls while the main thread publishes,
- * so the 'tsan' suite runs the whole consumer path under ThreadSanitizer. */
+ * so the 'tsan' suite runs the whole consumer path under ThreadSanitizer.
+ * Also: gn_engine_publish from two threads keeps each thread's order
+ * through the in-process queue's ring (growth and wrap-around while the
+ * shard drains it); gn_consumer_wait's spin (spin_us) returns on an event
+ * without sleeping and times out without one; spin_us, shard_slice_us and
+ * gn_thread_set_slice validate their values. */
+#include <poll.h>
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -374,6 +380,223 @@ START_TEST(test_restart_same_engine)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- in-process queue */
+
+#define INPROC_PER_THREAD 3000
+
+typedef struct injector {
+    gn_engine *e;
+    int        id;
+    pthread_t  th;
+} injector;
+
+static void *inject(void *arg)
+{
+    injector *in = arg;
+    char err[256], topic[32], payload[32];
+    snprintf(topic, sizeof topic, "inproc/%d", in->id);
+    for (int i = 0; i < INPROC_PER_THREAD;) {
+        snprintf(payload, sizeof payload, "%d", i);
+        if (gn_engine_publish(in->e, topic, payload, strlen(payload), 0, false, err, sizeof err) == 0) {
+            i++;
+            continue;
+        }
+        ck_assert_msg(strstr(err, "try again") != NULL, "%s", err);   /* queue full: retry */
+        struct timespec ts = { 0, 100000 };
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* Reads every event of c, checking that each publisher thread's sequence
+ * arrives complete and in order; returns the number of events. */
+static int read_inproc(gn_consumer *c, int want)
+{
+    int next[2] = { 0, 0 }, n = 0;
+    for (int idle = 0; n < want && idle < 2000;) {
+        gn_batch b;
+        if (gn_consumer_poll(c, &b, 64) == 0) {
+            idle += gn_consumer_wait(c, 5) == 0;
+            continue;
+        }
+        for (const gn_event *ev; (ev = gn_batch_next(&b)) != NULL; n++) {
+            int t = gn_event_topic(ev)[7] - '0';
+            ck_assert(t == 0 || t == 1);
+            char num[16];
+            copy_field(num, sizeof num, (const char *)gn_event_payload(ev), ev->payload_len);
+            ck_assert_int_eq(atoi(num), next[t]);
+            next[t]++;
+        }
+        gn_consumer_release(c, &b);
+    }
+    return n;
+}
+
+START_TEST(test_inproc_order_two_threads)
+{
+    char err[256];
+    gn_engine *e = engine_new();
+    gn_consumer_opts o = { .filter = "inproc/+", .backpressure = GN_BACKPRESSURE_BLOCK,
+                           .ring_bytes = 4u << 20 };
+    gn_consumer *c = gn_consumer_open(e, &o, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
+    injector in[2] = { { .e = e, .id = 0 }, { .e = e, .id = 1 } };
+    for (int i = 0; i < 2; i++)
+        pthread_create(&in[i].th, NULL, inject, &in[i]);
+    int got = read_inproc(c, 2 * INPROC_PER_THREAD);
+    for (int i = 0; i < 2; i++)
+        pthread_join(in[i].th, NULL);
+    ck_assert_int_eq(got, 2 * INPROC_PER_THREAD);
+    gn_engine_stop(e);
+    gn_engine_destroy(e);       /* closes c */
+}
+END_TEST
+
+/* ---------------------------------------------------------------- spin and slices */
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static bool fd_readable(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return poll(&p, 1, 0) == 1;
+}
+
+typedef struct late_pub {
+    gn_engine *e;
+    pthread_t  th;
+} late_pub;
+
+static void *publish_later(void *arg)
+{
+    late_pub *lp = arg;
+    char err[256];
+    struct timespec ts = { 0, 20000000 };      /* 20 ms: the waiter is spinning by then */
+    nanosleep(&ts, NULL);
+    ck_assert_msg(gn_engine_publish(lp->e, "spin/x", "s", 1, 0, false, err, sizeof err) == 0, "%s", err);
+    return NULL;
+}
+
+/* One wait with an event published 20 ms in: returns what wait returned;
+ * *fd_left: the eventfd was still readable afterwards (the spin saw the
+ * event without reading the fd); *ms: how long wait took. */
+static int wait_for_late_event(gn_engine *e, gn_consumer *c, bool *fd_left, double *ms)
+{
+    gn_batch b;
+    ck_assert_uint_eq(gn_consumer_poll(c, &b, 8), 0);
+    gn_consumer_wait(c, 0);                     /* clear the fd */
+    late_pub lp = { .e = e };
+    pthread_create(&lp.th, NULL, publish_later, &lp);
+    double t0 = mono_ms();
+    int r = gn_consumer_wait(c, 5000);
+    *ms = mono_ms() - t0;
+    pthread_join(lp.th, NULL);
+    for (int i = 0; i < 200 && gn_consumer_poll(c, &b, 8) == 0; i++)
+        gn_consumer_wait(c, 10);
+    ck_assert_uint_eq(b.count, 1);
+    ck_assert_str_eq(gn_event_topic(gn_batch_next(&b)), "spin/x");
+    gn_consumer_release(c, &b);
+    /* the shard writes the fd right after publishing the ring: give it a moment */
+    struct timespec ts = { 0, 5000000 };
+    nanosleep(&ts, NULL);
+    *fd_left = fd_readable(gn_consumer_fd(c));
+    return r;
+}
+
+START_TEST(test_wait_spin_delivers)
+{
+    char err[256];
+    gn_engine *e = engine_new();
+    gn_consumer_opts o = { .filter = "spin/#", .spin_us = 2000000 };
+    ck_assert(gn_consumer_open(e, &o, err, sizeof err) == NULL);            /* over the maximum */
+    ck_assert(strstr(err, "spin_us") != NULL);
+    o.spin_us = -2;
+    ck_assert(gn_consumer_open(e, &o, err, sizeof err) == NULL);
+    ck_assert(strstr(err, "spin_us") != NULL);
+    o.spin_us = GN_CONSUMER_SPIN_MAX_US;        /* 100 ms: longer than the 20 ms wait */
+    gn_consumer *spin = gn_consumer_open(e, &o, err, sizeof err);
+    ck_assert_msg(spin != NULL, "%s", err);
+    o.spin_us = -1;
+    o.filter = "spin/+";
+    gn_consumer *sleeper = gn_consumer_open(e, &o, err, sizeof err);
+    ck_assert_msg(sleeper != NULL, "%s", err);
+    ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
+
+    bool left;
+    double ms;
+    ck_assert_int_eq(wait_for_late_event(e, spin, &left, &ms), 1);
+    ck_assert_msg(left, "the spinning wait read the eventfd");      /* it returned from the spin */
+    ck_assert_msg(ms < 1000, "spinning wait took %.1f ms", ms);
+    gn_consumer_wait(sleeper, 0);
+    gn_batch b;
+    while (gn_consumer_poll(sleeper, &b, 8))     /* the sleeper got the same event: drop it */
+        gn_consumer_release(sleeper, &b);
+    ck_assert_int_eq(wait_for_late_event(e, sleeper, &left, &ms), 1);
+    ck_assert_msg(!left, "the sleeping wait left the eventfd readable");  /* it slept on the fd */
+
+    /* no event: the spin gives up and the wait times out (30 ms timeout
+     * caps the 100 ms spin) */
+    gn_consumer_wait(spin, 0);
+    while (gn_consumer_poll(spin, &b, 8))
+        gn_consumer_release(spin, &b);
+    gn_consumer_wait(spin, 0);
+    double t0 = mono_ms();
+    ck_assert_int_eq(gn_consumer_wait(spin, 30), 0);
+    double took = mono_ms() - t0;
+    ck_assert_msg(took >= 25 && took < 1000, "timed-out spin took %.1f ms", took);
+    gn_engine_stop(e);
+    gn_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(test_slices_validated)
+{
+    char err[256];
+    ck_assert_int_eq(gn_thread_set_slice(50, err, sizeof err), -1);
+    ck_assert(strstr(err, "100..100000") != NULL);
+    ck_assert_int_eq(gn_thread_set_slice(100001, err, sizeof err), -1);
+    int r = gn_thread_set_slice(300, err, sizeof err);
+    ck_assert_msg(r == 0 || strstr(err, "per-thread slices") != NULL, "%s", err);
+    ck_assert_msg(gn_thread_set_slice(0, err, sizeof err) == 0, "%s", err);   /* back to the default */
+
+    gn_config cfg;
+    gn_config_defaults(&cfg);
+    ck_assert_int_eq(gn_config_set(&cfg, "shard_slice_us", "100001", err, sizeof err), -1);
+    cfg.shard_slice_us = 50;
+    ck_assert_int_eq(gn_config_validate(&cfg, err, sizeof err), -1);
+    ck_assert(strstr(err, "shard_slice_us") != NULL);
+    cfg.shard_slice_us = 0;
+    ck_assert_msg(gn_config_validate(&cfg, err, sizeof err) == 0, "%s", err);
+
+    /* an engine whose shards run with a short slice delivers as usual */
+    cfg.port = 0;
+    cfg.shards = 1;
+    strcpy(cfg.listen_address, "127.0.0.1");
+    cfg.log_level = GN_LOG_WARN;
+    ck_assert_int_eq(gn_config_set(&cfg, "shard_slice_us", "200", err, sizeof err), 0);
+    gn_engine *e = gn_engine_create(&cfg, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    gn_consumer *c = open_consumer(e, "sliced/#", GN_BACKPRESSURE_BLOCK);
+    ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
+    reader rd;
+    reader_start(&rd, c);
+    int fd = mqtt_connect(gn_engine_port(e), "sliced-dev");
+    mqtt_publish1(fd, "sliced/a", "1", 1);
+    wait_count(&rd, 1);
+    ck_assert_str_eq(rd.topic[0], "sliced/a");
+    close(fd);
+    gn_engine_stop(e);
+    reader_stop(&rd);
+    gn_engine_destroy(e);
+}
+END_TEST
+
 START_TEST(test_open_errors)
 {
     char err[256];
@@ -400,6 +623,9 @@ int main(void)
     tcase_add_test(tc, test_close_resumes_paused_publishers);
     tcase_add_test(tc, test_restart_same_engine);
     tcase_add_test(tc, test_open_errors);
+    tcase_add_test(tc, test_inproc_order_two_threads);
+    tcase_add_test(tc, test_wait_spin_delivers);
+    tcase_add_test(tc, test_slices_validated);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);     /* LeakSanitizer sees the whole process */
