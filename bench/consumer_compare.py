@@ -12,7 +12,27 @@ pinned to core 0, gnload to core 1. Every repetition starts a fresh
 process. Prints one JSON line per run (--raw), one per scenario (medians),
 the ratios, and a Markdown table.
 
+Latency is measured from the send time gnload writes into each payload
+(CLOCK_MONOTONIC, read when that publisher's batch is written to its
+socket; the reader uses the same clock on the same machine), not from an
+intended schedule. The rate generator sends every --pace-us microseconds
+what is due (default 50: at 1.5 M/s, ~19 messages per publisher per
+send); --pace-us 0 gives gnload's plain --rate pacing (1 ms sleeps, so
+bursts of rate/1000 messages that the broker then drains at its own
+speed: those bursts, not the broker, set the old p50). gannet's latency is
+split into wire (send -> the shard's receive timestamp) and engine (the
+shard's receive -> the consumer's read). gnload's and the broker's CPU
+(gnload --broker-pid) are reported.
+
+--baseline-gnconsume PATH runs a second gnconsume build (e.g. main's) in
+the latency phase, interleaved with this one, repetition by repetition,
+so both see the same machine load. --gnconsume-args passes options to the
+measured gnconsume (e.g. "-S 50 -K 100 -L 100": spin, shard and consumer
+slices, see bench/consumer/gnconsume.c).
+
 Usage: bench/consumer_compare.py [--reps 3] [--seconds 5] [--nice N] [--raw]
+                                 [--pace-us 50] [--gnconsume-args ARGS]
+                                 [--baseline-gnconsume PATH]
                                  [--gnload PATH] [--gnconsume PATH] [--mosquitto PATH]
 """
 
@@ -37,9 +57,21 @@ def prefix(args, core):
     return cmd
 
 
-def gnload(args, port, extra):
+def paced(args, rate):
+    extra = ["--rate", str(rate)]
+    return extra + (["--pace-us", str(args.pace_us)] if args.pace_us else [])
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def gnload(args, port, extra, broker_pid=None):
     cmd = prefix(args, 1) + [args.gnload, "--port", str(port), "--pubs", "4", "--qos", "0",
                              "--seconds", str(args.seconds), "--json"] + extra
+    if broker_pid:
+        cmd += ["--broker-pid", str(broker_pid)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.seconds * 4 + 30)
     line = [l for l in out.stdout.splitlines() if l.startswith("{")]
     if not line:
@@ -62,10 +94,14 @@ def run_mosquitto(args, workdir, extra):
     try:
         if not wait_port(port, proc):
             raise RuntimeError("mosquitto did not start")
-        r = gnload(args, port, ["--mode", "fanin", "--subs", "1", "--filter", "gnload/+"] + extra)
+        la = loadavg()
+        r = gnload(args, port, ["--mode", "fanin", "--subs", "1", "--filter", "gnload/+"] + extra,
+                   proc.pid)
         return {"scenario": "mosquitto", "delivered_per_s": r["received_per_s"],
                 "sent_per_s": r["sent_per_s"], "lost": r.get("lost"),
-                "lat_p50_us": r["lat_p50_us"], "lat_p99_us": r["lat_p99_us"], "command": r["command"]}
+                "lat_p50_us": r["lat_p50_us"], "lat_p99_us": r["lat_p99_us"],
+                "loadgen_cpu": r.get("loadgen_cpu"), "broker_cpu": r.get("broker_cpu"),
+                "loadavg": la, "command": r["command"]}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -76,24 +112,29 @@ def run_mosquitto(args, workdir, extra):
         logf.close()
 
 
-def run_gannet(args, workdir, consumers, extra):
+def run_gannet(args, workdir, consumers, extra, binary=None):
     port = free_port()
-    cmd = prefix(args, 0) + [args.gnconsume, "-p", str(port), "-t", "1", "-n", str(consumers),
+    binary = binary or args.gnconsume
+    cmd = prefix(args, 0) + [binary, "-p", str(port), "-t", "1", "-n", str(consumers),
                              "-f", "gnload/+", "-c", "0", "-w"]
+    if binary == args.gnconsume and args.gnconsume_args:
+        cmd += args.gnconsume_args.split()
     errf = open(os.path.join(workdir, "gnconsume.log"), "ab")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf, text=True,
                             start_new_session=True)
     try:
         if not wait_port(port, proc):
             raise RuntimeError("gnconsume did not start")
-        r = gnload(args, port, ["--mode", "ingest"] + extra)
+        la = loadavg()
+        r = gnload(args, port, ["--mode", "ingest"] + extra, proc.pid)
         time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
         c = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
         c.update({"scenario": "gannet_%d_consumer%s" % (consumers, "s" if consumers > 1 else ""),
-                  "sent_per_s": r["sent_per_s"], "sent": r["sent"],
-                  "command": " ".join(cmd[cmd.index(args.gnconsume):]) + "  +  " + r["command"]})
+                  "sent_per_s": r["sent_per_s"], "sent": r["sent"], "loadavg": la,
+                  "loadgen_cpu": r.get("loadgen_cpu"), "broker_cpu": r.get("broker_cpu"),
+                  "command": " ".join(cmd[cmd.index(binary):]) + "  +  " + r["command"]})
         if c["events"] != r["sent"] * consumers:
             log("%s: %d events for %d sent x %d" % (c["scenario"], c["events"], r["sent"], consumers))
         return c
@@ -114,6 +155,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--nice", type=int, default=0)
     ap.add_argument("--raw", action="store_true")
+    ap.add_argument("--pace-us", type=int, default=50)
+    ap.add_argument("--gnconsume-args", default="")
+    ap.add_argument("--baseline-gnconsume", default=None)
     ap.add_argument("--gnload", default=newest("build*/bench/loadgen/gnload"))
     ap.add_argument("--gnconsume", default=newest("build*/bench/consumer/gnconsume"))
     ap.add_argument("--mosquitto", default="/usr/sbin/mosquitto")
@@ -140,10 +184,14 @@ def main():
     for rep in range(args.reps):
         log("rep %d/%d: latency at half of peak (%d/s gannet, %d/s mosquitto)"
             % (rep + 1, args.reps, half_g, half_m))
-        r = run_gannet(args, workdir, 1, ["--rate", str(half_g)])
+        r = run_gannet(args, workdir, 1, paced(args, half_g))
         r["scenario"] = "gannet_latency"
         record(r)
-        r = run_mosquitto(args, workdir, ["--rate", str(half_m)])
+        if args.baseline_gnconsume:
+            r = run_gannet(args, workdir, 1, paced(args, half_g), args.baseline_gnconsume)
+            r["scenario"] = "gannet_latency_baseline"
+            record(r)
+        r = run_mosquitto(args, workdir, paced(args, half_m))
         r["scenario"] = "mosquitto_latency"
         record(r)
 
@@ -159,13 +207,26 @@ def main():
         "gannet_lat_p99_us": med(results["gannet_latency"], "lat_p99_us"),
         "gannet_engine_p50_us": med(results["gannet_latency"], "engine_p50_us"),
         "gannet_engine_p99_us": med(results["gannet_latency"], "engine_p99_us"),
+        "gannet_wire_p50_us": med(results["gannet_latency"], "wire_p50_us"),
+        "gannet_wire_p99_us": med(results["gannet_latency"], "wire_p99_us"),
+        "gannet_latency_sent_per_s": med(results["gannet_latency"], "sent_per_s"),
+        "gannet_latency_loadgen_cpu": med(results["gannet_latency"], "loadgen_cpu"),
+        "gannet_latency_broker_cpu": med(results["gannet_latency"], "broker_cpu"),
+        "gannet_latency_wakeups_per_event":
+            med([dict(w=r["wakeups"] / max(1, r["events"])) for r in results["gannet_latency"]], "w"),
         "mosquitto_latency_rate": half_m,
         "mosquitto_lat_p50_us": med(results["mosquitto_latency"], "lat_p50_us"),
         "mosquitto_lat_p99_us": med(results["mosquitto_latency"], "lat_p99_us"),
         "gannet_gaps": sum(r["gaps"] + r["reorders"] for k in ("gannet_1_consumer", "gannet_2_consumers",
                                                                 "gannet_latency") for r in results[k]),
-        "reps": args.reps, "seconds": args.seconds,
+        "loadavg_min": min(r["loadavg"] for v in results.values() for r in v),
+        "loadavg_max": max(r["loadavg"] for v in results.values() for r in v),
+        "reps": args.reps, "seconds": args.seconds, "pace_us": args.pace_us, "nice": args.nice,
+        "gnconsume_args": args.gnconsume_args,
     }
+    if results.get("gannet_latency_baseline"):
+        summary["baseline_lat_p50_us"] = med(results["gannet_latency_baseline"], "lat_p50_us")
+        summary["baseline_lat_p99_us"] = med(results["gannet_latency_baseline"], "lat_p99_us")
     print(json.dumps(summary), flush=True)
     s = summary
     print("\n| metric | mosquitto (1 wildcard subscriber) | gannet consumers | ratio |")
@@ -176,8 +237,17 @@ def main():
     print("| p50 / p99 latency at half of own peak (µs) | %.0f / %.0f at %d/s | %.0f / %.0f at %d/s | — |"
           % (s["mosquitto_lat_p50_us"], s["mosquitto_lat_p99_us"], half_m,
              s["gannet_lat_p50_us"], s["gannet_lat_p99_us"], half_g))
+    print("| of which send -> shard receive (wire), p50 / p99 (µs) | — | %.0f / %.0f | — |"
+          % (s["gannet_wire_p50_us"], s["gannet_wire_p99_us"]))
     print("| of which shard receive -> consumer read, p50 / p99 (µs) | — | %.0f / %.0f | — |"
           % (s["gannet_engine_p50_us"], s["gannet_engine_p99_us"]))
+    print("| latency runs: sent/s, gnload CPU, broker CPU, wake-ups per event | — | %.0f, %.2f, %.2f, %.3f | — |"
+          % (s["gannet_latency_sent_per_s"], s["gannet_latency_loadgen_cpu"] or 0,
+             s["gannet_latency_broker_cpu"] or 0, s["gannet_latency_wakeups_per_event"]))
+    if "baseline_lat_p50_us" in s:
+        print("| baseline gnconsume, interleaved: p50 / p99 (µs) | — | %.0f / %.0f | — |"
+              % (s["baseline_lat_p50_us"], s["baseline_lat_p99_us"]))
+    print("| load average during the runs | %.2f – %.2f | | |" % (s["loadavg_min"], s["loadavg_max"]))
 
 
 if __name__ == "__main__":
