@@ -24,6 +24,12 @@ split into wire (send -> the shard's receive timestamp) and engine (the
 shard's receive -> the consumer's read). gnload's and the broker's CPU
 (gnload --broker-pid) are reported.
 
+--rt PRIO runs the broker side and gnload as SCHED_FIFO PRIO (chrt -f, as
+bench/compare.py --rt): other jobs on the machine then cannot delay their
+wake-ups. Every run records the other user processes it found in a
+real-time class (rt_neighbours): those preempt every normal thread, so a
+normal-priority run that overlaps them measures them.
+
 --baseline-gnconsume PATH runs a second gnconsume build (e.g. main's) in
 the latency phase, interleaved with this one, repetition by repetition,
 so both see the same machine load. --gnconsume-args passes options to the
@@ -31,7 +37,7 @@ measured gnconsume (e.g. "-S 50 -K 100 -L 100": spin, shard and consumer
 slices, see bench/consumer/gnconsume.c).
 
 Usage: bench/consumer_compare.py [--reps 3] [--seconds 5] [--nice N] [--raw]
-                                 [--pace-us 50] [--gnconsume-args ARGS]
+                                 [--pace-us 50] [--rt PRIO] [--gnconsume-args ARGS]
                                  [--baseline-gnconsume PATH]
                                  [--gnload PATH] [--gnconsume PATH] [--mosquitto PATH]
 """
@@ -44,6 +50,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -52,9 +59,45 @@ from compare import free_port, log, newest, wait_port  # noqa: E402  (the broker
 
 def prefix(args, core):
     cmd = ["taskset", "-c", str(core)]
+    if args.rt:
+        cmd = ["chrt", "-f", str(args.rt)] + cmd
     if args.nice:
         cmd = ["nice", "-n", str(args.nice)] + cmd
     return cmd
+
+
+def rt_neighbours(exclude):
+    """Other user processes in a real-time class (SCHED_FIFO / SCHED_RR) right
+    now: they preempt every normal thread on their CPU, so a latency run that
+    overlaps them measures them."""
+    out = subprocess.run(["ps", "-eo", "cls=,pid=,ppid=,comm="], capture_output=True, text=True).stdout
+    found, me = [], os.getpid()
+    for line in out.splitlines():
+        f = line.split(None, 3)     # our own broker (exclude) and gnload (our child) do not count
+        if len(f) == 4 and f[0] in ("FF", "RR") and int(f[1]) not in exclude and int(f[2]) != me:
+            if not (f[3].startswith(("migration", "watchdog", "idle_inject", "irq/", "cpuhp"))):
+                found.append(f[3])
+    return sorted(set(found))
+
+
+class RtWatch:
+    """Samples rt_neighbours every 0.25 s while a run goes on."""
+
+    def __init__(self, exclude):
+        self.exclude, self.seen, self.done = exclude, set(), threading.Event()
+        self.th = threading.Thread(target=self.loop, daemon=True)
+        self.th.start()
+
+    def loop(self):
+        while True:
+            self.seen.update(rt_neighbours(self.exclude))
+            if self.done.wait(0.25):
+                return
+
+    def stop(self):
+        self.done.set()
+        self.th.join()
+        return sorted(self.seen)
 
 
 def paced(args, rate):
@@ -94,14 +137,17 @@ def run_mosquitto(args, workdir, extra):
     try:
         if not wait_port(port, proc):
             raise RuntimeError("mosquitto did not start")
-        la = loadavg()
-        r = gnload(args, port, ["--mode", "fanin", "--subs", "1", "--filter", "gnload/+"] + extra,
-                   proc.pid)
+        la, watch = loadavg(), RtWatch({proc.pid})
+        try:
+            r = gnload(args, port, ["--mode", "fanin", "--subs", "1", "--filter", "gnload/+"] + extra,
+                       proc.pid)
+        finally:
+            rtn = watch.stop()
         return {"scenario": "mosquitto", "delivered_per_s": r["received_per_s"],
                 "sent_per_s": r["sent_per_s"], "lost": r.get("lost"),
                 "lat_p50_us": r["lat_p50_us"], "lat_p99_us": r["lat_p99_us"],
                 "loadgen_cpu": r.get("loadgen_cpu"), "broker_cpu": r.get("broker_cpu"),
-                "loadavg": la, "command": r["command"]}
+                "loadavg": la, "rt_neighbours": rtn, "command": r["command"]}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -125,14 +171,18 @@ def run_gannet(args, workdir, consumers, extra, binary=None):
     try:
         if not wait_port(port, proc):
             raise RuntimeError("gnconsume did not start")
-        la = loadavg()
-        r = gnload(args, port, ["--mode", "ingest"] + extra, proc.pid)
+        la, watch = loadavg(), RtWatch({proc.pid})
+        try:
+            r = gnload(args, port, ["--mode", "ingest"] + extra, proc.pid)
+        finally:
+            rtn = watch.stop()
         time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
         c = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
         c.update({"scenario": "gannet_%d_consumer%s" % (consumers, "s" if consumers > 1 else ""),
                   "sent_per_s": r["sent_per_s"], "sent": r["sent"], "loadavg": la,
+                  "rt_neighbours": rtn,
                   "loadgen_cpu": r.get("loadgen_cpu"), "broker_cpu": r.get("broker_cpu"),
                   "command": " ".join(cmd[cmd.index(binary):]) + "  +  " + r["command"]})
         if c["events"] != r["sent"] * consumers:
@@ -156,6 +206,8 @@ def main():
     ap.add_argument("--nice", type=int, default=0)
     ap.add_argument("--raw", action="store_true")
     ap.add_argument("--pace-us", type=int, default=50)
+    ap.add_argument("--rt", type=int, default=0, metavar="PRIO",
+                    help="run the broker side and gnload as SCHED_FIFO PRIO (chrt -f; root)")
     ap.add_argument("--gnconsume-args", default="")
     ap.add_argument("--baseline-gnconsume", default=None)
     ap.add_argument("--gnload", default=newest("build*/bench/loadgen/gnload"))
@@ -221,7 +273,10 @@ def main():
                                                                 "gannet_latency") for r in results[k]),
         "loadavg_min": min(r["loadavg"] for v in results.values() for r in v),
         "loadavg_max": max(r["loadavg"] for v in results.values() for r in v),
+        "runs_with_rt_neighbours": sum(1 for v in results.values() for r in v if r["rt_neighbours"]),
+        "runs": sum(len(v) for v in results.values()),
         "reps": args.reps, "seconds": args.seconds, "pace_us": args.pace_us, "nice": args.nice,
+        "rt": args.rt,
         "gnconsume_args": args.gnconsume_args,
     }
     if results.get("gannet_latency_baseline"):
@@ -248,6 +303,8 @@ def main():
         print("| baseline gnconsume, interleaved: p50 / p99 (µs) | — | %.0f / %.0f | — |"
               % (s["baseline_lat_p50_us"], s["baseline_lat_p99_us"]))
     print("| load average during the runs | %.2f – %.2f | | |" % (s["loadavg_min"], s["loadavg_max"]))
+    print("| runs overlapping other real-time processes | %d of %d | | |"
+          % (s["runs_with_rt_neighbours"], s["runs"]))
 
 
 if __name__ == "__main__":
