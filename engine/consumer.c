@@ -5,6 +5,7 @@
  * in-process publish call. The shard side is engine/consumer_shard.c. */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,10 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
         snprintf(err, errlen, "consumer: unknown backpressure %d", (int)o->backpressure);
         return NULL;
     }
+    if (o->wake != GN_WAKE_YIELD && o->wake != GN_WAKE_NO_YIELD) {
+        snprintf(err, errlen, "consumer: unknown wake policy %d", (int)o->wake);
+        return NULL;
+    }
     if (o->spin_us < -1 || o->spin_us > GN_CONSUMER_SPIN_MAX_US) {
         snprintf(err, errlen, "consumer: spin_us %d (-1: never, 0: default, 1..%d)", (int)o->spin_us,
                  GN_CONSUMER_SPIN_MAX_US);
@@ -171,6 +176,8 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
     c->block = o->backpressure == GN_BACKPRESSURE_BLOCK;
     int32_t spin = o->spin_us == 0 ? GN_CONSUMER_SPIN_DEFAULT_US : o->spin_us;
     c->spin_ns = spin > 0 ? (uint64_t)spin * 1000u : 0;
+    c->wake_yield = o->wake == GN_WAKE_YIELD;
+    atomic_init(&c->wait_cpu, -1);
     c->nrings = e->nshards;
     c->side = calloc(e->nshards, sizeof *c->side);
     size_t sl = o->group ? strlen("$share/") + strlen(o->group) + 1 + flen : flen;
@@ -334,6 +341,9 @@ int gn_consumer_wait(gn_consumer *c, int timeout_ms)
             timeout_ms = spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
         }
     }
+    if (c->wake_yield)
+        /* relaxed: a hint for the shard that wakes us (see wait_cpu) */
+        atomic_store_explicit(&c->wait_cpu, sched_getcpu(), memory_order_relaxed);
     struct pollfd p = { .fd = c->efd, .events = POLLIN };
     int r = poll(&p, 1, timeout_ms);
     if (r < 0)
@@ -357,6 +367,7 @@ void gn_consumer_get_stats(const gn_consumer *c, gn_consumer_stats *out)
         out->dropped += atomic_load_explicit(&r->dropped, memory_order_relaxed);
         out->oversize += atomic_load_explicit(&r->oversize, memory_order_relaxed);
         out->wakeups += atomic_load_explicit(&r->signals, memory_order_relaxed);
+        out->yields += atomic_load_explicit(&r->yields, memory_order_relaxed);
     }
 }
 

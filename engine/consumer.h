@@ -60,6 +60,11 @@ struct gn_consumer {
     uint16_t         nrings;
     uint16_t         next_ring;        /* consumer thread: round robin of poll */
     uint64_t         spin_ns;          /* controller: gn_consumer_wait watches the rings this long */
+    bool             wake_yield;    /* controller: GN_WAKE_YIELD */
+    /* The CPU the consumer thread last went to sleep on in gn_consumer_wait
+     * (-1: never): relaxed store by the consumer, relaxed load by shards
+     * after writing the eventfd; a placement hint, it orders nothing. */
+    _Atomic int32_t  wait_cpu;
     char            *sub_filter;       /* controller: what was subscribed in the router */
     size_t           sub_len;
     _Atomic uint32_t closing;          /* seq_cst: set by close after unsubscribing; read by shards each turn */

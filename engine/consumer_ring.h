@@ -57,6 +57,7 @@ typedef struct gn_cring {
     _Atomic uint64_t dropped;             /* relaxed: events dropped by drop-oldest (single writer) */
     _Atomic uint64_t oversize;            /* relaxed: events larger than half the ring (single writer) */
     _Atomic uint64_t signals;             /* relaxed: eventfd writes for this ring (statistics, single writer) */
+    _Atomic uint64_t yields;              /* relaxed: of those, with the consumer asleep on the shard's CPU */
     bool     drop_oldest;
     /* --- shared, written by both sides */
     _Alignas(64) _Atomic uint64_t claim;  /* seq_cst CAS by consumer (take) and producer (drop) */

@@ -10,6 +10,7 @@
  *
  * Threading: shard s's thread; touches only rings[s->id] / side[s->id] of
  * each consumer. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,11 +72,24 @@ static uint64_t parts_size(const rec_parts *p)
  * publication per few hundred records costs nothing (throughput). */
 #define EAGER_PUBLISH_BYTES 8192u
 
-static void signal_consumer(gn_consumer *k, gn_cring *r)
+/* This shard woke a consumer that sleeps on this shard's CPU during the
+ * current turn: yield at its end (GN_WAKE_YIELD). Shard thread only. */
+static _Thread_local bool yield_due;
+
+static void count_one(_Atomic uint64_t *c)
 {
     /* relaxed: single-writer statistics counter */
-    atomic_store_explicit(&r->signals, atomic_load_explicit(&r->signals, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+static void signal_consumer(gn_consumer *k, gn_cring *r)
+{
+    /* relaxed: a placement hint (gn_consumer.wait_cpu) */
+    if (k->wake_yield && atomic_load_explicit(&k->wait_cpu, memory_order_relaxed) == sched_getcpu()) {
+        yield_due = true;
+        count_one(&r->yields);
+    }
+    count_one(&r->signals);
     uint64_t one = 1;
     ssize_t w = write(k->efd, &one, sizeof one);
     (void)w;    /* EAGAIN: the counter is saturated, the consumer is awake anyway */
@@ -360,6 +374,13 @@ bool gn_consumers_turn(gn_shard *s)
         }
         if (sd->nwait && !sd->novf && drained(r))
             release_waiters(s, sd);
+    }
+    if (yield_due) {
+        /* hand the CPU to the consumer we woke on it: it reads and sleeps
+         * again in microseconds, where waiting for this shard to block
+         * could take many turns under load */
+        yield_due = false;
+        sched_yield();
     }
     return busy;
 }

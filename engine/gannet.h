@@ -124,6 +124,19 @@ typedef enum gn_backpressure {
     GN_BACKPRESSURE_DROP_OLDEST = 1,
 } gn_backpressure;
 
+/* Per consumer, chosen at open: what a shard does right after it wrote the
+ * consumer's eventfd (the consumer was asleep). */
+typedef enum gn_wake_policy {
+    /* When the consumer thread went to sleep on the CPU the shard runs on,
+     * the shard calls sched_yield() at the end of that loop turn, so the
+     * woken consumer reads its events now instead of when the shard next
+     * blocks (which under load can be many turns later): the consumer runs
+     * for microseconds and sleeps again. On another CPU, nothing. */
+    GN_WAKE_YIELD = 0,
+    /* Never yield: the consumer runs when the scheduler picks it. */
+    GN_WAKE_NO_YIELD = 1,
+} gn_wake_policy;
+
 typedef struct gn_consumer_opts {
     const char     *filter;       /* topic filter, NUL-terminated (required) */
     const char     *group;        /* NULL: this consumer gets every matching event.
@@ -144,8 +157,11 @@ typedef struct gn_consumer_opts {
                                      else 1..GN_CONSUMER_SPIN_MAX_US. Spinning uses the
                                      CPU it runs on: on a core shared with the shard it
                                      competes with it. */
+    gn_wake_policy  wake;         /* what a shard does after waking this consumer */
 } gn_consumer_opts;
 
+/* No spin by default: on a core shared with the shard, spinning cost the
+ * shard CPU and did not lower the latency tail (docs/PERFORMANCE.md). */
 #define GN_CONSUMER_SPIN_DEFAULT_US 0
 #define GN_CONSUMER_SPIN_MAX_US     100000
 
@@ -246,12 +262,14 @@ int gn_consumer_wait(gn_consumer *c, int timeout_ms);
 
 /* Set the calling thread's CPU time slice under Linux's EEVDF scheduler
  * (Linux >= 6.12, SCHED_OTHER / SCHED_BATCH threads; sched_setattr's
- * sched_runtime). A thread with a short slice that wakes up preempts a
+ * sched_runtime). A thread with a short slice that wakes up may preempt a
  * thread running with the default slice (~0.7 ms x (1 + log2 CPUs)) at
- * once instead of waiting for it to block or use its slice up: call it on
- * the consumer thread when that thread shares a core with the shards
- * (docs/PERFORMANCE.md, "Consumers", has the measurements). The shards'
- * own slice is the configuration key shard_slice_us. slice_us: 0 restores
+ * once instead of waiting for it to block or use its slice up, when it has
+ * not had more than its fair share. Meant for a consumer thread sharing a
+ * core with the shards; measure before relying on it: on the shared test
+ * machine it did not lower the latency tail reliably (docs/PERFORMANCE.md,
+ * "Consumers"). The shards' own slice is the configuration key
+ * shard_slice_us. slice_us: 0 restores
  * the default, else 100..100000 (the kernel's bounds). Returns 0, or -1
  * with err filled (out of bounds, another scheduling policy, a kernel
  * without per-thread slices). Any thread, about itself. */
@@ -265,6 +283,9 @@ typedef struct gn_consumer_stats {
     uint64_t wakeups;             /* eventfd writes by the shards (a ring went from
                                      empty to non-empty while the consumer had taken
                                      everything): events / wakeups is the batching */
+    uint64_t yields;              /* of those, wake-ups of a consumer asleep on the
+                                     shard's CPU after which the shard yielded
+                                     (GN_WAKE_YIELD) */
 } gn_consumer_stats;
 
 /* Sums over the consumer's rings. Exact once the events counted were

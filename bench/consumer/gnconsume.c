@@ -18,12 +18,15 @@
  *
  * Usage: gnconsume [-p PORT] [-t SHARDS] [-n CONSUMERS] [-f FILTER]
  *                  [-m block|drop] [-r RING_BYTES] [-s SECONDS] [-c CPU]
- *                  [-C CPU] [-w] [-S SPIN_US] [-L SLICE_US] [-K SLICE_US]
+ *                  [-C CPU] [-w] [-S SPIN_US] [-L SLICE_US] [-K SLICE_US] [-P PRIO] [-Y]
  *   -c pins the shard(s) to CPU (consumer threads are pinned to it too
  *   unless -C gives theirs); -w: sleep in gn_consumer_wait instead of
  *   polling without pause; -S: the consumers' spin_us (gn_consumer_opts;
  *   -1 never); -L: the consumer threads' EEVDF slice (gn_thread_set_slice);
- *   -K: the shards' slice (configuration key shard_slice_us). */
+ *   -K: the shards' slice (configuration key shard_slice_us); -P: the
+ *   consumer threads' SCHED_FIFO priority (run under chrt -f N with N < PRIO
+ *   for a consumer that preempts its shard as soon as it is woken); -Y: the
+ *   consumers' wake policy GN_WAKE_NO_YIELD (default GN_WAKE_YIELD). */
 #include <gannet.h>
 #include <pthread.h>
 #include <sched.h>
@@ -55,6 +58,7 @@ static _Atomic int quit;        /* seq_cst: main -> readers */
 static int reader_cpu = -1;
 static bool use_wait;
 static uint32_t reader_slice_us;
+static int reader_fifo;          /* -P: the consumer threads' SCHED_FIFO priority (0: unchanged) */
 static int64_t real_minus_mono;  /* CLOCK_REALTIME - CLOCK_MONOTONIC at start, ns */
 
 static void on_signal(int sig) { (void)sig; stop_flag = 1; }
@@ -90,6 +94,12 @@ static void *read_loop(void *arg)
     char err[160];
     if (reader_slice_us && gn_thread_set_slice(reader_slice_us, err, sizeof err) < 0)
         fprintf(stderr, "gnconsume: %s\n", err);
+    if (reader_fifo) {
+        struct sched_param sp = { .sched_priority = reader_fifo };
+        int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+        if (rc)
+            fprintf(stderr, "gnconsume: SCHED_FIFO %d: %s\n", reader_fifo, strerror(rc));
+    }
     while (!atomic_load_explicit(&quit, memory_order_relaxed)) {   /* relaxed: a stop hint */
         gn_batch b;
         if (gn_consumer_poll(r->c, &b, 256) == 0) {
@@ -142,7 +152,7 @@ int main(int argc, char **argv)
     gn_consumer_opts co = { .backpressure = GN_BACKPRESSURE_BLOCK, .ring_bytes = 16u << 20 };
     gn_config_defaults(&cfg);
     gn_config_set(&cfg, "shards", "1", err, sizeof err);
-    for (int o; (o = getopt(argc, argv, "p:t:n:f:m:r:s:c:C:wS:L:K:")) != -1;) {
+    for (int o; (o = getopt(argc, argv, "p:t:n:f:m:r:s:c:C:wS:L:K:P:Y")) != -1;) {
         int rc = 0;
         switch (o) {
         case 'p': rc = gn_config_set(&cfg, "port", optarg, err, sizeof err); break;
@@ -157,6 +167,8 @@ int main(int argc, char **argv)
         case 'w': use_wait = true; break;
         case 'S': co.spin_us = atoi(optarg); break;
         case 'L': reader_slice_us = (uint32_t)atoi(optarg); break;
+        case 'P': reader_fifo = atoi(optarg); break;
+        case 'Y': co.wake = GN_WAKE_NO_YIELD; break;
         case 'K': rc = gn_config_set(&cfg, "shard_slice_us", optarg, err, sizeof err); break;
         default: return 2;
         }
@@ -197,7 +209,7 @@ int main(int argc, char **argv)
     memset(&lat, 0, sizeof lat);
     memset(&eng, 0, sizeof eng);
     memset(&wire, 0, sizeof wire);
-    uint64_t events = 0, gaps = 0, reorders = 0, dropped = 0, wakeups = 0;
+    uint64_t events = 0, gaps = 0, reorders = 0, dropped = 0, wakeups = 0, yields = 0;
     double rate = 0;
     for (int i = 0; i < nc; i++) {
         pthread_join(rs[i].th, NULL);
@@ -205,6 +217,7 @@ int main(int argc, char **argv)
         gn_consumer_get_stats(rs[i].c, &st);
         dropped += st.dropped;
         wakeups += st.wakeups;
+        yields += st.yields;
         gl_hist_merge(&lat, &rs[i].lat);
         gl_hist_merge(&eng, &rs[i].eng);
         gl_hist_merge(&wire, &rs[i].wire);
@@ -220,8 +233,8 @@ int main(int argc, char **argv)
            "\"lat_p50_us\":%.1f,\"lat_p90_us\":%.1f,\"lat_p99_us\":%.1f,\"lat_max_us\":%.1f,"
            "\"engine_p50_us\":%.1f,\"engine_p99_us\":%.1f,\"engine_max_us\":%.1f,"
            "\"wire_p50_us\":%.1f,\"wire_p99_us\":%.1f,\"wire_max_us\":%.1f,"
-           "\"gaps\":%llu,\"reorders\":%llu,\"dropped\":%llu,\"wakeups\":%llu,"
-           "\"spin_us\":%d,\"consumer_slice_us\":%u,\"shard_slice_us\":%u}\n",
+           "\"gaps\":%llu,\"reorders\":%llu,\"dropped\":%llu,\"wakeups\":%llu,\"yields\":%llu,"
+           "\"spin_us\":%d,\"consumer_slice_us\":%u,\"shard_slice_us\":%u,\"wake_yield\":%s}\n",
            nc, (unsigned long long)events, rate, (unsigned long long)es.msgs_received,
            gl_hist_quantile(&lat, 0.50) / 1e3, gl_hist_quantile(&lat, 0.90) / 1e3,
            gl_hist_quantile(&lat, 0.99) / 1e3, lat.max / 1e3,
@@ -229,7 +242,9 @@ int main(int argc, char **argv)
            gl_hist_quantile(&wire, 0.50) / 1e3, gl_hist_quantile(&wire, 0.99) / 1e3, wire.max / 1e3,
            (unsigned long long)gaps,
            (unsigned long long)reorders, (unsigned long long)dropped, (unsigned long long)wakeups,
-           (int)co.spin_us, reader_slice_us, cfg.shard_slice_us);
+           (unsigned long long)yields,
+           (int)co.spin_us, reader_slice_us, cfg.shard_slice_us,
+           co.wake == GN_WAKE_YIELD ? "true" : "false");
     fflush(stdout);
     gn_engine_stop(e);
     for (int i = 0; i < nc; i++)

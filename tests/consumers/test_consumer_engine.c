@@ -10,8 +10,11 @@
  * through the in-process queue's ring (growth and wrap-around while the
  * shard drains it); gn_consumer_wait's spin (spin_us) returns on an event
  * without sleeping and times out without one; spin_us, shard_slice_us and
- * gn_thread_set_slice validate their values. */
+ * gn_thread_set_slice validate their values; a consumer asleep on its
+ * shard's CPU is yielded to (GN_WAKE_YIELD, counted) and never with
+ * GN_WAKE_NO_YIELD. */
 #include <poll.h>
+#include <sched.h>
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
@@ -557,6 +560,95 @@ START_TEST(test_wait_spin_delivers)
 }
 END_TEST
 
+/* A consumer thread pinned to the shard's CPU, reading nq events one by
+ * one (the publisher waits for each PUBACK, so the consumer sleeps between
+ * them); returns the consumer's stats after all arrived. */
+typedef struct pinned_reader {
+    gn_consumer *c;
+    int          cpu, want;
+    _Atomic int  got;            /* seq_cst: reader -> main */
+    pthread_t    th;
+} pinned_reader;
+
+static void *pinned_read(void *arg)
+{
+    pinned_reader *pr = arg;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(pr->cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    for (int idle = 0; atomic_load(&pr->got) < pr->want && idle < 1000;) {
+        gn_batch b;
+        if (gn_consumer_poll(pr->c, &b, 64) == 0) {
+            idle += gn_consumer_wait(pr->c, 10) == 0;
+            continue;
+        }
+        atomic_fetch_add(&pr->got, (int)b.count);
+        gn_consumer_release(pr->c, &b);
+    }
+    return NULL;
+}
+
+static gn_consumer_stats run_pinned(gn_wake_policy wake)
+{
+    char err[256];
+    gn_config cfg;
+    gn_config_defaults(&cfg);
+    cfg.port = 0;
+    cfg.shards = 1;
+    cfg.pin_threads = true;         /* the shard runs on the first allowed CPU */
+    strcpy(cfg.listen_address, "127.0.0.1");
+    cfg.log_level = GN_LOG_WARN;
+    cpu_set_t allowed;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &allowed))
+        cpu++;
+    gn_engine *e = gn_engine_create(&cfg, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    gn_consumer_opts o = { .filter = "wake/#", .wake = wake };
+    gn_consumer *c = gn_consumer_open(e, &o, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
+    pinned_reader pr = { .c = c, .cpu = cpu, .want = 50 };
+    pthread_create(&pr.th, NULL, pinned_read, &pr);
+    int fd = mqtt_connect(gn_engine_port(e), "waker");
+    for (int i = 0; i < pr.want; i++) {
+        mqtt_publish1(fd, "wake/x", "w", (uint16_t)(i + 1));
+        struct timespec ts = { 0, 1000000 };    /* 1 ms: the reader is asleep again */
+        nanosleep(&ts, NULL);
+    }
+    pthread_join(pr.th, NULL);
+    ck_assert_int_eq(atomic_load(&pr.got), pr.want);
+    gn_consumer_stats st;
+    gn_consumer_get_stats(c, &st);
+    close(fd);
+    gn_engine_stop(e);
+    gn_engine_destroy(e);
+    return st;
+}
+
+START_TEST(test_wake_yield_on_shared_cpu)
+{
+    char err[256];
+    gn_engine *e = engine_new();
+    gn_consumer_opts o = { .filter = "a", .wake = (gn_wake_policy)7 };
+    ck_assert(gn_consumer_open(e, &o, err, sizeof err) == NULL);
+    ck_assert(strstr(err, "wake policy") != NULL);
+    gn_engine_destroy(e);
+
+    gn_consumer_stats y = run_pinned(GN_WAKE_YIELD);
+    ck_assert_uint_eq(y.events, 50);
+    ck_assert_uint_gt(y.wakeups, 0);
+    ck_assert_uint_gt(y.yields, 0);             /* asleep on the shard's CPU: yielded to */
+    ck_assert_uint_le(y.yields, y.wakeups);
+    gn_consumer_stats n = run_pinned(GN_WAKE_NO_YIELD);
+    ck_assert_uint_eq(n.events, 50);
+    ck_assert_uint_gt(n.wakeups, 0);
+    ck_assert_uint_eq(n.yields, 0);
+}
+END_TEST
+
 START_TEST(test_slices_validated)
 {
     char err[256];
@@ -628,6 +720,7 @@ int main(void)
     tcase_add_test(tc, test_inproc_order_two_threads);
     tcase_add_test(tc, test_wait_spin_delivers);
     tcase_add_test(tc, test_slices_validated);
+    tcase_add_test(tc, test_wake_yield_on_shared_cpu);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);     /* LeakSanitizer sees the whole process */
