@@ -166,6 +166,22 @@ START_TEST(test_opts_reject_short_payload_and_unknown_mode)
 }
 END_TEST
 
+START_TEST(test_opts_pace_us_bounds)
+{
+    gl_opts o;
+    bool help;
+    char *dflt[] = {"gnload", "--rate", "1000", NULL};
+    char *paced[] = {"gnload", "--rate", "1000", "--pace-us", "50", NULL};
+    char *over[] = {"gnload", "--pace-us", "1001", NULL};
+    ck_assert_int_eq(gl_opts_parse(3, dflt, &o, &help), GL_OK);
+    ck_assert_uint_eq(o.pace_us, 0);                /* the old 1 ms pacing */
+    ck_assert_int_eq(gl_opts_parse(5, paced, &o, &help), GL_OK);
+    ck_assert_uint_eq(o.pace_us, 50);
+    ck_assert_uint_eq(o.rate, 1000);
+    ck_assert_int_eq(gl_opts_parse(3, over, &o, &help), GL_ERR_USAGE);
+}
+END_TEST
+
 START_TEST(test_ident_template_expands_every_token)
 {
     char out[64];
@@ -254,6 +270,7 @@ int main(void)
     tcase_add_loop_test(tc, test_ack_templates_carry_the_packet_id, 0, 2);
     tcase_add_test(tc, test_topic_pattern_expands_and_makes_filter);
     tcase_add_test(tc, test_opts_reject_short_payload_and_unknown_mode);
+    tcase_add_test(tc, test_opts_pace_us_bounds);
     tcase_add_test(tc, test_ident_template_expands_every_token);
     tcase_add_test(tc, test_ident_credentials_file_lines_cycle);
     tcase_add_test(tc, test_ident_options_without_file);
