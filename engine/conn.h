@@ -118,6 +118,11 @@ const char *gn_conn_cert_cn(const gn_conn *c);
 const char *gn_conn_cert_email(const gn_conn *c);
 /* The TLS server name (SNI) the client asked for, or NULL. */
 const char *gn_conn_tls_sni(const gn_conn *c);
+/* Verify the client certificate the handshake verified again, against
+ * store (an OpenSSL X509_STORE: an org's own CAs, S-036): 0 (X509_V_OK),
+ * an X509_V_ERR_* code, or -1 when c has no verified client certificate. */
+struct x509_store_st;
+int gn_conn_cert_verify(const gn_conn *c, struct x509_store_st *store);
 /* Why c's TLS handshake failed (engine/tls.h gn_tls_fail as an int: 0 none,
  * 1 handshake -> close code 163, 2 certificate missing -> 169, 3 not
  * valid -> 170); valid until c is released. */

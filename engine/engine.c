@@ -179,9 +179,12 @@ gn_engine *gn_engine_create(const gn_config *cfg, char *err, size_t errlen)
                                 .wake = plat_wake,
                                 .poll_interval_ms = cfg->registry_poll_interval_ms,
                                 .token_cache = cfg->registry_token_cache,
-                                .autoreg_retry_ms = cfg->registry_autoreg_retry_s * 1000u };
+                                .autoreg_retry_ms = cfg->registry_autoreg_retry_s * 1000u,
+                                .tls_ca_file = cfg->tls_ca_file };
         if (!(e->plat = gn_platform_create(&e->cfg, e->nshards, &hooks, err, errlen)))
             goto fail;
+        if (e->tls)         /* client certificates against the orgs' own CAs (S-036) */
+            gn_tls_ctx_set_trust(e->tls, gn_plat_tls_trust, e->plat);
     }
     return e;
 fail:

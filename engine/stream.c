@@ -534,6 +534,12 @@ int gn_conn_tls_failure(const gn_conn *c)
     return c->stream ? c->stream->fail : GN_TLS_OK;
 }
 
+int gn_conn_cert_verify(const gn_conn *c, struct x509_store_st *store)
+{
+    return c->stream && c->stream->ssl && c->stream->phase != PH_HANDSHAKE
+        ? gn_tls_peer_verify(c->stream->ssl, store) : -1;
+}
+
 const char *gn_conn_tls_sni(const gn_conn *c)
 {
     return c->stream && c->stream->ssl ? SSL_get_servername(c->stream->ssl, TLSEXT_NAMETYPE_host_name)

@@ -16,8 +16,10 @@
 #include <openssl/x509v3.h>
 
 struct gn_tls_ctx {
-    SSL_CTX *ctx;
-    char     desc[160];
+    SSL_CTX        *ctx;
+    gn_tls_trust_fn trust;          /* NULL: the tls_ca_file store for everyone */
+    void           *trust_ctx;
+    char            desc[160];
 };
 
 static BIO_METHOD *rx_method, *tx_method;
@@ -107,6 +109,47 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
     return SSL_TLSEXT_ERR_OK;
 }
 
+/* Called for every ClientHello, with or without a server name, before
+ * the client's certificate is verified: the trust hook picks the store
+ * that verification uses (an org's own CAs, S-036). */
+static int servername_cb(SSL *ssl, int *alert, void *arg)
+{
+    (void)alert;
+    const gn_tls_ctx *t = arg;
+    if (t->trust) {
+        X509_STORE *st = t->trust(t->trust_ctx, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
+        if (st)
+            SSL_set1_verify_cert_store(ssl, st);
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void gn_tls_ctx_set_trust(gn_tls_ctx *t, gn_tls_trust_fn fn, void *ctx)
+{
+    t->trust = fn;
+    t->trust_ctx = ctx;
+}
+
+int gn_tls_peer_verify(SSL *ssl, X509_STORE *store)
+{
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    if (!peer || SSL_get_verify_result(ssl) != X509_V_OK)
+        return -1;
+    X509_STORE_CTX *vc = X509_STORE_CTX_new();
+    if (!vc)
+        return X509_V_ERR_OUT_OF_MEM;
+    int rc = X509_V_ERR_UNSPECIFIED;
+    if (X509_STORE_CTX_init(vc, store, peer, SSL_get_peer_cert_chain(ssl)) == 1) {
+        X509_STORE_CTX_set_purpose(vc, X509_PURPOSE_SSL_CLIENT);
+        rc = X509_verify_cert(vc) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(vc);
+        if (rc == X509_V_OK && X509_STORE_CTX_get_error(vc) != X509_V_OK)
+            rc = X509_STORE_CTX_get_error(vc);
+    }
+    X509_STORE_CTX_free(vc);
+    ERR_clear_error();
+    return rc;
+}
+
 static void ssl_err(char *err, size_t errlen, const char *what, const char *path)
 {
     char buf[200];
@@ -140,6 +183,8 @@ gn_tls_ctx *gn_tls_ctx_create(const gn_config *cfg, char *err, size_t errlen)
     SSL_CTX_set_num_tickets(ctx, 0);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"gannet", 6);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
+    SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
+    SSL_CTX_set_tlsext_servername_arg(ctx, t);
     if (cfg->tls_ciphers[0] && SSL_CTX_set_cipher_list(ctx, cfg->tls_ciphers) != 1) {
         ssl_err(err, errlen, "TLS: tls_ciphers", cfg->tls_ciphers);
         goto fail;

@@ -32,6 +32,21 @@ void gn_tls_ctx_destroy(gn_tls_ctx *t);
 /* One line for the start-up log (versions, client certificate policy). */
 const char *gn_tls_ctx_describe(const gn_tls_ctx *t);
 
+/* Where client certificates are verified: for every handshake, once the
+ * ClientHello is read (server_name: its SNI, or NULL), fn returns the
+ * store to verify against, or NULL for the context's own (tls_ca_file).
+ * The store need only live until fn's caller returns (the SSL takes a
+ * reference). Platform mode: the orgs' uploaded CAs (S-036). Set on the
+ * controlling thread before the shards run; fn runs on shard threads. */
+typedef X509_STORE *(*gn_tls_trust_fn)(void *ctx, const char *server_name);
+void gn_tls_ctx_set_trust(gn_tls_ctx *t, gn_tls_trust_fn fn, void *ctx);
+
+/* After the handshake: verify the client certificate the handshake
+ * verified (and the chain it sent) again against store, for the TLS
+ * client purpose: X509_V_OK, an X509_V_ERR_* code, or -1 when there is no
+ * verified client certificate. */
+int gn_tls_peer_verify(SSL *ssl, X509_STORE *store);
+
 /* What the read BIO hands to OpenSSL: the bytes of the receive completion
  * being processed (valid only during gn_stream_on_bytes). */
 typedef struct gn_tls_rx {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/platform/reg_trust.h"
 #include "engine/platform/registry.h"
 
 #define VERIFIER_CACHE 4096
@@ -57,8 +58,10 @@ gn_pdir *gn_pdir_open(const char *path, uint16_t nshards, const gn_pdir_hooks *h
     o.path = path;
     if (hooks && hooks->poll_interval_ms)
         o.poll_interval_ms = hooks->poll_interval_ms;
-    if (hooks)
+    if (hooks) {
         o.autoreg_retry_ms = hooks->autoreg_retry_ms;
+        o.ca_file = hooks->tls_ca_file;
+    }
     if (hooks && hooks->defer) {
         o.defer = hooks->defer;
         o.reclaim = hooks->reclaim;
@@ -142,6 +145,16 @@ gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, g
     return GN_PDIR_OK;
 }
 
+bool gn_pdir_type_tls_policy(gn_pdir_shard *ps, const char *org, size_t org_len,
+                             const char *type, size_t type_len, uint8_t *policy)
+{
+    const gn_reg_type *t = gn_reg_find_type(snap(ps), org, org_len, type, type_len);
+    if (!t || !t->has_tls_policy)
+        return false;
+    *policy = t->tls_policy;
+    return true;
+}
+
 bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, const uint8_t *addr)
 {
     const gn_reg_org *o = gn_reg_find_org(snap(ps), org, len);
@@ -150,6 +163,27 @@ bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, cons
     if (!addr)
         return o->s.ip_acl.mode == GN_REG_IPACL_BLACK;
     return gn_reg_ipacl_allows(&o->s.ip_acl, addr);
+}
+
+struct x509_store_st *gn_pdir_trust_handshake(gn_pdir *d, const char *server_name)
+{
+    const gn_reg_trust *t = gn_registry_trust(d->reg);
+    if (!t)
+        return NULL;
+    const char *dot = server_name ? strchr(server_name, '.') : NULL;
+    if (dot && !strncmp(dot, ".messaging.", 11) &&
+        gn_reg_trust_has_org(t, server_name, (size_t)(dot - server_name)))
+        return gn_reg_trust_org(t, server_name, (size_t)(dot - server_name));
+    return gn_reg_trust_union(t);
+}
+
+bool gn_pdir_trust_org(gn_pdir_shard *ps, const char *org, size_t len, struct x509_store_st **store)
+{
+    const gn_reg_trust *t = gn_registry_trust(ps->dir->reg);
+    if (!t)
+        return false;
+    *store = gn_reg_trust_org(t, org, len);
+    return true;
 }
 
 /* The registered, usable device or gateway of class cls, or why not. */

@@ -67,6 +67,7 @@ typedef struct gn_pdir_hooks {
     uint32_t poll_interval_ms;      /* store polling [100] */
     uint32_t token_cache;           /* verified tokens remembered per shard [4096] */
     uint32_t autoreg_retry_ms;      /* a failed auto-registration is not retried [600000] */
+    const char *tls_ca_file;        /* global trust anchors in every org's CA store (S-036) */
 } gn_pdir_hooks;
 
 /* Open the registry at path (created on first use) and start its thread.
@@ -79,6 +80,12 @@ gn_pdir_shard *gn_pdir_shard_of(gn_pdir *d, uint16_t i);
 
 /* Look up org[0..len). */
 gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, gn_pdir_org *out);
+
+/* A device type's own TLS policy (S-035): true with *policy set
+ * (GN_PDIR_TLS_*) when the type has one, false when the org's applies
+ * (also for an unknown type). */
+bool gn_pdir_type_tls_policy(gn_pdir_shard *ps, const char *org, size_t org_len,
+                             const char *type, size_t type_len, uint8_t *policy);
 
 /* May a client at addr (16 bytes, IPv4 as IPv4-mapped IPv6; NULL when
  * the address is unknown) connect to org (S-038)? True when the org has
@@ -145,6 +152,21 @@ uint32_t gn_pdir_autoreg_poll(gn_pdir_shard *ps, gn_pdir_autoreg_done *out, uint
 typedef void (*gn_pdir_revoked_fn)(void *ctx, char kind, const char *org, size_t org_len,
                                    const char *type, size_t type_len, const char *id, size_t id_len);
 bool gn_pdir_revocations(gn_pdir_shard *ps, gn_pdir_revoked_fn fn, void *ctx);
+
+/* ---- the orgs' CA certificates (S-036): OpenSSL X509_STORE pointers,
+ * valid for the rest of the caller's loop turn (QSBR). */
+struct x509_store_st;
+/* The store a TLS handshake with this server name (NULL: none) verifies
+ * client certificates against: `{orgId}.messaging.…` of an org with CAs
+ * gives that org's store (tls_ca_file + its CAs), anything else the union
+ * (tls_ca_file + every org's CAs). NULL while no org has a CA: the
+ * listener's tls_ca_file store applies. Any shard thread. */
+struct x509_store_st *gn_pdir_trust_handshake(gn_pdir *d, const char *server_name);
+/* The store a client certificate must verify against for org: true with
+ * *store set (tls_ca_file + the org's CAs, or tls_ca_file alone when the
+ * org has none) when some org has CAs; false when none has (then the
+ * handshake's verification already was the org's). */
+bool gn_pdir_trust_org(gn_pdir_shard *ps, const char *org, size_t len, struct x509_store_st **store);
 
 /* Still usable now (for a recheck after kind '*')? */
 bool gn_pdir_device_usable(gn_pdir_shard *ps, const char *org, size_t org_len,

@@ -78,6 +78,12 @@ struct gn_pdir_hooks;
 gn_platform *gn_platform_create(const gn_config *cfg, uint16_t nshards,
                                 const struct gn_pdir_hooks *hooks, char *err, size_t errlen);
 void gn_platform_destroy(gn_platform *p);
+/* gn_tls_trust_fn for the engine's TLS context (engine/platform/
+ * tls_policy.c): the store a handshake verifies client certificates
+ * against, by server name (the orgs' CAs, S-036); ctx is the gn_platform.
+ * Shard threads. */
+struct x509_store_st;
+struct x509_store_st *gn_plat_tls_trust(void *ctx, const char *server_name);
 
 /* ---- hooks (owner shard) */
 

@@ -67,6 +67,23 @@ static const setting settings[] = {
 
 static const char *const tls_names[] = {"optional", "token", "cert", "token+cert", "cert|token"};
 
+int gn_reg_tls_policy_parse(const char *v)
+{
+    for (int t = 0; t < 5; t++)
+        if (!strcasecmp(v, tls_names[t]))
+            return t;
+    if (!strcasecmp(v, "org"))
+        return GN_REG_TLS_INHERIT;
+    if (v[0] >= '0' && v[0] <= '4' && !v[1])
+        return v[0] - '0';
+    return -1;
+}
+
+const char *gn_reg_tls_policy_name(int policy)
+{
+    return policy >= 0 && policy < 5 ? tls_names[policy] : policy == GN_REG_TLS_INHERIT ? "org" : "?";
+}
+
 static int parse_bool(const char *v)
 {
     static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no", "off"};
@@ -121,16 +138,13 @@ gn_reg_err gn_reg_settings_set(gn_reg_org_settings *s, const char *name, const c
                 return GN_REG_ERR_INVALID;
             memcpy(f, &u, sizeof u);
             return GN_REG_OK;
-        case K_TLS:
-            for (uint8_t t = 0; t < 5; t++)
-                if (!strcasecmp(value, tls_names[t])) {
-                    *f = t;
-                    return GN_REG_OK;
-                }
-            if (parse_u32(value, d->max, &u))
+        case K_TLS: {
+            int t = gn_reg_tls_policy_parse(value);
+            if (t < 0 || t == GN_REG_TLS_INHERIT)
                 return GN_REG_ERR_INVALID;
-            *f = (uint8_t)u;
+            *f = (uint8_t)t;
             return GN_REG_OK;
+        }
         case K_IPACL:
             return gn_reg_ipacl_parse(value, (gn_reg_ipacl *)(void *)f, NULL, 0);
         }
@@ -158,7 +172,7 @@ void gn_reg_settings_each(const gn_reg_org_settings *s,
             snprintf(buf, sizeof buf, "%u", u);
             break;
         case K_TLS:
-            snprintf(buf, sizeof buf, "%s", *f < 5 ? tls_names[*f] : "?");
+            snprintf(buf, sizeof buf, "%s", gn_reg_tls_policy_name(*f));
             break;
         case K_IPACL:
             gn_reg_ipacl_format((const gn_reg_ipacl *)(const void *)f, buf, sizeof buf);

@@ -17,6 +17,7 @@
 
 #include "engine/platform/reg_autoreg.h"
 #include "engine/platform/reg_snapshot.h"
+#include "engine/platform/reg_trust.h"
 #include "engine/platform/registry_store.h"
 
 static const char *const err_names[GN_REG_ERR__COUNT] = {
@@ -78,6 +79,11 @@ struct gn_registry {
     gn_registry_stats st_;
     gn_reg_autoreg *ar;                  /* ports, queue, failure cache */
     uint64_t pruned_at;                  /* change number of the last pruning */
+    /* release on swap / acquire in gn_registry_trust: a reader sees the
+     * stores fully built. NULL while no org has a CA (S-036). */
+    _Atomic(gn_reg_trust *) trust;
+    STACK_OF(X509) *anchors;             /* opts.ca_file's certificates */
+    int64_t ca_version;                  /* org_cas version the trust was built from */
 };
 
 /* The change feed keeps the newest CHANGES_KEEP rows; a registry further
@@ -118,6 +124,40 @@ static void publish(gn_registry *r, gn_reg_snapshot *next)
     atomic_store_explicit(&r->cur, next, memory_order_release);
     r->st_.swaps++;
     r->st_.generation = next->generation;
+}
+
+static void trust_free(void *ctx, void *t)
+{
+    (void)ctx;
+    gn_reg_trust_free(t);
+}
+
+/* Rebuild the orgs' trust stores when org_cas changed; caller holds mu. */
+static gn_reg_err trust_refresh(gn_registry *r)
+{
+    int64_t v = 0;
+    gn_reg_err rc = gn_store_org_ca_version(r->st, &v);
+    if (rc != GN_REG_OK || v == r->ca_version)
+        return rc;
+    gn_reg_trust *t = NULL;
+    unsigned skipped = 0;
+    rc = gn_reg_trust_build(r->st, r->anchors, &t, &skipped);
+    if (rc != GN_REG_OK) {
+        r->st_.store_errors++;
+        return rc;
+    }
+    r->ca_version = v;
+    r->st_.ca_skipped = skipped;
+    r->st_.trust_builds++;
+    /* release: pairs with the acquire in gn_registry_trust */
+    gn_reg_trust *old = atomic_exchange_explicit(&r->trust, t, memory_order_acq_rel);
+    if (!old)
+        return GN_REG_OK;
+    if (r->own_qsbr)
+        gn_qsbr_defer(r->own_qsbr, trust_free, NULL, old);
+    else
+        r->opts.defer(r->opts.reclaim_ctx, trust_free, NULL, old);
+    return GN_REG_OK;
 }
 
 /* Snapshot with only the built-in quickstart org (no store). */
@@ -170,7 +210,7 @@ static gn_reg_err full_build(gn_registry *r, char *err, size_t errlen)
     retire(r, gone);
     r->st_.full_builds++;
     r->st_.last_build_us = now_us() - t0;
-    return GN_REG_OK;
+    return trust_refresh(r);
 }
 
 /* ---- incremental refresh */
@@ -315,7 +355,7 @@ static gn_reg_err refresh_locked(gn_registry *r, bool force)
     retire(r, gone);
     r->st_.last_patch_us = now_us() - t0;
     prune_changes(r, last);
-    return GN_REG_OK;
+    return trust_refresh(r);
 }
 
 gn_reg_err gn_registry_refresh(gn_registry *r)
@@ -340,7 +380,10 @@ gn_registry *gn_registry_open(const gn_registry_opts *opts, char *err, size_t er
     if (!r->opts.max_ports)
         r->opts.max_ports = 256;
     r->evfd = -1;
+    r->ca_version = -1;
     pthread_mutex_init(&r->mu, NULL);
+    if (!(r->anchors = gn_reg_trust_load_anchors(opts->ca_file, err, errlen)))
+        goto fail;
     if (opts->path && *opts->path && !(r->path = strdup(opts->path))) {
         snprintf(err, errlen, "registry: out of memory");
         goto fail;
@@ -439,6 +482,8 @@ void gn_registry_close(gn_registry *r)
     gn_registry_stop(r);
     gn_reg_autoreg_free(r->ar);
     gn_reg_snap_free(atomic_load_explicit(&r->cur, memory_order_relaxed));
+    gn_reg_trust_free(atomic_load_explicit(&r->trust, memory_order_relaxed));
+    sk_X509_pop_free(r->anchors, X509_free);
     if (r->own_qsbr)
         gn_qsbr_destroy(r->own_qsbr);
     gn_store_close(r->st);
@@ -456,6 +501,12 @@ const gn_reg_snapshot *gn_registry_snapshot(const gn_registry *r)
 }
 
 gn_qsbr *gn_registry_qsbr(gn_registry *r) { return r->own_qsbr; }
+
+const gn_reg_trust *gn_registry_trust(const gn_registry *r)
+{
+    /* acquire: pairs with the exchange in trust_refresh() */
+    return atomic_load_explicit(&((gn_registry *)r)->trust, memory_order_acquire);
+}
 
 void gn_registry_get_stats(gn_registry *r, gn_registry_stats *out)
 {

@@ -113,14 +113,16 @@ typedef enum gn_reg_gw_role {
     GN_REG_GW_STANDARD = 1,
 } gn_reg_gw_role;
 
-/* TLS / authentication policy of an org (S-035); the TLS issue enforces
- * it. Stored and reported now. */
+/* TLS / authentication policy of an org or a device type (S-035),
+ * enforced at CONNECT (engine/platform/tls_policy.c). A type's policy,
+ * when set, replaces its org's for the devices and gateways of the type. */
 typedef enum gn_reg_tls_policy {
     GN_REG_TLS_OPTIONAL = 0,          /* plain 1883 allowed (Quickstart, S-004) */
     GN_REG_TLS_TOKEN = 1,             /* TLS with token: the default for an org (S-003) */
     GN_REG_TLS_CERT = 2,
     GN_REG_TLS_TOKEN_AND_CERT = 3,
     GN_REG_TLS_CERT_OR_TOKEN = 4,
+    GN_REG_TLS_INHERIT = 0xff,        /* parse result "org": a type without its own policy */
 } gn_reg_tls_policy;
 
 /* Plan: selects the default limits of a new org (S-094, S-095, S-100). */
@@ -248,6 +250,8 @@ typedef struct gn_reg_type {
     uint8_t  org_len, id_len;
     uint8_t  status;                 /* a disabled type disables all its devices */
     uint8_t  cls;                    /* gn_reg_class the type was created for */
+    bool     has_tls_policy;         /* false: the org's policy applies (S-035) */
+    uint8_t  tls_policy;             /* gn_reg_tls_policy when has_tls_policy */
 } gn_reg_type;
 
 /* A device or a gateway (the same namespace: (org, typeId, deviceId) is
@@ -393,6 +397,9 @@ typedef struct gn_registry_opts {
     void   (*defer)(void *ctx, gn_qsbr_free_fn fn, void *fctx, void *ptr);
     void   (*reclaim)(void *ctx);    /* run pending frees (never blocks); may be NULL */
     void    *reclaim_ctx;
+    /* PEM file of global trust anchors put into every org's CA store
+     * (gannetd: tls_ca_file); NULL / "" for none. */
+    const char *ca_file;
 } gn_registry_opts;
 
 /* Fill opts with the defaults above (path = GN_REGISTRY_DEFAULT_PATH). */
@@ -417,6 +424,12 @@ const gn_reg_snapshot *gn_registry_snapshot(const gn_registry *r);
 /* The registry's own QSBR domain when opts.defer was NULL, else NULL. */
 gn_qsbr *gn_registry_qsbr(gn_registry *r);
 
+/* The orgs' CA trust stores (engine/platform/reg_trust.h), rebuilt when
+ * org_cas changes; NULL while no org has a CA. Same lifetime rule as the
+ * snapshot (valid until the reader's next quiescent state). */
+struct gn_reg_trust;
+const struct gn_reg_trust *gn_registry_trust(const gn_registry *r);
+
 /* Look at the store now (what the thread does every poll interval):
  * patch and swap the snapshot if something changed. Returns OK when
  * nothing changed or the swap succeeded. Never waits for readers; any
@@ -431,6 +444,8 @@ typedef struct gn_registry_stats {
     uint64_t last_patch_us;          /* duration of the last incremental patch */
     uint64_t store_errors;
     uint64_t autoreg_ok, autoreg_failed, autoreg_busy;
+    uint64_t trust_builds;           /* org CA trust stores rebuilt (S-036) */
+    uint64_t ca_skipped;             /* org_cas rows of the last build that did not parse */
 } gn_registry_stats;
 void gn_registry_get_stats(gn_registry *r, gn_registry_stats *out);
 

@@ -101,6 +101,55 @@ static const char schema_sql[] =
     " WHERE org_uid=OLD.org_uid; END;"
     "INSERT INTO orgs(id, name) VALUES('quickstart', 'Quickstart');";
 
+/* ---------------------------------------------------------- migrations
+ * schema_sql is version 1; each step takes the database one version up
+ * and is never edited once released, so a branch that adds schema appends
+ * its own step (and bumps GN_STORE_SCHEMA_VERSION) without touching the
+ * others. A database is brought up to date when it is opened (gannetctl or
+ * gannetd), inside one IMMEDIATE transaction. */
+
+/* 1 -> 2: a device type's own TLS policy (S-035; -1 = the org's) and the
+ * orgs' CA certificates (S-036), whose changes feed the org's change row. */
+static const char step2_type_tls_org_cas[] =
+    "ALTER TABLE device_types ADD COLUMN tls_policy INTEGER NOT NULL DEFAULT -1;"
+    "CREATE TABLE org_cas(uid INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " org_uid INTEGER NOT NULL REFERENCES orgs(uid), fingerprint TEXT NOT NULL,"
+    " subject TEXT NOT NULL, not_after INTEGER NOT NULL, pem TEXT NOT NULL,"
+    " created INTEGER NOT NULL DEFAULT (strftime('%s','now')), UNIQUE(org_uid, fingerprint));"
+    "CREATE TRIGGER cas_ci AFTER INSERT ON org_cas BEGIN INSERT INTO changes(kind,org)"
+    " SELECT 'o',id FROM orgs WHERE uid=NEW.org_uid; END;"
+    "CREATE TRIGGER cas_cd AFTER DELETE ON org_cas BEGIN INSERT INTO changes(kind,org)"
+    " SELECT 'o',id FROM orgs WHERE uid=OLD.org_uid; END;";
+
+static const char *const migration_steps[GN_STORE_SCHEMA_VERSION - 1] = {
+    step2_type_tls_org_cas,            /* 1 -> 2 */
+};
+
+/* Bring the database from version `from` (0: empty) to the current one. */
+static gn_reg_err migrate(gn_store *st, int64_t from)
+{
+    gn_reg_err rc = gn_st_exec(st, "BEGIN IMMEDIATE");
+    if (rc != GN_REG_OK)
+        return rc;
+    int64_t ver = from;                 /* another process may have migrated meanwhile */
+    rc = gn_st_scalar(st, "PRAGMA user_version", &ver, 0, NULL, NULL, NULL);
+    if (rc == GN_REG_OK && ver == 0)
+        rc = gn_st_exec(st, schema_sql);
+    for (int64_t v = ver ? ver : 1; rc == GN_REG_OK && v < GN_STORE_SCHEMA_VERSION; v++)
+        rc = gn_st_exec(st, migration_steps[v - 1]);
+    if (rc == GN_REG_OK && ver != GN_STORE_SCHEMA_VERSION) {
+        char v[64];
+        snprintf(v, sizeof v, "PRAGMA user_version=%d", GN_STORE_SCHEMA_VERSION);
+        rc = gn_st_exec(st, v);
+    }
+    if (rc == GN_REG_OK)
+        return gn_st_exec(st, "COMMIT");
+    char msg[sizeof st->msg];
+    memcpy(msg, st->msg, sizeof msg);
+    gn_st_exec(st, "ROLLBACK");
+    return gn_st_fail(st, rc, "upgrading the schema from version %lld: %s", (long long)ver, msg);
+}
+
 /* ------------------------------------------------------------ helpers */
 
 gn_reg_err gn_st_fail(gn_store *st, gn_reg_err rc, const char *fmt, ...)
@@ -360,19 +409,10 @@ gn_reg_err gn_store_open(gn_store **out, const char *path, int flags, uint32_t b
         if (rc == GN_REG_OK && ntab > 0) {
             rc = gn_st_fail(st, GN_REG_ERR_SCHEMA, "not a gannet registry (tables but no schema version)");
         } else if (rc == GN_REG_OK) {
-            rc = gn_st_exec(st, "BEGIN IMMEDIATE");
-            if (rc == GN_REG_OK) {
-                rc = gn_st_exec(st, schema_sql);
-                char v[64];
-                snprintf(v, sizeof v, "PRAGMA user_version=%d", GN_STORE_SCHEMA_VERSION);
-                if (rc == GN_REG_OK)
-                    rc = gn_st_exec(st, v);
-                if (rc == GN_REG_OK)
-                    rc = gn_st_exec(st, "COMMIT");
-                else
-                    gn_st_exec(st, "ROLLBACK");
-            }
+            rc = migrate(st, 0);
         }
+    } else if (rc == GN_REG_OK && ver > 0 && ver < GN_STORE_SCHEMA_VERSION) {
+        rc = migrate(st, ver);
     } else if (rc == GN_REG_OK && ver != GN_STORE_SCHEMA_VERSION) {
         rc = gn_st_fail(st, GN_REG_ERR_SCHEMA, "schema version %lld, this build knows %d", (long long)ver,
                   GN_STORE_SCHEMA_VERSION);

@@ -22,7 +22,7 @@
 #include "engine/platform/reg_snapshot.h"
 #include "engine/platform/registry.h"
 
-#define GN_STORE_SCHEMA_VERSION 1
+#define GN_STORE_SCHEMA_VERSION 2        /* registry_store.c: schema_sql + migration steps */
 
 typedef struct gn_store gn_store;
 
@@ -55,6 +55,11 @@ bool gn_reg_valid_group(const char *s, size_t len);     /* 1..80 printable, no '
 /* ---- org settings by name (gannetctl org set / show) */
 /* Set one setting from text; GN_REG_ERR_INVALID (unknown name / bad value). */
 gn_reg_err gn_reg_settings_set(gn_reg_org_settings *s, const char *name, const char *value);
+/* A TLS policy's name ("optional", "token", "cert", "token+cert",
+ * "cert|token", or its number 0..4; "org" gives GN_REG_TLS_INHERIT) ->
+ * gn_reg_tls_policy, -1 when it is none of them; and back. */
+int gn_reg_tls_policy_parse(const char *v);
+const char *gn_reg_tls_policy_name(int policy);
 /* Visit every setting as (name, value text) in a fixed order. */
 void gn_reg_settings_each(const gn_reg_org_settings *s,
                           void (*fn)(void *ctx, const char *name, const char *value), void *ctx);
@@ -78,6 +83,10 @@ gn_reg_err gn_store_type_get(gn_store *st, const char *org, const char *type, gn
 gn_reg_err gn_store_type_list(gn_store *st, const char *org,
                               void (*fn)(void *ctx, const gn_reg_type *t, uint64_t ndevices), void *ctx);
 gn_reg_err gn_store_type_set_status(gn_store *st, const char *org, const char *type, gn_reg_status s);
+/* Set a device type's setting by name: "tls_policy" (a policy name, or
+ * "org" to use the org's again; S-035). GN_REG_ERR_INVALID otherwise. */
+gn_reg_err gn_store_type_set(gn_store *st, const char *org, const char *type, const char *name,
+                             const char *value);
 /* GN_REG_ERR_STATE while devices of the type exist unless force (removes them). */
 gn_reg_err gn_store_type_remove(gn_store *st, const char *org, const char *type, bool force);
 
@@ -149,6 +158,37 @@ gn_reg_err gn_store_group_gateway(gn_store *st, const char *org, const char *nam
 /* Members (gateways = false) or attached gateways of a group. */
 gn_reg_err gn_store_group_each(gn_store *st, const char *org, const char *name, bool gateways,
                                void (*fn)(void *ctx, const char *type, const char *id), void *ctx);
+
+/* ---- org CA certificates (S-036) */
+#define GN_REG_ORG_CA_MAX   16           /* CA certificates per org */
+#define GN_REG_CA_FILE_MAX  (256 * 1024) /* largest PEM file accepted */
+typedef struct gn_store_ca {
+    char org[GN_REG_ORG_MAX + 1];
+    char fingerprint[65];            /* SHA-256 of the DER, lower-case hex */
+    char subject[256];               /* RFC 2253, truncated */
+    int64_t not_after;               /* Unix time */
+    const char *pem;                 /* gn_store_org_ca_each: canonical PEM (valid during fn) */
+    size_t pem_len;
+} gn_store_ca;
+/* Add every certificate of a PEM file (pem[0..len)) to the org, all or
+ * none: each must be a CA (basicConstraints CA:TRUE, keyCertSign when it
+ * has a key usage) that has not expired. GN_REG_ERR_INVALID with the
+ * reason for text that is not PEM, a damaged certificate, or no
+ * certificate at all; _EXISTS for a CA the org has; _LIMIT past
+ * GN_REG_ORG_CA_MAX; _STATE for quickstart. fn (may be NULL) gets each
+ * added CA (pem NULL). */
+gn_reg_err gn_store_org_ca_add(gn_store *st, const char *org, const char *pem, size_t len,
+                               void (*fn)(void *ctx, const gn_store_ca *ca), void *ctx);
+/* The CAs of org (NULL: of every org, ordered by org), oldest first. */
+gn_reg_err gn_store_org_ca_each(gn_store *st, const char *org,
+                                void (*fn)(void *ctx, const gn_store_ca *ca), void *ctx);
+/* Remove the org's CA whose fingerprint starts with `fingerprint` (at
+ * least 8 hex digits, ':' ignored); its full fingerprint into removed.
+ * _NOT_FOUND, or _INVALID when the prefix names several. */
+gn_reg_err gn_store_org_ca_remove(gn_store *st, const char *org, const char *fingerprint,
+                                  char removed[65]);
+/* A number that changes whenever any org's CA set changes. */
+gn_reg_err gn_store_org_ca_version(gn_store *st, int64_t *out);
 
 /* ---- registry side (the registry thread) */
 /* SQLite's data_version: changes when another connection committed. */

@@ -87,7 +87,7 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
     }
     /* types */
     if (rc == GN_REG_OK) {
-        sqlite3_stmt *s = gn_st_stmt(st, "SELECT t.uid, o.id, t.id, t.status, t.class FROM device_types t"
+        sqlite3_stmt *s = gn_st_stmt(st, "SELECT t.uid, o.id, t.id, t.status, t.class, t.tls_policy FROM device_types t"
                                    " JOIN orgs o ON o.uid=t.org_uid ORDER BY t.uid");
         int r = s ? SQLITE_ROW : SQLITE_ERROR;
         while (s && rc == GN_REG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "engine/platform/registry_store.h"
 #include "tools/gannetctl/devcsv.h"
@@ -324,6 +325,12 @@ static int type_add(ctx *c)
     return e ? fail_store(c, e) : done(c, "type", c->a->pos[3], "added");
 }
 
+/* "org" when the type follows its org's TLS policy (S-035). */
+static const char *type_tls_policy(const gn_reg_type *t)
+{
+    return gn_reg_tls_policy_name(t->has_tls_policy ? t->tls_policy : GN_REG_TLS_INHERIT);
+}
+
 static void type_json(ctx *c, const gn_reg_type *t, uint64_t n)
 {
     gn_json_begin_obj(&c->j, NULL);
@@ -332,6 +339,7 @@ static void type_json(ctx *c, const gn_reg_type *t, uint64_t n)
     gn_json_str(&c->j, "class", t->cls == GN_REG_GATEWAY ? "gateway" : "device");
     gn_json_str(&c->j, "status", status_name(t->status));
     gn_json_int(&c->j, "devices", (int64_t)n);
+    gn_json_str(&c->j, "tls_policy", type_tls_policy(t));
     gn_json_end_obj(&c->j);
 }
 
@@ -365,9 +373,9 @@ static int type_show(ctx *c)
     if (e)
         return fail_store(c, e);
     if (TEXT(c))
-        printf("org:     %s\ntype:    %s\nclass:   %s\nstatus:  %s\ndevices: %llu\n", t.org, t.id,
-               t.cls == GN_REG_GATEWAY ? "gateway" : "device", status_name(t.status),
-               (unsigned long long)n);
+        printf("org:     %s\ntype:    %s\nclass:   %s\nstatus:  %s\ndevices: %llu\ntls_policy: %s\n",
+               t.org, t.id, t.cls == GN_REG_GATEWAY ? "gateway" : "device", status_name(t.status),
+               (unsigned long long)n, type_tls_policy(&t));
     else
         type_json(c, &t, n);
     return EXIT_OK;
@@ -380,6 +388,26 @@ static int type_status(ctx *c, gn_reg_status s)
 }
 static int type_disable(ctx *c) { return type_status(c, GN_REG_DISABLED); }
 static int type_enable(ctx *c) { return type_status(c, GN_REG_ENABLED); }
+
+static int type_set(ctx *c)
+{
+    const char *org = c->a->pos[2], *type = c->a->pos[3], *name = c->a->pos[4], *value = c->a->pos[5];
+    gn_reg_err e = gn_store_type_set(c->st, org, type, name, value);
+    if (e)
+        return fail_store(c, e);
+    const char *shown = gn_reg_tls_policy_name(gn_reg_tls_policy_parse(value));
+    if (TEXT(c)) {
+        printf("type %s of org %s: %s = %s\n", type, org, name, shown);
+    } else {
+        gn_json_begin_obj(&c->j, NULL);
+        gn_json_str(&c->j, "org", org);
+        gn_json_str(&c->j, "type", type);
+        gn_json_str(&c->j, "setting", name);
+        gn_json_str(&c->j, "value", shown);
+        gn_json_end_obj(&c->j);
+    }
+    return EXIT_OK;
+}
 
 static int type_remove(ctx *c)
 {
@@ -610,6 +638,83 @@ static char *slurp(const char *path, size_t *len)
         fclose(f);
     *len = n;
     return buf;
+}
+
+/* ------------------------------------------------ org CAs (S-036) */
+
+static void ca_row(void *p, const gn_store_ca *ca)
+{
+    ctx *c = p;
+    char when[32] = "?";
+    time_t t = (time_t)ca->not_after;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (TEXT(c)) {
+        printf("%s  %s  %s\n", ca->fingerprint, when, ca->subject);
+        return;
+    }
+    gn_json_begin_obj(&c->j, NULL);
+    gn_json_str(&c->j, "fingerprint", ca->fingerprint);
+    gn_json_str(&c->j, "subject", ca->subject);
+    gn_json_str(&c->j, "not_after", when);
+    gn_json_end_obj(&c->j);
+}
+
+static void ca_added(void *p, const gn_store_ca *ca)
+{
+    ctx *c = p;
+    if (TEXT(c))
+        printf("CA %s (%s) added to org %s\n", ca->fingerprint, ca->subject, c->a->pos[2]);
+    else
+        ca_row(c, ca);
+}
+
+static int org_ca_add(ctx *c)
+{
+    const char *file = c->a->pos[3];
+    size_t len = 0;
+    char *pem = slurp(file, &len);
+    if (!pem) {
+        fprintf(stderr, "gannetctl: %s: %s\n", file, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (!TEXT(c)) {
+        gn_json_begin_obj(&c->j, NULL);
+        gn_json_str(&c->j, "org", c->a->pos[2]);
+        gn_json_begin_arr(&c->j, "added");
+    }
+    gn_reg_err e = gn_store_org_ca_add(c->st, c->a->pos[2], pem, len, ca_added, c);
+    free(pem);
+    if (e) {
+        const char *m = gn_store_errmsg(c->st);
+        fprintf(stderr, "gannetctl: %s: %s\n", file, m && *m ? m : gn_reg_strerror(e));
+        return exit_code_of(e);
+    }
+    if (!TEXT(c)) {
+        gn_json_end_arr(&c->j);
+        gn_json_end_obj(&c->j);
+    }
+    return EXIT_OK;
+}
+
+static int org_ca_list(ctx *c)
+{
+    if (TEXT(c))
+        printf("%-64s  %-20s  %s\n", "FINGERPRINT (SHA-256)", "NOT_AFTER", "SUBJECT");
+    else
+        gn_json_begin_arr(&c->j, NULL);
+    gn_reg_err e = gn_store_org_ca_each(c->st, c->a->pos[2], ca_row, c);
+    if (!TEXT(c))
+        gn_json_end_arr(&c->j);
+    return e ? fail_store(c, e) : EXIT_OK;
+}
+
+static int org_ca_remove(ctx *c)
+{
+    char fp[65] = "";
+    gn_reg_err e = gn_store_org_ca_remove(c->st, c->a->pos[2], c->a->pos[3], fp);
+    return e ? fail_store(c, e) : done(c, "CA", fp, "removed");
 }
 
 static int device_import(ctx *c)
@@ -910,12 +1015,19 @@ static const command commands[] = {
     {"org", "whitelist", 2, "ORG CIDR[,CIDR...]",
      "", "Accept connections only from these addresses or prefixes (replaces the whitelist).", iplist_white},
     {"org", "ipclear", 1, "ORG", "", "Remove the org's IP blacklist or whitelist.", iplist_clear},
+    {"org", "ca add", 2, "ORG FILE.pem", "",
+     "Upload CA certificates (PEM) that verify the org's client certificates (S-036).", org_ca_add},
+    {"org", "ca list", 1, "ORG", "", "List the org's CA certificates.", org_ca_list},
+    {"org", "ca remove", 2, "ORG FINGERPRINT", "", "Remove a CA (its SHA-256 fingerprint, 8+ hex digits).",
+     org_ca_remove},
     {"org", "disable", 1, "ORG", "", "Disable an org: its clients are refused and disconnected.", org_disable},
     {"org", "enable", 1, "ORG", "", "Enable an org again.", org_enable},
     {"org", "remove", 1, "ORG", "", "Remove an org with everything in it.", org_remove},
     {"type", "add", 2, "ORG TYPE", "--gateway --description", "Add a device type (--gateway: for gateways).", type_add},
     {"type", "list", 1, "ORG", "", "List the device types of an org.", type_list},
     {"type", "show", 2, "ORG TYPE", "", "Show a device type.", type_show},
+    {"type", "set", 4, "ORG TYPE SETTING VALUE", "",
+     "Set a type's own setting: tls_policy POLICY (overrides the org's, S-035) or org.", type_set},
     {"type", "disable", 2, "ORG TYPE", "", "Disable a type: all its devices are refused and disconnected.", type_disable},
     {"type", "enable", 2, "ORG TYPE", "", "Enable a type again.", type_enable},
     {"type", "remove", 2, "ORG TYPE", "--force", "Remove a type (--force: with its devices).", type_remove},
@@ -985,7 +1097,7 @@ static void usage_global(FILE *o)
                "  --help               this text; 'gannetctl NOUN VERB --help' for one command\n\n"
                "Commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(o, "  %-8s %-8s %-34s %s\n", commands[i].noun, commands[i].verb, commands[i].args_usage,
+        fprintf(o, "  %-8s %-9s %-34s %s\n", commands[i].noun, commands[i].verb, commands[i].args_usage,
                 commands[i].help);
     fprintf(o, "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 already exists, 5 invalid value,\n"
                "6 limit reached, 7 not allowed in this state, 8 database error, 9 unsupported schema.\n");
@@ -1019,6 +1131,22 @@ static const command *find_command(const char *noun, const char *verb)
         if (!strcmp(commands[i].noun, noun) && !strcmp(commands[i].verb, verb))
             return &commands[i];
     return NULL;
+}
+
+/* "org ca add ORG ...": a two-word verb becomes pos[1] ("ca add"), the
+ * arguments after it move up one. */
+static void join_two_word_verb(args *a)
+{
+    static char verb[64];
+    if (a->npos < 3 || find_command(a->pos[0], a->pos[1]))
+        return;
+    snprintf(verb, sizeof verb, "%s %s", a->pos[1], a->pos[2]);
+    if (!find_command(a->pos[0], verb))
+        return;
+    a->pos[1] = verb;
+    for (int i = 2; i + 1 < a->npos; i++)
+        a->pos[i] = a->pos[i + 1];
+    a->npos--;
 }
 
 static bool known_noun(const char *noun)
@@ -1127,6 +1255,7 @@ int main(int argc, char **argv)
         usage_global(a.help ? stdout : stderr);
         return a.help ? EXIT_OK : EXIT_USAGE;
     }
+    join_two_word_verb(&a);
     if (a.npos == 1 || !find_command(a.pos[0], a.pos[1])) {
         if (!known_noun(a.pos[0])) {
             err_out("unknown command '%s' (see gannetctl --help)", a.pos[0], NULL);
