@@ -75,15 +75,18 @@ class TestHelpAndUsage(GannetctlBase):
 
     def test_every_subcommand_has_help(self):
         p = self.run_ctl("--help")
-        cmds = [line.split()[:2] for line in p.stdout.splitlines()
+        # two-word verbs: "org ca add"
+        cmds = [line.split()[:3] if line.split()[1] == "ca" else line.split()[:2]
+                for line in p.stdout.splitlines()
                 if line.startswith("  ") and len(line.split()) >= 2 and
                 line.split()[0] in ("org", "type", "device", "gateway", "apikey", "group")]
-        self.assertGreaterEqual(len(cmds), 45)
-        for noun, verb in cmds:
-            h = self.run_ctl(noun, verb, "--help")
+        self.assertGreaterEqual(len(cmds), 49)
+        for cmd in cmds:
+            h = self.run_ctl(*cmd, "--help")
             self.assertIn("usage: gannetctl", h.stdout)
-            self.assertIn("%s %s" % (noun, verb), h.stdout)
+            self.assertIn(" ".join(cmd), h.stdout)
         self.assertIn("device commands", self.run_ctl("device", "--help").stdout)
+        self.assertIn("gannetctl org ca remove", self.run_ctl("org", "ca", "--help").stdout)
 
     def test_usage_errors(self):
         self.make_org()
@@ -213,6 +216,28 @@ class TestTypesAndDevices(GannetctlBase):
         self.run_ctl("type", "show", org, "sensor", expect=EXIT_NOT_FOUND)
         self.run_ctl("device", "show", org, "sensor", "d1", expect=EXIT_NOT_FOUND)
 
+    def test_type_tls_policy(self):
+        """S-035: a type's own TLS policy overrides the org's; "org" undoes it."""
+        org = self.make_org()
+        self.run_ctl("type", "add", org, "sensor")
+        self.assertEqual(self.js("type", "show", org, "sensor")["tls_policy"], "org")
+        self.assertIn("tls_policy = token+cert",
+                      self.run_ctl("type", "set", org, "sensor", "tls_policy", "token+cert").stdout)
+        self.assertIn("tls_policy: token+cert", self.run_ctl("type", "show", org, "sensor").stdout)
+        self.assertEqual(self.js("type", "list", org)[0]["tls_policy"], "token+cert")
+        self.assertEqual(self.js("type", "set", org, "sensor", "tls_policy", "cert|token")["value"],
+                         "cert|token")
+        self.run_ctl("type", "set", org, "sensor", "tls_policy", "org")
+        self.assertEqual(self.js("type", "show", org, "sensor")["tls_policy"], "org")
+        self.assertIn("one of org, optional",
+                      self.run_ctl("type", "set", org, "sensor", "tls_policy", "strict",
+                                   expect=EXIT_INVALID).stderr)
+        self.assertIn("not a device type setting",
+                      self.run_ctl("type", "set", org, "sensor", "max_qos", "1", expect=EXIT_INVALID).stderr)
+        self.run_ctl("type", "set", org, "nosuch", "tls_policy", "cert", expect=EXIT_NOT_FOUND)
+        # the org's own setting does not take "org"
+        self.run_ctl("org", "set", org, "tls_policy", "org", expect=EXIT_INVALID)
+
     def test_device_lifecycle_and_tokens(self):
         org = self.make_org()
         self.run_ctl("type", "add", org, "sensor")
@@ -264,6 +289,117 @@ class TestTypesAndDevices(GannetctlBase):
         self.make_org()
         self.assertIn("S-110", self.run_ctl("device", "add", "quickstart", "t", "d", expect=EXIT_STATE).stderr)
         self.run_ctl("apikey", "create", "quickstart", expect=EXIT_STATE)
+
+
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
+def make_ca(directory):
+    """A development CA (tools/gannet-certs); returns its directory."""
+    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                        "gannet-certs", "gannet-certs")
+    subprocess.run([tool, directory, "server"], check=True, capture_output=True, timeout=60 * SCALE)
+    return directory
+
+
+class TestOrgCas(GannetctlBase):
+    """S-036: an org's own CA certificates (org ca add / list / remove)."""
+
+    def test_add_list_remove(self):
+        org = self.make_org()
+        a, b = make_ca(os.path.join(self.dir, "a")), make_ca(os.path.join(self.dir, "b"))
+        out = self.run_ctl("org", "ca", "add", org, os.path.join(a, "ca.crt")).stdout
+        self.assertRegex(out, r"^CA [0-9a-f]{64} \(CN=Gannet development CA\) added to org abc123\n$")
+        fp_a = out.split()[1]
+        added = self.js("org", "ca", "add", org, os.path.join(b, "ca.crt"))
+        self.assertEqual(added["org"], org)
+        fp_b = added["added"][0]["fingerprint"]
+        self.assertNotEqual(fp_a, fp_b)
+        listed = self.js("org", "ca", "list", org)
+        self.assertEqual([c["fingerprint"] for c in listed], [fp_a, fp_b])
+        self.assertRegex(listed[0]["not_after"], r"^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertIn(fp_a, self.run_ctl("org", "ca", "list", org).stdout)
+        # stored as canonical PEM with its fingerprint
+        con = sqlite3.connect(self.db)
+        try:
+            pem, = con.execute("SELECT pem FROM org_cas WHERE fingerprint=?", (fp_a,)).fetchone()
+        finally:
+            con.close()
+        self.assertTrue(pem.startswith("-----BEGIN CERTIFICATE-----"))
+        self.assertIn("already in org", self.run_ctl("org", "ca", "add", org, os.path.join(a, "ca.crt"),
+                                                     expect=EXIT_EXISTS).stderr)
+        # a bundle of both, again: all or nothing
+        bundle = os.path.join(self.dir, "bundle.pem")
+        with open(bundle, "w") as f:
+            f.write(read_text(os.path.join(a, "ca.crt")) + read_text(os.path.join(b, "ca.crt")))
+        self.run_ctl("org", "ca", "add", org, bundle, expect=EXIT_EXISTS)
+        self.assertEqual(len(self.js("org", "ca", "list", org)), 2)
+        # remove by a prefix, with or without colons and in upper case
+        self.run_ctl("org", "ca", "remove", org, "1234", expect=EXIT_INVALID)
+        self.run_ctl("org", "ca", "remove", org, "00000000", expect=EXIT_NOT_FOUND)
+        colons = ":".join(fp_a[i:i + 2] for i in range(0, 16, 2)).upper()
+        self.assertIn("CA %s removed" % fp_a, self.run_ctl("org", "ca", "remove", org, colons).stdout)
+        self.assertEqual([c["fingerprint"] for c in self.js("org", "ca", "list", org)], [fp_b])
+        self.run_ctl("org", "ca", "remove", org, fp_b)
+        self.assertEqual(self.js("org", "ca", "list", org), [])
+        # in one command, both: an org removal takes its CAs along
+        self.run_ctl("org", "ca", "add", org, bundle)
+        self.assertEqual(len(self.js("org", "ca", "list", org)), 2)
+        self.run_ctl("org", "remove", org)
+        self.run_ctl("org", "ca", "list", org, expect=EXIT_NOT_FOUND)
+        self.run_ctl("org", "ca", "add", "quickstart", bundle, expect=EXIT_STATE)
+
+    def test_garbage_is_refused_with_a_clear_error(self):
+        org = self.make_org()
+        a = make_ca(os.path.join(self.dir, "a"))
+        subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                                     "gannet-certs", "gannet-certs"), a, "client", "t", "d"],
+                       check=True, capture_output=True, timeout=60 * SCALE)
+
+        def refused(text, why, code=EXIT_INVALID, binary=False):
+            path = os.path.join(self.dir, "in.pem")
+            with open(path, "wb" if binary else "w") as f:
+                f.write(text)
+            err = self.run_ctl("org", "ca", "add", org, path, expect=code).stderr
+            self.assertIn(why, err)
+            self.assertTrue(err.startswith("gannetctl: %s: " % path), err)
+            return err
+
+        refused("", "no PEM certificate")
+        refused("hello, I am not a certificate\n", "no PEM certificate")
+        refused(os.urandom(4096), "no PEM certificate", binary=True)
+        refused("-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
+                "certificate 1 is not valid PEM")
+        refused("-----BEGIN CERTIFICATE-----\nAAAAAAAAAAAA\n-----END CERTIFICATE-----\n",
+                "certificate 1 is not valid PEM")
+        good = read_text(os.path.join(a, "ca.crt"))
+        cut = good[:len(good) // 2] + "\n-----END CERTIFICATE-----\n"
+        refused(good + cut, "certificate 2 is not valid PEM")
+        refused(read_text(os.path.join(a, "ca.key")), "no PEM certificate")     # a key
+        refused(read_text(os.path.join(a, "client-t-d.crt")), "is not a CA certificate")
+        refused(read_text(os.path.join(a, "server.crt")), "is not a CA certificate")
+        refused("x" * (300 * 1024), "not a CA file")
+        self.assertIn("No such file", self.run_ctl("org", "ca", "add", org, os.path.join(self.dir, "nope"),
+                                                   expect=EXIT_USAGE).stderr)
+        self.assertEqual(self.js("org", "ca", "list", org), [])     # nothing half-added
+
+    def test_schema_1_database_is_upgraded(self):
+        org = self.make_org()
+        self.run_ctl("type", "add", org, "sensor")
+        con = sqlite3.connect(self.db)
+        con.executescript("DROP TRIGGER cas_ci; DROP TRIGGER cas_cd; DROP TABLE org_cas;"
+                          "ALTER TABLE device_types DROP COLUMN tls_policy; PRAGMA user_version=1;")
+        con.close()
+        self.assertEqual(self.js("type", "show", org, "sensor")["tls_policy"], "org")
+        con = sqlite3.connect(self.db)
+        try:
+            self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
+            self.assertEqual(con.execute("SELECT count(*) FROM org_cas").fetchone()[0], 0)
+        finally:
+            con.close()
+        self.run_ctl("type", "set", org, "sensor", "tls_policy", "cert")
 
 
 class TestImport(GannetctlBase):

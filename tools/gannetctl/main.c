@@ -1261,14 +1261,22 @@ int main(int argc, char **argv)
             err_out("unknown command '%s' (see gannetctl --help)", a.pos[0], NULL);
             return EXIT_USAGE;
         }
-        if (a.npos >= 2)
+        /* "org ca --help": the verbs that start with "ca " */
+        size_t pl = a.npos == 2 ? strlen(a.pos[1]) : 0;
+        bool group = false;
+        for (size_t i = 0; pl && i < NCOMMANDS; i++)
+            group |= !strcmp(commands[i].noun, a.pos[0]) && !strncmp(commands[i].verb, a.pos[1], pl) &&
+                     commands[i].verb[pl] == ' ';
+        bool listing = a.help && (a.npos == 1 || group);
+        if (a.npos >= 2 && !group)
             err_out("unknown command '%s %s'", a.pos[0], a.pos[1]);
-        fprintf(a.help && a.npos == 1 ? stdout : stderr, "%s commands:\n", a.pos[0]);
+        FILE *o = listing ? stdout : stderr;
+        fprintf(o, "%s%s%s commands:\n", a.pos[0], group ? " " : "", group ? a.pos[1] : "");
         for (size_t i = 0; i < NCOMMANDS; i++)
-            if (!strcmp(commands[i].noun, a.pos[0]))
-                fprintf(a.help && a.npos == 1 ? stdout : stderr, "  gannetctl %s %s %s\n", commands[i].noun,
-                        commands[i].verb, commands[i].args_usage);
-        return a.help && a.npos == 1 ? EXIT_OK : EXIT_USAGE;
+            if (!strcmp(commands[i].noun, a.pos[0]) &&
+                (!group || (!strncmp(commands[i].verb, a.pos[1], pl) && commands[i].verb[pl] == ' ')))
+                fprintf(o, "  gannetctl %s %s %s\n", commands[i].noun, commands[i].verb, commands[i].args_usage);
+        return listing ? EXIT_OK : EXIT_USAGE;
     }
     const command *cmd = find_command(a.pos[0], a.pos[1]);
     if (a.help) {
