@@ -163,7 +163,7 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
                                                                      : "the address is not whitelisted");
         return;
     }
-    gn_ptls_verdict tv = gn_plat_tls_check(c, id, &org);
+    gn_ptls_verdict tv = gn_plat_tls_check(c, id, &org, false);
     if (tv.close_code) {
         refuse(o, tv.close_code, 5, tv.why);
         return;

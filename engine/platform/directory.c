@@ -168,7 +168,7 @@ bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, cons
 struct x509_store_st *gn_pdir_trust_handshake(gn_pdir *d, const char *server_name)
 {
     const gn_reg_trust *t = gn_registry_trust(d->reg);
-    if (!t)
+    if (!t || !gn_reg_trust_any(t))
         return NULL;
     const char *dot = server_name ? strchr(server_name, '.') : NULL;
     if (dot && !strncmp(dot, ".messaging.", 11) &&
@@ -177,10 +177,11 @@ struct x509_store_st *gn_pdir_trust_handshake(gn_pdir *d, const char *server_nam
     return gn_reg_trust_union(t);
 }
 
-bool gn_pdir_trust_org(gn_pdir_shard *ps, const char *org, size_t len, struct x509_store_st **store)
+bool gn_pdir_trust_org(gn_pdir_shard *ps, const char *org, size_t len, bool recheck,
+                       struct x509_store_st **store)
 {
     const gn_reg_trust *t = gn_registry_trust(ps->dir->reg);
-    if (!t)
+    if (!t || (!recheck && !gn_reg_trust_any(t)))
         return false;
     *store = gn_reg_trust_org(t, org, len);
     return true;
@@ -328,7 +329,7 @@ typedef struct rev_ctx {
 static void on_revoked(void *ctx, const gn_reg_revoked *r)
 {
     rev_ctx *rc = ctx;
-    char kind = r->ip_list ? 'i' : (char)r->kind;
+    char kind = r->ip_list ? 'i' : r->tls ? 's' : (char)r->kind;
     rc->fn(rc->ctx, kind, r->org, r->org_len, r->type, r->type_len, r->id, r->id_len);
 }
 

@@ -146,6 +146,8 @@ uint32_t gn_pdir_autoreg_poll(gn_pdir_shard *ps, gn_pdir_autoreg_done *out, uint
 /* Identities disabled or removed since the shard last asked: fn is called
  * for each (kind 'o' org, 't' type, 'd' device / gateway, 'k' API key;
  * 'i' an org whose new IP list may refuse connected clients, S-038;
+ * 's' an org (type_len 0) or type whose TLS policy or CA set changed, so
+ * connected clients' TLS standing needs a recheck, S-035 / S-036;
  * strings valid for the call). Cheap when nothing changed (one load).
  * Returns false when the feed could not reach back (then every connection
  * should be rechecked; fn was called with kind '*'). */
@@ -164,9 +166,11 @@ struct x509_store_st;
 struct x509_store_st *gn_pdir_trust_handshake(gn_pdir *d, const char *server_name);
 /* The store a client certificate must verify against for org: true with
  * *store set (tls_ca_file + the org's CAs, or tls_ca_file alone when the
- * org has none) when some org has CAs; false when none has (then the
- * handshake's verification already was the org's). */
-bool gn_pdir_trust_org(gn_pdir_shard *ps, const char *org, size_t len, struct x509_store_st **store);
+ * org has none) when some org has CAs, or always for a recheck of a
+ * connected client (the CAs its handshake used may be gone); false when
+ * the handshake's verification already was the org's. */
+bool gn_pdir_trust_org(gn_pdir_shard *ps, const char *org, size_t len, bool recheck,
+                       struct x509_store_st **store);
 
 /* Still usable now (for a recheck after kind '*')? */
 bool gn_pdir_device_usable(gn_pdir_shard *ps, const char *org, size_t org_len,

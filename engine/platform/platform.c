@@ -198,6 +198,17 @@ static bool ip_allowed(gn_shard *s, const gn_pconn *pc)
                                   pc->peer_ip_known ? pc->peer_ip : NULL);
 }
 
+/* S-035 / S-036: the TLS check of CONNECT again, for a connected client
+ * whose org's or type's policy or CAs changed; its refusal code (0: still
+ * fine). A loosened policy never disconnects anyone. */
+static uint16_t tls_recheck(gn_shard *s, gn_conn *c, const gn_pconn *pc)
+{
+    gn_pdir_org org;
+    if (gn_pdir_org_get(gn_plat_shard(s)->dir, pc->id.org, pc->id.org_len, &org) != GN_PDIR_OK)
+        return 0;       /* a removed org is revoked as such */
+    return gn_plat_tls_check(c, &pc->id, &org, true).close_code;
+}
+
 static void revoked(void *ctx, char kind, const char *org, size_t org_len, const char *type,
                     size_t type_len, const char *id, size_t id_len)
 {
@@ -209,6 +220,7 @@ static void revoked(void *ctx, char kind, const char *org, size_t org_len, const
             continue;
         const gn_pident *p = &pc->id;
         bool hit = false, ip = false;
+        uint16_t tls = 0;
         bool dev = p->cls == GN_PC_DEVICE || p->cls == GN_PC_GATEWAY;
         switch (kind) {
         case 'o':
@@ -227,16 +239,25 @@ static void revoked(void *ctx, char kind, const char *org, size_t org_len, const
         case 'i':
             ip = field_is(p->org, org, org_len) && !ip_allowed(s, pc);
             break;
+        case 's':
+            if (field_is(p->org, org, org_len) && (!type_len || (dev && field_is(p->type, type, type_len))))
+                tls = tls_recheck(s, c, pc);
+            break;
         case '*':
             hit = dev && !p->quickstart &&
                   !gn_pdir_device_usable(gn_plat_shard(s)->dir, p->org, p->org_len, p->type,
                                          p->type_len, p->id, p->id_len);
             ip = !hit && !ip_allowed(s, pc);
+            tls = !hit && !ip ? tls_recheck(s, c, pc) : 0;
             break;
         default:
             break;
         }
-        if (ip) {
+        if (tls) {
+            gn_log_info("platform: %s no longer meets its TLS policy or CAs (close %u): disconnecting",
+                        pc->cid, (unsigned)tls);
+            gn_mqtt_close(c, tls, true);
+        } else if (ip) {
             /* S-038: the same code a CONNECT from that address gets */
             gn_log_info("platform: %s (%s) is outside its organization's IP list now: disconnecting",
                         pc->cid, pc->addr);

@@ -67,17 +67,20 @@ void gn_plat_publish(gn_shard *s, const char *t, size_t tl, const char *payload,
 /* The shard's platform state. */
 gn_pshard *gn_plat_shard(const gn_shard *s);
 
-/* engine/platform/tls_policy.c: the org's TLS policy for a CONNECT
- * (S-003, S-004, S-035 ... S-037). close_code 0: go on; authenticate with
- * the token unless cert_proven (a verified client certificate named this
- * client id) and !need_token. Otherwise refuse with close_code / why
- * (CONNACK 5). Shard thread. */
+/* engine/platform/tls_policy.c: the TLS policy (the type's, else the
+ * org's) for a CONNECT (S-003, S-004, S-035 ... S-037). close_code 0: go
+ * on; authenticate with the token unless cert_proven (a verified client
+ * certificate named this client id) and !need_token. Otherwise refuse
+ * with close_code / why (CONNACK 5). recheck: a connected client whose
+ * policy or CAs changed (the certificate is always verified again).
+ * Shard thread. */
 typedef struct gn_ptls_verdict {
     uint16_t    close_code;
     const char *why;
     bool        cert_proven;
     bool        need_token;
 } gn_ptls_verdict;
-gn_ptls_verdict gn_plat_tls_check(gn_conn *c, const gn_pident *id, const gn_pdir_org *org);
+gn_ptls_verdict gn_plat_tls_check(gn_conn *c, const gn_pident *id, const gn_pdir_org *org,
+                                  bool recheck);
 
 #endif

@@ -215,7 +215,7 @@ gn_reg_err gn_reg_revoked_since(const gn_reg_snapshot *s, uint64_t since_gen,
             continue;
         gn_reg_revoked r = {
             .generation = e->generation, .kind = e->kind, .removed = e->removed != 0,
-            .ip_list = e->ip_list != 0,
+            .ip_list = e->ip_list != 0, .tls = e->tls != 0,
             .org = e->org, .type = e->type, .id = e->id,
             .org_len = e->org_len, .type_len = e->type_len, .id_len = e->id_len,
         };
@@ -312,6 +312,24 @@ static gn_reg_rev_entry *revlog_add(gn_reg_revlog *l, uint64_t gen, gn_reg_kind 
         copy_part(e->id, &e->id_len, k->c, k->cl, GN_REG_ID_MAX);
     }
     return e;
+}
+
+/* An org or type that stays enabled but whose TLS policy (or, for an
+ * org, its CA set) changed: its connected clients are rechecked (S-035,
+ * S-036). */
+static bool tls_changed(gn_reg_kind kind, const void *was, const void *now)
+{
+    if (kind == GN_REG_KIND_ORG) {
+        const gn_reg_org *a = was, *b = now;
+        return b->status == GN_REG_ENABLED &&
+               (a->s.tls_policy != b->s.tls_policy || a->ca_version != b->ca_version);
+    }
+    if (kind == GN_REG_KIND_TYPE) {
+        const gn_reg_type *a = was, *b = now;
+        return b->status == GN_REG_ENABLED &&
+               (a->has_tls_policy != b->has_tls_policy || a->tls_policy != b->tls_policy);
+    }
+    return false;
 }
 
 /* An org that stays enabled but has a new, non-empty IP list: its
@@ -424,6 +442,8 @@ static void revoke_visit(void *ctx, const void *rec)
         revlog_add(rs->log, rs->gen, rs->kind, &k, now == NULL);
     else if (rs->kind == GN_REG_KIND_ORG && ip_list_tightened(rec, now))
         revlog_add(rs->log, rs->gen, rs->kind, &k, false)->ip_list = 1;
+    else if (tls_changed(rs->kind, rec, now))
+        revlog_add(rs->log, rs->gen, rs->kind, &k, false)->tls = 1;
 }
 
 gn_reg_snapshot *gn_reg_snap_builder_finish(gn_reg_snap_builder *b, uint64_t generation,
@@ -501,11 +521,14 @@ gn_reg_snapshot *gn_reg_snap_patch(const gn_reg_snapshot *old, gn_reg_change *ch
                        (!ch[i].rec || rec_status(kind, ch[i].rec) != GN_REG_ENABLED);
         bool ip_list = !revoked && was && ch[i].rec && kind == GN_REG_KIND_ORG &&
                        ip_list_tightened(was, ch[i].rec);
-        if (!revoked && !ip_list)
+        bool tls = !revoked && !ip_list && was && ch[i].rec && tls_changed(kind, was, ch[i].rec);
+        if (!revoked && !ip_list && !tls)
             continue;
         if (!log && !(log = revlog_copy(old->rev)))
             goto fail;
-        revlog_add(log, generation, kind, &ch[i].key, ch[i].rec == NULL)->ip_list = ip_list;
+        gn_reg_rev_entry *e = revlog_add(log, generation, kind, &ch[i].key, ch[i].rec == NULL);
+        e->ip_list = ip_list;
+        e->tls = tls;
     }
     for (int t = 0; t < 4; t++) {
         size_t m = 0;

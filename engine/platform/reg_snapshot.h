@@ -20,6 +20,7 @@ typedef struct gn_reg_rev_entry {
     uint64_t generation;
     uint8_t  kind, removed, org_len, type_len, id_len;
     uint8_t  ip_list;                   /* org still enabled, its IP list changed (S-038) */
+    uint8_t  tls;                       /* org / type still enabled, its TLS policy or CAs changed */
     char     org[GN_REG_ORG_MAX + 1];
     char     type[GN_REG_ID_MAX + 1];
     char     id[GN_REG_APIKEY_LEN > GN_REG_ID_MAX ? GN_REG_APIKEY_LEN + 1 : GN_REG_ID_MAX + 1];

@@ -141,7 +141,7 @@ gn_reg_err gn_reg_trust_build(gn_store *st, STACK_OF(X509) *anchors, gn_reg_trus
     if (rc == GN_REG_OK && b.nomem)
         rc = GN_REG_ERR_NOMEM;
     *skipped = b.skipped;
-    if (rc != GN_REG_OK || t->n == 0) {
+    if (rc != GN_REG_OK) {
         gn_reg_trust_free(t);
         return rc;
     }
@@ -168,6 +168,8 @@ X509_STORE *gn_reg_trust_org(const gn_reg_trust *t, const char *org, size_t len)
 }
 
 X509_STORE *gn_reg_trust_union(const gn_reg_trust *t) { return t->all; }
+
+bool gn_reg_trust_any(const gn_reg_trust *t) { return t->n > 0; }
 
 bool gn_reg_trust_has_org(const gn_reg_trust *t, const char *org, size_t len)
 {

@@ -30,7 +30,7 @@ typedef struct gn_reg_trust gn_reg_trust;
 STACK_OF(X509) *gn_reg_trust_load_anchors(const char *path, char *err, size_t errlen);
 
 /* Build from every org_cas row of st; anchors (may be NULL) go into every
- * store. *out is NULL when no org has a CA (nothing to do at CONNECT).
+ * store.
  * Rows that no longer parse (edited outside gannetctl) are skipped and
  * counted in *skipped. GN_REG_ERR_NOMEM / _STORE. */
 gn_reg_err gn_reg_trust_build(gn_store *st, STACK_OF(X509) *anchors, gn_reg_trust **out,
@@ -41,7 +41,9 @@ void gn_reg_trust_free(gn_reg_trust *t);
  * none), and the union store. Never NULL for a non-NULL t. */
 X509_STORE *gn_reg_trust_org(const gn_reg_trust *t, const char *org, size_t len);
 X509_STORE *gn_reg_trust_union(const gn_reg_trust *t);
-/* Does the org have CAs of its own? */
+/* Does any org have CAs (else the handshake's tls_ca_file verification
+ * already is every org's)? Does this org? */
+bool gn_reg_trust_any(const gn_reg_trust *t);
 bool gn_reg_trust_has_org(const gn_reg_trust *t, const char *org, size_t len);
 
 #endif

@@ -80,7 +80,7 @@ struct gn_registry {
     gn_reg_autoreg *ar;                  /* ports, queue, failure cache */
     uint64_t pruned_at;                  /* change number of the last pruning */
     /* release on swap / acquire in gn_registry_trust: a reader sees the
-     * stores fully built. NULL while no org has a CA (S-036). */
+     * stores fully built. NULL only without a store (S-036). */
     _Atomic(gn_reg_trust *) trust;
     STACK_OF(X509) *anchors;             /* opts.ca_file's certificates */
     int64_t ca_version;                  /* org_cas version the trust was built from */
@@ -206,11 +206,12 @@ static gn_reg_err full_build(gn_registry *r, char *err, size_t errlen)
         gn_reg_snap_free(s);
         return GN_REG_ERR_NOMEM;
     }
+    trust_refresh(r);                   /* first: shards recheck TLS against the new CAs */
     publish(r, s);
     retire(r, gone);
     r->st_.full_builds++;
     r->st_.last_build_us = now_us() - t0;
-    return trust_refresh(r);
+    return GN_REG_OK;
 }
 
 /* ---- incremental refresh */
@@ -351,11 +352,12 @@ static gn_reg_err refresh_locked(gn_registry *r, bool force)
         return GN_REG_ERR_NOMEM;
     s->groups = groups;
     r->generation++;
+    trust_refresh(r);                   /* first: shards recheck TLS against the new CAs */
     publish(r, s);
     retire(r, gone);
     r->st_.last_patch_us = now_us() - t0;
     prune_changes(r, last);
-    return trust_refresh(r);
+    return GN_REG_OK;
 }
 
 gn_reg_err gn_registry_refresh(gn_registry *r)

@@ -239,6 +239,7 @@ typedef struct gn_reg_org {
     uint8_t  id_len;
     uint8_t  status;                 /* gn_reg_status */
     bool     quickstart;             /* the built-in "quickstart" org (S-110..S-113) */
+    uint64_t ca_version;             /* changes with the org's CA set (S-036; 0: none) */
     char     name[64];               /* display name, may be "" */
     gn_reg_org_settings s;
 } gn_reg_org;
@@ -343,6 +344,8 @@ typedef struct gn_reg_revoked {
     bool     removed;                /* true: removed; false: disabled */
     bool     ip_list;                /* ORG only: not revoked, but its IP list changed and
                                         connected clients' addresses need a recheck (S-038) */
+    bool     tls;                    /* ORG / TYPE: not revoked, but its TLS policy or the
+                                        org's CAs changed: recheck connected clients (S-035) */
     /* ORG: org; TYPE: org, type; DEVICE: org, type, id; APIKEY: key (in id) */
     const char *org, *type, *id;
     uint8_t  org_len, type_len, id_len;
@@ -425,7 +428,7 @@ const gn_reg_snapshot *gn_registry_snapshot(const gn_registry *r);
 gn_qsbr *gn_registry_qsbr(gn_registry *r);
 
 /* The orgs' CA trust stores (engine/platform/reg_trust.h), rebuilt when
- * org_cas changes; NULL while no org has a CA. Same lifetime rule as the
+ * org_cas changes; NULL without a store. Same lifetime rule as the
  * snapshot (valid until the reader's next quiescent state). */
 struct gn_reg_trust;
 const struct gn_reg_trust *gn_registry_trust(const gn_registry *r);

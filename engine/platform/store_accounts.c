@@ -47,7 +47,14 @@ gn_reg_err gn_st_org_load_settings(gn_store *st, int64_t uid, gn_reg_org *o)
         gn_reg_settings_set(&o->s, (const char *)sqlite3_column_text(s, 0),
                             (const char *)sqlite3_column_text(s, 1));     /* unknown keys ignored */
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? GN_REG_OK : gn_st_db_fail(st, "org settings");
+    if (rc != SQLITE_DONE)
+        return gn_st_db_fail(st, "org settings");
+    /* S-036: count and newest row id change with every CA added or removed */
+    int64_t v = 0;
+    gn_reg_err e = gn_st_scalar_i(st, "SELECT count(*) * 4294967296 + coalesce(max(uid), 0)"
+                                      " FROM org_cas WHERE org_uid=?1", &v, uid);
+    o->ca_version = v > 0 ? (uint64_t)v : 0;
+    return e;
 }
 
 void gn_st_org_from_row(sqlite3_stmt *s, gn_reg_org *o)

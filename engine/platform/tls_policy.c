@@ -59,7 +59,8 @@ static uint8_t effective_policy(gn_pdir_shard *dir, const gn_pident *id, const g
     return policy;
 }
 
-gn_ptls_verdict gn_plat_tls_check(gn_conn *c, const gn_pident *id, const gn_pdir_org *org)
+gn_ptls_verdict gn_plat_tls_check(gn_conn *c, const gn_pident *id, const gn_pdir_org *org,
+                                  bool recheck)
 {
     gn_ptls_verdict ok = { .need_token = true };
     bool tls = gn_conn_is_tls(c);
@@ -69,7 +70,7 @@ gn_ptls_verdict gn_plat_tls_check(gn_conn *c, const gn_pident *id, const gn_pdir
     struct x509_store_st *trust = NULL;
     /* S-036: the certificate verified against the union of every org's
      * CAs in the handshake must chain to this org's own (or tls_ca_file). */
-    if (tls && gn_pdir_trust_org(dir, id->org, id->org_len, &trust) &&
+    if (tls && gn_pdir_trust_org(dir, id->org, id->org_len, recheck, &trust) &&
         gn_conn_cert_verify(c, trust) > 0)
         return refused(GN_CLOSE_CERT_INVALID,
                        "the client certificate is not issued by a CA of this organization");

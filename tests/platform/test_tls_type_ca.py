@@ -175,6 +175,33 @@ class TlsTypeCaTest(PlatformTestCase):
         self.assertTrue(self.handshake_fails(one))              # removed: refused again
         self.close_line("-", code=170)
 
+    def test_S035_S036_connected_clients_rechecked_on_change(self):
+        """A stricter type policy, or the removal of the CA a connected
+        device's certificate chains to, disconnects it with the code its
+        next CONNECT would get; a laxer one leaves everyone connected."""
+        self.device("tt", "r1", org=CA_ORG)
+        self.device("tt", "r2", org=CA_ORG)
+        self.registered("ca-add", CA_ORG, os.path.join(ca_dir("ca-one"), "ca.crt"))
+        by_token = self.tls("d:%s:plain:p1" % ORG)
+        by_cert = self.tls("d:%s:tt:r1" % CA_ORG, cert=client("ca-one", "tt", "r1"), password=None)
+        by_anchor = self.tls("d:%s:tt:r2" % CA_ORG, cert=tlsenv_client("tt", "r2"), password=None)
+        try:
+            self.registered("type-set", ORG, "plain", "optional")       # laxer: nobody leaves
+            self.assertTrue(by_token.disconnects.empty())
+            self.registered("type-set", ORG, "plain", "cert")
+            self.assert_close_code("d:%s:plain:p1" % ORG, 169)
+            self.assertTrue(by_cert.disconnects.empty())
+            for fp in ca_fingerprints(self.db, CA_ORG):
+                self.registered("ca-remove", CA_ORG, fp)
+            self.assert_close_code("d:%s:tt:r1" % CA_ORG, 170)
+            self.assertIn("d:%s:tt:r1 no longer meets its TLS policy or CAs (close 170)" % CA_ORG,
+                          self.broker.log()[self.log_mark:])
+            self.assertTrue(by_anchor.disconnects.empty())     # tls_ca_file still holds
+        finally:
+            self.registered("type-set", ORG, "plain", "org")
+            for fp in ca_fingerprints(self.db, CA_ORG):
+                self.registered("ca-remove", CA_ORG, fp)
+
     # registry helpers for the live changes
     @classmethod
     def reg(cls, what, *args):
