@@ -155,6 +155,13 @@ class PlatformTestCase(harness.BrokerTestCase):
     def paho_as(self, client_id, protocol="v311", username="use-token-auth", password=TOKEN, **kw):
         return self.paho(client_id, protocol, username=username, password=password, **kw)
 
+    def plain_as(self, client_id, expect_rc=0):
+        """A device / gateway over plain TCP with the token, expecting expect_rc."""
+        c = self.paho_as(client_id, connect=False)
+        self.clients.append(c)
+        c.connect(expect_rc=expect_rc)
+        return c
+
     def paho_app(self, app=None, protocol="v311", **kw):
         return self.paho("a:%s:%s" % (ORG, app or uid("app")), protocol, username=self.apikey,
                          password=APP_TOKEN, **kw)

@@ -71,20 +71,14 @@ class TlsPolicyTest(PlatformTestCase):
         c.connect(expect_rc=expect_rc)
         return c
 
-    def plain(self, client_id, expect_rc=0):
-        c = self.paho_as(client_id, connect=False)
-        self.clients.append(c)
-        c.connect(expect_rc=expect_rc)
-        return c
-
     # -- S-003: plain TCP only for TLS Optional --------------------------
     def test_S003_plain_refused_unless_tls_optional(self):
         for org in (ORG, OTHER_ORG, BOTH_ORG, EITHER_ORG):
             cid = "d:%s:tt:dev1" % org
-            self.plain(cid, expect_rc=5)
+            self.plain_as(cid, expect_rc=5)
             self.assert_close_code(cid, 180)
             self.log_mark = len(self.broker.log())
-        self.plain("d:%s:tt:dev1" % OPT_ORG)
+        self.plain_as("d:%s:tt:dev1" % OPT_ORG)
 
     def test_S035_token_policy_over_tls_with_token(self):
         self.tls("d:%s:tt:dev1" % OTHER_ORG).publish("iot-2/evt/e/fmt/json", b"{}", qos=1)

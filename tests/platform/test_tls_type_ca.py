@@ -85,12 +85,6 @@ class TlsTypeCaTest(PlatformTestCase):
             return True
         return False
 
-    def plain(self, client_id, expect_rc=0):
-        c = self.paho_as(client_id, connect=False)
-        self.clients.append(c)
-        c.connect(expect_rc=expect_rc)
-        return c
-
     def mark(self):
         self.log_mark = len(self.broker.log())
 
@@ -101,7 +95,7 @@ class TlsTypeCaTest(PlatformTestCase):
         self.tls(cid, expect_rc=5)                              # token only: no certificate
         self.assert_close_code(cid, 169)
         self.mark()
-        self.plain(cid, expect_rc=5)
+        self.plain_as(cid, expect_rc=5)
         self.assert_close_code(cid, 180)
         self.assertTrue(self.handshake_fails(client("ca-one", "secure", "s1")))  # nobody's CA
         self.close_line("-", code=170)
@@ -109,10 +103,10 @@ class TlsTypeCaTest(PlatformTestCase):
 
     def test_S035_type_laxer_than_org(self):
         cid = "d:%s:legacy:l1" % OTHER_ORG
-        self.plain(cid)                                         # optional: plain TCP, token
+        self.plain_as(cid)                                         # optional: plain TCP, token
         self.tls(cid)
         other = "d:%s:tt:t1" % OTHER_ORG
-        self.plain(other, expect_rc=5)
+        self.plain_as(other, expect_rc=5)
         self.assert_close_code(other, 180)
         self.mark()
         self.tls(other, expect_rc=5)
@@ -126,11 +120,11 @@ class TlsTypeCaTest(PlatformTestCase):
             self.tls(cid, expect_rc=5)
             self.assert_close_code(cid, 169)
             self.registered("type-set", ORG, "plain", "optional")
-            self.plain(cid)
+            self.plain_as(cid)
         finally:
             self.registered("type-set", ORG, "plain", "org")
         self.mark()
-        self.plain(cid, expect_rc=5)                            # the org's token policy again
+        self.plain_as(cid, expect_rc=5)                            # the org's token policy again
         self.assert_close_code(cid, 180)
 
     # -- S-036 / S-037: the org's own CAs ----------------------------------
