@@ -121,7 +121,7 @@ static int servername_cb(SSL *ssl, int *alert, void *arg)
         if (st)
             SSL_set1_verify_cert_store(ssl, st);
     }
-    return SSL_TLSEXT_ERR_OK;
+    return SSL_TLSEXT_ERR_NOACK;       /* what OpenSSL does without a callback */
 }
 
 void gn_tls_ctx_set_trust(gn_tls_ctx *t, gn_tls_trust_fn fn, void *ctx)

@@ -23,6 +23,19 @@
 
 #include "engine/platform/registry_store.h"
 
+/* ---- an uploaded CA file (reg_capem.c; any thread, no state) */
+/* Parse pem[0..len) (untrusted) into its certificates: 1..GN_REG_ORG_CA_MAX
+ * into out (the caller frees each with X509_free), every one a CA
+ * (basicConstraints CA:TRUE, keyCertSign when it has a key usage) that
+ * has not expired. On error nothing is kept (*n = 0) and err says why:
+ * GN_REG_ERR_INVALID (larger than GN_REG_CA_FILE_MAX, damaged PEM, no
+ * certificate, not a CA), _LIMIT (too many), _NOMEM. */
+gn_reg_err gn_reg_ca_parse(const char *pem, size_t len, X509 *out[GN_REG_ORG_CA_MAX], int *n,
+                           char *err, size_t errlen);
+/* A certificate's row fields (fingerprint, subject, not_after) into ca;
+ * 0, or -1 when one cannot be made. */
+int gn_reg_ca_describe(X509 *x, gn_store_ca *ca);
+
 typedef struct gn_reg_trust gn_reg_trust;
 
 /* The certificates of a PEM file (the global anchors), or NULL with err

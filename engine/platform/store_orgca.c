@@ -1,78 +1,25 @@
 /* engine/platform/store_orgca.c — the registry store's org CA
- * certificates (PLATFORM.md S-036): parsing and checking an uploaded PEM
- * file, the org_cas rows (one per certificate, kept as canonical PEM with
- * its SHA-256 fingerprint, subject and expiry), listing, removal, and the
- * version the registry thread compares to know when to rebuild its trust
- * stores (reg_trust.c). See registry_store.h. */
+ * certificates (PLATFORM.md S-036): the org_cas rows of an uploaded PEM
+ * file (parsed and checked by reg_capem.c; one row per certificate, kept
+ * as canonical PEM with its SHA-256 fingerprint, subject and expiry),
+ * listing, removal, and the version the registry thread compares to know
+ * when to rebuild its trust stores (reg_trust.c). See registry_store.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
-#include <openssl/err.h>
 #include <openssl/pem.h>
-#include <openssl/x509v3.h>
 
 #include "engine/platform/reg_hash.h"
+#include "engine/platform/reg_trust.h"
 #include "engine/platform/store_int.h"
-
-/* The newest OpenSSL error as text ("" when none), queue cleared. */
-static void ssl_reason(char *out, size_t len)
-{
-    unsigned long e = ERR_peek_last_error();
-    out[0] = '\0';
-    if (e) {
-        const char *r = ERR_reason_error_string(e);
-        snprintf(out, len, ": %s", r ? r : "unknown error");
-    }
-    ERR_clear_error();
-}
-
-/* The certificate's row fields; 0, or -1 when a field cannot be made. */
-static int describe(X509 *x, gn_store_ca *ca)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (X509_digest(x, EVP_sha256(), md, &n) != 1 || n != 32)
-        return -1;
-    for (unsigned i = 0; i < n; i++)
-        snprintf(ca->fingerprint + 2 * i, 3, "%02x", md[i]);
-    BIO *b = BIO_new(BIO_s_mem());
-    if (!b)
-        return -1;
-    X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
-    int sl = BIO_read(b, ca->subject, (int)sizeof ca->subject - 1);
-    ca->subject[sl > 0 ? sl : 0] = '\0';
-    BIO_free(b);
-    struct tm tm;
-    if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
-        return -1;
-    ca->not_after = (int64_t)timegm(&tm);
-    return 0;
-}
-
-/* Why x cannot be an org's CA (S-036: a CA certificate with the
- * "Certificate Sign" key usage, still valid), or NULL. */
-static const char *not_a_ca(X509 *x)
-{
-    if (X509_check_ca(x) != 1)
-        return "is not a CA certificate (basicConstraints CA:TRUE)";
-    uint32_t ku = X509_get_key_usage(x);
-    if (ku != UINT32_MAX && !(ku & KU_KEY_CERT_SIGN))
-        return "lacks the Certificate Sign (keyCertSign) key usage";
-    if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
-        return "has expired";
-    return NULL;
-}
 
 static gn_reg_err insert_ca(gn_store *st, int64_t ouid, X509 *x, const char *org, int nth,
                             gn_store_ca *ca)
 {
-    const char *why = not_a_ca(x);
-    if (why)
-        return gn_st_fail(st, GN_REG_ERR_INVALID, "certificate %d %s", nth, why);
     memset(ca, 0, sizeof *ca);
-    if (describe(x, ca) != 0)
+    if (gn_reg_ca_describe(x, ca) != 0)
         return gn_st_fail(st, GN_REG_ERR_INVALID, "certificate %d: cannot read its fingerprint, subject or expiry", nth);
     BIO *b = BIO_new(BIO_s_mem());
     char *pem = NULL;
@@ -107,43 +54,15 @@ gn_reg_err gn_store_org_ca_add(gn_store *st, const char *org, const char *pem, s
         return rc;
     if (!strcmp(org, GN_REG_QUICKSTART))
         return gn_st_fail(st, GN_REG_ERR_STATE, "Quickstart has no TLS: it takes no CA certificates");
-    if (len > GN_REG_CA_FILE_MAX)
-        return gn_st_fail(st, GN_REG_ERR_INVALID, "more than %d bytes: not a CA file", GN_REG_CA_FILE_MAX);
-    BIO *in = BIO_new_mem_buf(pem, (int)len);
-    if (!in)
-        return gn_st_fail(st, GN_REG_ERR_NOMEM, "out of memory");
-    X509 *certs[GN_REG_ORG_CA_MAX + 1];
+    X509 *certs[GN_REG_ORG_CA_MAX];
     int n = 0;
-    char why[160] = "";
-    ERR_clear_error();
-    for (;;) {
-        X509 *x = PEM_read_bio_X509(in, NULL, NULL, NULL);
-        if (!x) {
-            unsigned long e = ERR_peek_last_error();
-            /* the end of the input is "no start line"; anything else is damage */
-            if (!(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
-                ssl_reason(why, sizeof why);
-                rc = GN_REG_ERR_INVALID;
-            }
-            ERR_clear_error();
-            break;
-        }
-        if (n == GN_REG_ORG_CA_MAX) {
-            X509_free(x);
-            rc = gn_st_fail(st, GN_REG_ERR_LIMIT, "more than %d certificates in the file", GN_REG_ORG_CA_MAX);
-            break;
-        }
-        certs[n++] = x;
-    }
-    BIO_free(in);
-    if (rc == GN_REG_ERR_INVALID)
-        rc = gn_st_fail(st, rc, "certificate %d is not valid PEM%s", n + 1, why);
-    else if (rc == GN_REG_OK && n == 0)
-        rc = gn_st_fail(st, GN_REG_ERR_INVALID, "no PEM certificate (-----BEGIN CERTIFICATE-----) in the file");
+    char why[256];
+    rc = gn_reg_ca_parse(pem, len, certs, &n, why, sizeof why);
+    if (rc != GN_REG_OK)
+        return gn_st_fail(st, rc, "%s", why);
     bool own = false;
     int64_t have = 0;
-    if (rc == GN_REG_OK)
-        rc = gn_st_txn_begin(st, &own);
+    rc = gn_st_txn_begin(st, &own);
     if (rc == GN_REG_OK) {
         rc = gn_st_scalar_i(st, "SELECT count(*) FROM org_cas WHERE org_uid=?1", &have, ouid);
         if (rc == GN_REG_OK && have + n > GN_REG_ORG_CA_MAX)
@@ -216,25 +135,27 @@ gn_reg_err gn_store_org_ca_remove(gn_store *st, const char *org, const char *fin
     want[wl] = '\0';
     if (wl < 8)
         return gn_st_fail(st, GN_REG_ERR_INVALID, "give at least 8 hex digits of the fingerprint");
-    int64_t n = 0, uid = -1;
-    rc = gn_st_scalar(st, "SELECT count(*) FROM org_cas c JOIN orgs o ON o.uid=c.org_uid"
-                          " WHERE o.id=?1 AND substr(c.fingerprint,1,length(?2))=?2", &n, 2, org, want, NULL);
-    if (rc == GN_REG_OK && n == 0)
-        return gn_st_fail(st, GN_REG_ERR_NOT_FOUND, "no CA %s in org '%s'", want, org);
-    if (rc == GN_REG_OK && n > 1)
-        return gn_st_fail(st, GN_REG_ERR_INVALID, "%s names %lld CAs of org '%s': give more digits", want,
-                          (long long)n, org);
-    if (rc == GN_REG_OK)
-        rc = gn_st_scalar(st, "SELECT c.uid FROM org_cas c JOIN orgs o ON o.uid=c.org_uid"
-                              " WHERE o.id=?1 AND substr(c.fingerprint,1,length(?2))=?2", &uid, 2, org, want, NULL);
-    sqlite3_stmt *s = rc == GN_REG_OK ? gn_st_stmt(st, "SELECT fingerprint FROM org_cas WHERE uid=?1") : NULL;
-    if (s) {
-        sqlite3_bind_int64(s, 1, uid);
-        if (sqlite3_step(s) == SQLITE_ROW)
-            gn_st_col_text(s, 0, removed, 65, NULL);
-        sqlite3_reset(s);
+    /* the matching rows (at most two needed to tell "several") */
+    sqlite3_stmt *s = gn_st_stmt(st, "SELECT c.uid, c.fingerprint FROM org_cas c WHERE c.org_uid=?1"
+                                     " AND substr(c.fingerprint,1,length(?2))=?2 LIMIT 2");
+    if (!s)
+        return GN_REG_ERR_STORE;
+    sqlite3_bind_int64(s, 1, ouid);
+    sqlite3_bind_text(s, 2, want, -1, SQLITE_STATIC);
+    int n = 0, r;
+    int64_t uid = -1;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW && ++n == 1) {
+        uid = sqlite3_column_int64(s, 0);
+        gn_st_col_text(s, 1, removed, 65, NULL);
     }
-    return rc == GN_REG_OK ? gn_st_exec_i(st, "DELETE FROM org_cas WHERE uid=?1", uid) : rc;
+    sqlite3_reset(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return gn_st_db_fail(st, "find CA certificate");
+    if (n == 0)
+        return gn_st_fail(st, GN_REG_ERR_NOT_FOUND, "no CA %s in org '%s'", want, org);
+    if (n > 1)
+        return gn_st_fail(st, GN_REG_ERR_INVALID, "%s names several CAs of org '%s': give more digits", want, org);
+    return gn_st_exec_i(st, "DELETE FROM org_cas WHERE uid=?1", uid);
 }
 
 gn_reg_err gn_store_org_ca_version(gn_store *st, int64_t *out)
