@@ -123,6 +123,9 @@ const char *gn_conn_tls_sni(const gn_conn *c);
  * an X509_V_ERR_* code, or -1 when c has no verified client certificate. */
 struct x509_store_st;
 int gn_conn_cert_verify(const gn_conn *c, struct x509_store_st *store);
+/* Did c's handshake resume a TLS session (so its client certificate was
+ * verified when the session was made, not now)? */
+bool gn_conn_tls_resumed(const gn_conn *c);
 /* Why c's TLS handshake failed (engine/tls.h gn_tls_fail as an int: 0 none,
  * 1 handshake -> close code 163, 2 certificate missing -> 169, 3 not
  * valid -> 170); valid until c is released. */

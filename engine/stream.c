@@ -546,6 +546,11 @@ int gn_conn_cert_verify(const gn_conn *c, struct x509_store_st *store)
         ? gn_tls_peer_verify(c->stream->ssl, store) : -1;
 }
 
+bool gn_conn_tls_resumed(const gn_conn *c)
+{
+    return c->stream && c->stream->ssl && SSL_session_reused(c->stream->ssl) == 1;
+}
+
 const char *gn_conn_tls_sni(const gn_conn *c)
 {
     return c->stream && c->stream->ssl ? SSL_get_servername(c->stream->ssl, TLSEXT_NAMETYPE_host_name)

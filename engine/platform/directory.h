@@ -166,9 +166,10 @@ struct x509_store_st;
 struct x509_store_st *gn_pdir_trust_handshake(gn_pdir *d, const char *server_name);
 /* The store a client certificate must verify against for org: true with
  * *store set (tls_ca_file + the org's CAs, or tls_ca_file alone when the
- * org has none) when some org has CAs, or always for a recheck of a
- * connected client (the CAs its handshake used may be gone); false when
- * the handshake's verification already was the org's. */
+ * org has none) when some org has CAs, or always with `recheck` (a
+ * connected client, or a resumed session: the CAs its verification used
+ * may be gone); false when the handshake's verification already was the
+ * org's. */
 bool gn_pdir_trust_org(gn_pdir_shard *ps, const char *org, size_t len, bool recheck,
                        struct x509_store_st **store);
 

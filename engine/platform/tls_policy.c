@@ -69,8 +69,11 @@ gn_ptls_verdict gn_plat_tls_check(gn_conn *c, const gn_pident *id, const gn_pdir
     gn_pdir_shard *dir = gn_plat_shard(c->shard)->dir;
     struct x509_store_st *trust = NULL;
     /* S-036: the certificate verified against the union of every org's
-     * CAs in the handshake must chain to this org's own (or tls_ca_file). */
-    if (tls && gn_pdir_trust_org(dir, id->org, id->org_len, recheck, &trust) &&
+     * CAs in the handshake must chain to this org's own (or tls_ca_file).
+     * A resumed session's certificate was verified when the session was
+     * made, maybe against a CA removed since: verify it again too. */
+    bool again = recheck || (tls && gn_conn_tls_resumed(c));
+    if (tls && gn_pdir_trust_org(dir, id->org, id->org_len, again, &trust) &&
         gn_conn_cert_verify(c, trust) > 0)
         return refused(GN_CLOSE_CERT_INVALID,
                        "the client certificate is not issued by a CA of this organization");

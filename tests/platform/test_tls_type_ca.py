@@ -196,6 +196,36 @@ class TlsTypeCaTest(PlatformTestCase):
             for fp in ca_fingerprints(self.db, CA_ORG):
                 self.registered("ca-remove", CA_ORG, fp)
 
+    def test_S036_resumed_session_verified_again_after_ca_removal(self):
+        """A TLS 1.3 session made while the org had the CA: resuming it
+        after the CA was removed does not carry the old verification."""
+        cid = "d:%s:tt:dev1" % CA_ORG
+        self.registered("ca-add", CA_ORG, os.path.join(ca_dir("ca-one"), "ca.crt"))
+        ctx = tlsenv.client_context(cert=client("ca-one", "tt", "dev1"))
+        try:
+            c = tlsenv.tls_raw(PORTS.tls, ctx)
+            self.clients.append(c)
+            c.mqtt_connect(cid)
+            c.send(ph.mqttraw.pingreq())
+            c.expect(ph.mqttraw.PINGRESP)           # the ticket came before or with it
+            session = c.sock.session
+            self.assertTrue(session.has_ticket)
+            c.close()
+            again = tlsenv.tls_raw(PORTS.tls, ctx, session=session)
+            self.clients.append(again)
+            self.assertTrue(again.sock.session_reused)
+            again.mqtt_connect(cid)                 # still valid: resumed and accepted
+            again.close()
+        finally:
+            for fp in ca_fingerprints(self.db, CA_ORG):
+                self.registered("ca-remove", CA_ORG, fp)
+        self.mark()
+        third = tlsenv.tls_raw(PORTS.tls, ctx, session=session)
+        self.clients.append(third)
+        self.assertTrue(third.sock.session_reused)
+        third.mqtt_connect(cid, expect_rc=5)
+        self.assert_close_code(cid, 170)
+
     # registry helpers for the live changes
     @classmethod
     def reg(cls, what, *args):
