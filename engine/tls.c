@@ -141,9 +141,10 @@ int gn_tls_peer_verify(SSL *ssl, X509_STORE *store)
     int rc = X509_V_ERR_UNSPECIFIED;
     if (X509_STORE_CTX_init(vc, store, peer, SSL_get_peer_cert_chain(ssl)) == 1) {
         X509_STORE_CTX_set_purpose(vc, X509_PURPOSE_SSL_CLIENT);
-        rc = X509_verify_cert(vc) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(vc);
-        if (rc == X509_V_OK && X509_STORE_CTX_get_error(vc) != X509_V_OK)
-            rc = X509_STORE_CTX_get_error(vc);
+        int ok = X509_verify_cert(vc);
+        rc = ok == 1 ? X509_V_OK : X509_STORE_CTX_get_error(vc);
+        if (ok != 1 && rc == X509_V_OK)
+            rc = X509_V_ERR_UNSPECIFIED;    /* failed without saying why */
     }
     X509_STORE_CTX_free(vc);
     ERR_clear_error();
