@@ -1,5 +1,6 @@
-/* tools/gannetctl/main.c — gannetctl: manage the platform registry (orgs,
- * device types, devices, gateways, API keys, resource groups) in the
+/* tools/gannetctl/main.c — gannetctl: manage the platform registry (orgs
+ * and their CA certificates, device types, devices, gateways, API keys,
+ * resource groups) in the
  * SQLite database gannetd reads. A running gannetd sees every change
  * within its registry_poll_interval_ms without a restart.
  *
