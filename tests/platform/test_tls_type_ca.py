@@ -191,7 +191,18 @@ class TlsTypeCaTest(PlatformTestCase):
             self.assertIn("d:%s:tt:r1 no longer meets its TLS policy or CAs (close 170)" % CA_ORG,
                           self.broker.log()[self.log_mark:])
             self.assertTrue(by_anchor.disconnects.empty())     # tls_ca_file still holds
+            # the org's own policy: its token devices leave, its cert devices stay
+            self.registered("type-set", ORG, "plain", "org")
+            self.mark()
+            again = self.tls("d:%s:plain:p1" % ORG)
+            self.registered("org-set", CA_ORG, "token+cert")
+            self.assertTrue(by_anchor.disconnects.empty())
+            self.registered("org-set", ORG, "cert")
+            self.assert_close_code("d:%s:plain:p1" % ORG, 169)
+            self.assertFalse(again.disconnects.empty())
         finally:
+            self.registered("org-set", ORG, "token")
+            self.registered("org-set", CA_ORG, "cert")
             self.registered("type-set", ORG, "plain", "org")
             for fp in ca_fingerprints(self.db, CA_ORG):
                 self.registered("ca-remove", CA_ORG, fp)
@@ -231,6 +242,8 @@ class TlsTypeCaTest(PlatformTestCase):
     def reg(cls, what, *args):
         if what == "type-set":
             return ph.gannetctl(cls.db, "type", "set", args[0], args[1], "tls_policy", args[2])
+        if what == "org-set":
+            return ph.gannetctl(cls.db, "org", "set", args[0], "tls_policy", args[1])
         if what == "ca-add":
             return ph.gannetctl(cls.db, "org", "ca", "add", *args)
         if what == "ca-remove":
