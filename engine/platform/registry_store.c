@@ -108,10 +108,21 @@ static const char schema_sql[] =
  * others. A database is brought up to date when it is opened (gannetctl or
  * gannetd), inside one IMMEDIATE transaction. */
 
-/* 1 -> 2: a device type's own TLS policy (S-035; -1 = the org's) and the
+/* 1 -> 2: per-type settings as key/value rows (a type's own TLS policy,
+ * key tls_policy, S-035; the same table, triggers and IF NOT EXISTS as
+ * the rate overrides' idempotent step, so either may have made it) and the
  * orgs' CA certificates (S-036), whose changes feed the org's change row. */
-static const char step2_type_tls_org_cas[] =
-    "ALTER TABLE device_types ADD COLUMN tls_policy INTEGER NOT NULL DEFAULT -1;"
+static const char step2_type_settings_org_cas[] =
+    "CREATE TABLE IF NOT EXISTS type_settings(type_uid INTEGER NOT NULL, key TEXT NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY(type_uid, key)) WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS typeset_gone AFTER DELETE ON device_types BEGIN"
+    " DELETE FROM type_settings WHERE type_uid=OLD.uid; END;"
+    "CREATE TRIGGER IF NOT EXISTS typeset_ci AFTER INSERT ON type_settings BEGIN"
+    " INSERT INTO changes(kind,org,type) SELECT 't',o.id,t.id FROM device_types t"
+    " JOIN orgs o ON o.uid=t.org_uid WHERE t.uid=NEW.type_uid; END;"
+    "CREATE TRIGGER IF NOT EXISTS typeset_cu AFTER UPDATE ON type_settings BEGIN"
+    " INSERT INTO changes(kind,org,type) SELECT 't',o.id,t.id FROM device_types t"
+    " JOIN orgs o ON o.uid=t.org_uid WHERE t.uid=NEW.type_uid; END;"
     "CREATE TABLE org_cas(uid INTEGER PRIMARY KEY AUTOINCREMENT,"
     " org_uid INTEGER NOT NULL REFERENCES orgs(uid), fingerprint TEXT NOT NULL,"
     " subject TEXT NOT NULL, not_after INTEGER NOT NULL, pem TEXT NOT NULL,"
@@ -122,7 +133,7 @@ static const char step2_type_tls_org_cas[] =
     " SELECT 'o',id FROM orgs WHERE uid=OLD.org_uid; END;";
 
 static const char *const migration_steps[GN_STORE_SCHEMA_VERSION - 1] = {
-    step2_type_tls_org_cas,            /* 1 -> 2 */
+    step2_type_settings_org_cas,       /* 1 -> 2 */
 };
 
 /* Bring the database from version `from` (0: empty) to the current one. */

@@ -83,10 +83,11 @@ gn_reg_err gn_store_type_get(gn_store *st, const char *org, const char *type, gn
 gn_reg_err gn_store_type_list(gn_store *st, const char *org,
                               void (*fn)(void *ctx, const gn_reg_type *t, uint64_t ndevices), void *ctx);
 gn_reg_err gn_store_type_set_status(gn_store *st, const char *org, const char *type, gn_reg_status s);
-/* Set a device type's setting by name: "tls_policy" (a policy name, or
- * "org" to use the org's again; S-035). GN_REG_ERR_INVALID otherwise. */
-gn_reg_err gn_store_type_set(gn_store *st, const char *org, const char *type, const char *name,
-                             const char *value);
+/* A device type's own TLS policy (S-035): a policy name, or "org" to use
+ * the org's again (the type_settings row tls_policy). GN_REG_ERR_INVALID
+ * for another value. */
+gn_reg_err gn_store_type_set_tls_policy(gn_store *st, const char *org, const char *type,
+                                        const char *value);
 /* GN_REG_ERR_STATE while devices of the type exist unless force (removes them). */
 gn_reg_err gn_store_type_remove(gn_store *st, const char *org, const char *type, bool force);
 

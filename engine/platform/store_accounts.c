@@ -288,13 +288,11 @@ gn_reg_err gn_store_type_add(gn_store *st, const char *org, const char *type, gn
 }
 
 const char gn_st_type_sel[] =
-    "SELECT t.uid, o.id, t.id, t.status, t.class, t.tls_policy,"
-    " (SELECT count(*) FROM devices d WHERE d.type_uid=t.uid)"
-    " FROM device_types t JOIN orgs o ON o.uid=t.org_uid WHERE o.id=?1 AND t.id=?2";
+    "SELECT t.uid, o.id, t.id, t.status, t.class, (SELECT count(*) FROM devices d WHERE d.type_uid=t.uid),"
+    " " GN_ST_TYPE_TLS_COL " FROM device_types t JOIN orgs o ON o.uid=t.org_uid WHERE o.id=?1 AND t.id=?2";
 static const char type_list_sql[] =
-    "SELECT t.uid, o.id, t.id, t.status, t.class, t.tls_policy,"
-    " (SELECT count(*) FROM devices d WHERE d.type_uid=t.uid)"
-    " FROM device_types t JOIN orgs o ON o.uid=t.org_uid WHERE o.id=?1 ORDER BY t.id";
+    "SELECT t.uid, o.id, t.id, t.status, t.class, (SELECT count(*) FROM devices d WHERE d.type_uid=t.uid),"
+    " " GN_ST_TYPE_TLS_COL " FROM device_types t JOIN orgs o ON o.uid=t.org_uid WHERE o.id=?1 ORDER BY t.id";
 
 void gn_st_type_from_row(sqlite3_stmt *s, gn_reg_type *t)
 {
@@ -305,9 +303,14 @@ void gn_st_type_from_row(sqlite3_stmt *s, gn_reg_type *t)
     t->status = (uint8_t)sqlite3_column_int(s, 3);
     const unsigned char *c = sqlite3_column_text(s, 4);
     t->cls = c && c[0] == 'g' ? GN_REG_GATEWAY : GN_REG_DEVICE;
-    int tp = sqlite3_column_int(s, 5);   /* -1: the org's */
-    t->has_tls_policy = tp >= GN_REG_TLS_OPTIONAL && tp <= GN_REG_TLS_CERT_OR_TOKEN;
-    t->tls_policy = t->has_tls_policy ? (uint8_t)tp : 0;
+}
+
+void gn_st_type_tls_from_col(sqlite3_stmt *s, int col, gn_reg_type *t)
+{
+    const char *v = (const char *)sqlite3_column_text(s, col);
+    int p = v ? gn_reg_tls_policy_parse(v) : -1;     /* NULL, "org": the org's */
+    t->has_tls_policy = p >= GN_REG_TLS_OPTIONAL && p <= GN_REG_TLS_CERT_OR_TOKEN;
+    t->tls_policy = t->has_tls_policy ? (uint8_t)p : 0;
 }
 
 gn_reg_err gn_store_type_get(gn_store *st, const char *org, const char *type, gn_reg_type *out,
@@ -326,8 +329,9 @@ gn_reg_err gn_store_type_get(gn_store *st, const char *org, const char *type, gn
         return gn_st_db_fail(st, "device type");
     }
     gn_st_type_from_row(s, out);
+    gn_st_type_tls_from_col(s, 6, out);
     if (ndevices)
-        *ndevices = (uint64_t)sqlite3_column_int64(s, 6);
+        *ndevices = (uint64_t)sqlite3_column_int64(s, 5);
     sqlite3_reset(s);
     return GN_REG_OK;
 }
@@ -343,7 +347,8 @@ gn_reg_err gn_store_type_list(gn_store *st, const char *org,
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         gn_reg_type t;
         gn_st_type_from_row(s, &t);
-        fn(ctx, &t, (uint64_t)sqlite3_column_int64(s, 6));
+        gn_st_type_tls_from_col(s, 6, &t);
+        fn(ctx, &t, (uint64_t)sqlite3_column_int64(s, 5));
     }
     sqlite3_reset(s);
     return r == SQLITE_DONE ? GN_REG_OK : gn_st_db_fail(st, "list device types");
@@ -358,21 +363,25 @@ gn_reg_err gn_store_type_set_status(gn_store *st, const char *org, const char *t
     return gn_st_exec_ii(st, "UPDATE device_types SET status=?2 WHERE uid=?1", uid, (int64_t)status, "device type status");
 }
 
-gn_reg_err gn_store_type_set(gn_store *st, const char *org, const char *type, const char *name,
-                             const char *value)
+gn_reg_err gn_store_type_set_tls_policy(gn_store *st, const char *org, const char *type,
+                                        const char *value)
 {
     int64_t uid;
     gn_reg_err rc = gn_st_type_uid(st, org, type, &uid);
     if (rc != GN_REG_OK)
         return rc;
-    if (strcmp(name, "tls_policy") != 0)
-        return gn_st_fail(st, GN_REG_ERR_INVALID, "'%s' is not a device type setting (tls_policy)", name);
     int policy = gn_reg_tls_policy_parse(value);
     if (policy < 0)
         return gn_st_fail(st, GN_REG_ERR_INVALID,
                           "tls_policy '%s': one of org, optional, token, cert, token+cert, cert|token", value);
-    return gn_st_exec_ii(st, "UPDATE device_types SET tls_policy=?2 WHERE uid=?1", uid,
-                         policy == GN_REG_TLS_INHERIT ? -1 : policy, "device type setting");
+    /* "org" is kept as a row too: a deleted row would not reach the change feed */
+    sqlite3_stmt *s = gn_st_stmt(st, "INSERT INTO type_settings(type_uid, key, value) VALUES(?1, 'tls_policy', ?2)"
+                                     " ON CONFLICT(type_uid, key) DO UPDATE SET value=excluded.value");
+    if (!s)
+        return GN_REG_ERR_STORE;
+    sqlite3_bind_int64(s, 1, uid);
+    sqlite3_bind_text(s, 2, gn_reg_tls_policy_name(policy), -1, SQLITE_STATIC);
+    return gn_st_run(st, s, "device type setting");
 }
 
 gn_reg_err gn_store_type_remove(gn_store *st, const char *org, const char *type, bool force)

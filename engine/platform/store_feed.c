@@ -87,7 +87,7 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
     }
     /* types */
     if (rc == GN_REG_OK) {
-        sqlite3_stmt *s = gn_st_stmt(st, "SELECT t.uid, o.id, t.id, t.status, t.class, t.tls_policy FROM device_types t"
+        sqlite3_stmt *s = gn_st_stmt(st, "SELECT t.uid, o.id, t.id, t.status, t.class, 0, " GN_ST_TYPE_TLS_COL " FROM device_types t"
                                    " JOIN orgs o ON o.uid=t.org_uid ORDER BY t.uid");
         int r = s ? SQLITE_ROW : SQLITE_ERROR;
         while (s && rc == GN_REG_OK && (r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -96,6 +96,7 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
                 break;
             }
             gn_st_type_from_row(s, &types[ntypes]);
+            gn_st_type_tls_from_col(s, 6, &types[ntypes]);
             rc = gn_reg_snap_add_type(b, &types[ntypes++]);
         }
         if (s)
@@ -227,8 +228,10 @@ gn_reg_err gn_store_load_one(gn_store *st, gn_reg_kind kind, const char *org, co
             return GN_REG_ERR_STORE;
         gn_st_bind_texts(s, 2, org, type);
         int r = sqlite3_step(s);
-        if (r == SQLITE_ROW)
+        if (r == SQLITE_ROW) {
             gn_st_type_from_row(s, rec);
+            gn_st_type_tls_from_col(s, 6, rec);
+        }
         sqlite3_reset(s);
         *found = r == SQLITE_ROW;
         return r == SQLITE_ROW || r == SQLITE_DONE ? GN_REG_OK : gn_st_db_fail(st, "device type");

@@ -72,6 +72,11 @@ gn_reg_err gn_st_check_org_id(gn_store *st, const char *org, const char *type);
 gn_reg_err gn_st_type_uid(gn_store *st, const char *org, const char *type, int64_t *uid);
 gn_reg_err gn_st_type_insert(gn_store *st, int64_t ouid, const gn_reg_org *o, const char *type, gn_reg_class cls, const char *description);
 void gn_st_type_from_row(sqlite3_stmt *s, gn_reg_type *t);
+/* The type's own TLS policy (S-035): the type_settings row tls_policy as
+ * a column of a device_types query (alias t), read by gn_st_type_tls_from_col. */
+#define GN_ST_TYPE_TLS_COL \
+    "(SELECT value FROM type_settings ts WHERE ts.type_uid=t.uid AND ts.key='tls_policy')"
+void gn_st_type_tls_from_col(sqlite3_stmt *s, int col, gn_reg_type *t);
 
 /* Devices and groups (store_devices.c). */
 void gn_st_device_fields(sqlite3_stmt *s, int c, gn_reg_device *d);

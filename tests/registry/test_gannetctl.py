@@ -390,7 +390,8 @@ class TestOrgCas(GannetctlBase):
         self.run_ctl("type", "add", org, "sensor")
         con = sqlite3.connect(self.db)
         con.executescript("DROP TRIGGER cas_ci; DROP TRIGGER cas_cd; DROP TABLE org_cas;"
-                          "ALTER TABLE device_types DROP COLUMN tls_policy; PRAGMA user_version=1;")
+                          "DROP TRIGGER typeset_gone; DROP TRIGGER typeset_ci; DROP TRIGGER typeset_cu;"
+                          "DROP TABLE type_settings; PRAGMA user_version=1;")
         con.close()
         self.assertEqual(self.js("type", "show", org, "sensor")["tls_policy"], "org")
         con = sqlite3.connect(self.db)
@@ -400,6 +401,18 @@ class TestOrgCas(GannetctlBase):
         finally:
             con.close()
         self.run_ctl("type", "set", org, "sensor", "tls_policy", "cert")
+        con = sqlite3.connect(self.db)
+        try:
+            self.assertEqual(con.execute("SELECT key, value FROM type_settings").fetchall(),
+                             [("tls_policy", "cert")])
+        finally:
+            con.close()
+        self.run_ctl("type", "remove", org, "sensor")          # its settings go with it
+        con = sqlite3.connect(self.db)
+        try:
+            self.assertEqual(con.execute("SELECT count(*) FROM type_settings").fetchone()[0], 0)
+        finally:
+            con.close()
 
 
 class TestImport(GannetctlBase):

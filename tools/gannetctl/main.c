@@ -393,7 +393,11 @@ static int type_enable(ctx *c) { return type_status(c, GN_REG_ENABLED); }
 static int type_set(ctx *c)
 {
     const char *org = c->a->pos[2], *type = c->a->pos[3], *name = c->a->pos[4], *value = c->a->pos[5];
-    gn_reg_err e = gn_store_type_set(c->st, org, type, name, value);
+    if (strcmp(name, "tls_policy") != 0) {
+        err_out("'%s' is not a device type setting (tls_policy)", name, NULL);
+        return EXIT_INVALID;
+    }
+    gn_reg_err e = gn_store_type_set_tls_policy(c->st, org, type, value);
     if (e)
         return fail_store(c, e);
     const char *shown = gn_reg_tls_policy_name(gn_reg_tls_policy_parse(value));
