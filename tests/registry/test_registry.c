@@ -751,6 +751,7 @@ END_TEST
 
 Suite *reg_hash_suite(void);
 Suite *reg_ipacl_suite(void);
+Suite *reg_trust_suite(void);      /* test_reg_trust.c */
 
 int main(void)
 {
@@ -772,6 +773,7 @@ int main(void)
     SRunner *sr = srunner_create(s);
     srunner_add_suite(sr, reg_hash_suite());
     srunner_add_suite(sr, reg_ipacl_suite());
+    srunner_add_suite(sr, reg_trust_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
