@@ -3,21 +3,12 @@
  * untrusted PEM text. Properties: no crash / leak / over-read (ASan,
  * UBSan); success gives 1..GN_REG_ORG_CA_MAX certificates, each a CA
  * with a 64-hex-digit fingerprint; failure keeps nothing and says why. */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/x509v3.h>
 
 #include "engine/platform/reg_trust.h"
-
-#define FUZZ_CHECK(c)                                                           \
-    do {                                                                        \
-        if (!(c)) {                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                            \
-        }                                                                       \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
