@@ -108,6 +108,8 @@ static const key_def keys[] = {
     { "platform_inflight_app", K_U16, F(platform_inflight_app), 1, 65535, false, true },
     { "platform_topic_alias_max", K_U16, F(platform_topic_alias_max), 0, 65535, false, true },
     { "platform_shared_keepalive_max", K_U16, F(platform_shared_keepalive_max), 1, 65535, false, true },
+    { "platform_max_app_groups", K_U32, F(platform_max_app_groups), 0, UINT32_MAX, false, true },
+    { "platform_max_app_instances", K_U32, F(platform_max_app_instances), 0, UINT32_MAX, false, true },
     { "platform_scalable_clean_only", K_BOOL, F(platform_scalable_clean_only), 0, 1, false, true },
     { "registry_poll_interval_ms", K_U32, F(registry_poll_interval_ms), 10, 60000, false, false },
     { "registry_token_cache", K_U32, F(registry_token_cache), 0, 1u << 24, false, false },
@@ -176,6 +178,8 @@ void gn_config_defaults(gn_config *cfg)
     cfg->platform_first_packet_max = 65536;
     cfg->platform_max_connections = 0;
     cfg->platform_max_org_connections = 0;
+    cfg->platform_max_app_groups = 10;
+    cfg->platform_max_app_instances = 50;
     cfg->platform_max_subscriptions_device = 50;
     cfg->platform_max_subscriptions_app = 500;
     cfg->platform_max_auth_per_second = 0;

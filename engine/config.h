@@ -118,6 +118,8 @@ typedef struct gn_config {
     uint32_t platform_first_packet_max;   /* 65536: bytes of the first packet (165) */
     uint32_t platform_max_connections;    /* 0 = none: connections of the server (104) */
     uint32_t platform_max_org_connections; /* 0 = none: connections per org (173) */
+    uint32_t platform_max_app_groups;     /* 10, 0 = none: A shared groups per org (S-100, SUBACK 0x97) */
+    uint32_t platform_max_app_instances;  /* 50, 0 = none: connected members per A app (S-100, 173) */
     uint32_t platform_max_subscriptions_device; /* 50 (154) */
     uint32_t platform_max_subscriptions_app;    /* 500 (154), gateways too */
     uint32_t platform_max_auth_per_second; /* 0 = none: token hashes per shard per second (176) */

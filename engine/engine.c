@@ -288,6 +288,8 @@ int gn_engine_reload(gn_engine *e, const gn_config *cfg, char *err, size_t errle
     live->platform_first_packet_max = cfg->platform_first_packet_max;
     live->platform_max_connections = cfg->platform_max_connections;
     live->platform_max_org_connections = cfg->platform_max_org_connections;
+    live->platform_max_app_groups = cfg->platform_max_app_groups;
+    live->platform_max_app_instances = cfg->platform_max_app_instances;
     live->platform_max_subscriptions_device = cfg->platform_max_subscriptions_device;
     live->platform_max_subscriptions_app = cfg->platform_max_subscriptions_app;
     live->platform_max_auth_per_second = cfg->platform_max_auth_per_second;

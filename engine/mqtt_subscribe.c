@@ -146,7 +146,7 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
     char *pbuf = c->plat ? gn_plat_topic_in(s) : NULL;
     size_t gl = group_prefix(c, pbuf);
     while (gn_subscribe_next(sub, &cur, &f, &opts)) {
-        bool shared, existed = false, refused = false;
+        bool shared, existed = false, refused = false, joined = false;
         uint8_t rc = check_filter(cfg, f.ptr, f.len, opts, has_sub_id, &shared);
         if (rc != GN_RC_SUCCESS && c->plat && !v5 && c->plat->id.cls != GN_PC_GATEWAY) {
             gn_mqtt_close(c, GN_CLOSE_TOPIC, true);     /* S-049: a misused wildcard */
@@ -169,9 +169,21 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
                  * a member publishes reaches its group like any message). */
                 if (shared)
                     opts = (uint8_t)(opts & ~GN_SUBOPT_NO_LOCAL);
-                if (ssub_find(ss, f.ptr, f.len) < 0 && ss->nsubs >= c->plat->max_subs) {
+                bool is_new = ssub_find(ss, f.ptr, f.len) < 0;
+                if (is_new && ss->nsubs >= c->plat->max_subs) {
                     gn_mqtt_close(c, GN_CLOSE_TOO_MANY_SUBS, true);     /* S-092 */
                     return;
+                }
+                /* S-100: a new group of the app counts against the org's quota. */
+                if (shared && is_new) {
+                    joined = gn_plat_group_join(s, f.ptr, f.len);
+                    if (!joined) {
+                        gn_log_info("subscription of '%s' refused: its org has its maximum of "
+                                    "%u scalable-application groups", c->plat->cid,
+                                    (unsigned)cfg->platform_max_app_groups);
+                        rc = GN_RC_QUOTA_EXCEEDED;
+                        refused = true;
+                    }
                 }
                 break;
             case GN_PSUB_CLOSE:
@@ -195,6 +207,8 @@ void gn_mqtt_subscribe(gn_conn *c, const gn_packet *p)
                 gn_route_unsubscribe(&s->rc, ss->sid, f.ptr, f.len);
                 rc = GN_RC_UNSPECIFIED_ERROR;
             }
+            if (rc >= 0x80 && joined)
+                gn_plat_group_leave(s, f.ptr, f.len);
         }
         if (!v5 && rc >= 0x80)
             rc = 0x80;
@@ -260,8 +274,11 @@ void gn_mqtt_unsubscribe(gn_conn *c, const gn_packet *p)
             f.len = (uint32_t)(gl + pl);
         }
         bool found = gn_route_unsubscribe(&s->rc, ss->sid, f.ptr, f.len);
-        if (found)
+        if (found) {
             ssub_del(ss, f.ptr, f.len);
+            if (gl)
+                gn_plat_group_leave(s, f.ptr, f.len);       /* S-100 */
+        }
         reasons[n++] = found ? GN_RC_SUCCESS : GN_RC_NO_SUBSCRIPTION_EXISTED;
     }
     gn_packet ack;

@@ -247,6 +247,7 @@ void gn_session_destroy(gn_shard *s, gn_session *ss)
     gn_session_shared_handback(s, ss);            /* while still a member of its groups */
     for (uint32_t i = 0; i < ss->nsubs; i++) {
         gn_route_unsubscribe(&s->rc, ss->sid, (const uint8_t *)ss->subs[i].filter, ss->subs[i].len);
+        gn_plat_group_leave(s, (const uint8_t *)ss->subs[i].filter, ss->subs[i].len);  /* S-100 */
         free(ss->subs[i].filter);
     }
     free(ss->subs);

@@ -222,6 +222,17 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
         return;
     }
     pc->counted_org = true;
+    /* S-100: members of one scalable application, org-wide (173 as for
+     * the org's connections: the platform's "too many connections"). */
+    if (id->cls == GN_PC_SCALABLE) {
+        gn_app_count *m = gn_plat_count(p, GN_COUNT_MEMBERS, id->org, id->org_len, id->id,
+                                        id->id_len);
+        if (!gn_plat_count_take(m, cfg->platform_max_app_instances)) {
+            refuse(o, GN_CLOSE_ORG_CONNS, 3, "the application has its maximum of instances");
+            return;
+        }
+        pc->members = m;
+    }
 
     /* Accepted: the limits of its class. */
     uint16_t ka = cn->keep_alive;

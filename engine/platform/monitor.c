@@ -199,6 +199,26 @@ static void publish(gn_shard *s, const char *topic, size_t tl, const char *js, s
     gn_plat_publish(s, topic, tl, js, n, retain);
 }
 
+/* A Connect (connect) or Disconnect of a client whose Disconnect clears
+ * (pm->clears): the topic's count of connected clients and the retained
+ * store change together, serialised against the other shards, so a member
+ * connecting elsewhere while the last one leaves always ends retained
+ * (S-020, S-105). Delivery is outside the critical section. */
+static void publish_counted(gn_shard *s, gn_pmon *pm, const char *js, size_t n, bool connect)
+{
+    const char *topic = pm->buf;
+    gn_msg *m = n && !past_grace(s) ? gn_plat_msg(s, topic, pm->topic_len, js, n, connect) : NULL;
+    gn_plat_count_lock(pm->conns);
+    bool store = connect ? gn_plat_count_take(pm->conns, 0) : gn_plat_count_release(pm->conns) == 0;
+    if (store && m && s->cfg.retain_available)
+        gn_route_retain(&s->rc, (const uint8_t *)topic, pm->topic_len, connect ? m : NULL);
+    gn_plat_count_unlock(pm->conns);
+    if (m) {
+        gn_route_publish(s, m, false, 0);
+        gn_msg_unref(m);
+    }
+}
+
 static uint64_t epoch_ms(void)
 {
     struct timespec ts;
@@ -436,7 +456,12 @@ void gn_mon_connected(gn_conn *c)
     ms->live_bytes += pm->rec_len;
     char js[MON_JSON_MAX];
     size_t n = build(js, sizeof js, "Connect", mon_fields(pm), pm->fields_len, 0, 0, NULL, NULL);
-    publish(s, mon_topic(pm), pm->topic_len, js, n, true, false);
+    if (pm->clears) {
+        pm->conns = gn_plat_count(s->eng->plat, GN_COUNT_MON, mon_topic(pm), pm->topic_len, "", 0);
+        publish_counted(s, pm, js, n, true);
+    } else {
+        publish(s, mon_topic(pm), pm->topic_len, js, n, true, false);
+    }
 }
 
 /* Disconnect of a connected client: publish, and its file record. */
@@ -451,7 +476,10 @@ static void disconnected(gn_conn *c, uint16_t code)
     char js[MON_JSON_MAX];
     size_t n = build(js, sizeof js, "Disconnect", mon_fields(pm), pm->fields_len, pm->connect_ms,
                      code, NULL, pc);
-    publish(s, mon_topic(pm), pm->topic_len, js, n, !pm->clears, pm->clears);
+    if (pm->clears)
+        publish_counted(s, pm, js, n, false);
+    else
+        publish(s, mon_topic(pm), pm->topic_len, js, n, true, false);
     ms->live_bytes = ms->live_bytes > pm->rec_len ? ms->live_bytes - pm->rec_len : 0;
     char head[64];
     int h;

@@ -5,8 +5,10 @@
  * (internal form {org}/iot-2/...), QoS 0, through the engine's routing.
  *
  * Retention: Connect retained; FailedConnect not; a device's Disconnect
- * retained; an application's or Quickstart client's Disconnect clears the
- * retained message and goes out not retained. A takeover (288) publishes
+ * retained; an application's or Quickstart client's Disconnect goes out not
+ * retained and clears the retained message when it was the topic's last
+ * connected client (the members of a scalable application share one
+ * topic; the count is org-wide, across shards, S-020). A takeover (288) publishes
  * the old connection's Disconnect before the new connection's Connect, so
  * the retained state ends "connected".
  *
@@ -46,6 +48,7 @@ typedef struct gn_pmon {
     uint32_t serial;         /* its record in the shard's file (0: none) */
     uint32_t rec_len;        /* bytes of that '+' record */
     uint64_t connect_ms;     /* CONNACK time (epoch ms) */
+    struct gn_app_count *conns; /* clears: connected clients of its topic (app_counts.c) */
     char    *buf;            /* heap, freed by gn_mon_closed */
 } gn_pmon;
 

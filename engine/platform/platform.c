@@ -75,8 +75,8 @@ gn_pshard *gn_plat_shard(const gn_shard *s)
     return &s->eng->plat->shards[s->id];
 }
 
-void gn_plat_publish(gn_shard *s, const char *t, size_t tl, const char *payload, size_t n,
-                     bool retain)
+gn_msg *gn_plat_msg(gn_shard *s, const char *t, size_t tl, const char *payload, size_t n,
+                    bool retain)
 {
     gn_msg_params mp = {
         .topic = t,
@@ -89,7 +89,13 @@ void gn_plat_publish(gn_shard *s, const char *t, size_t tl, const char *payload,
         .received_ms = s->now_ms,
         .expiry_ms = GN_MSG_NO_EXPIRY,
     };
-    gn_msg *msg = gn_msg_new(&mp);
+    return gn_msg_new(&mp);
+}
+
+void gn_plat_publish(gn_shard *s, const char *t, size_t tl, const char *payload, size_t n,
+                     bool retain)
+{
+    gn_msg *msg = gn_plat_msg(s, t, tl, payload, n, retain);
     if (!msg)
         return;
     gn_route_publish(s, msg, retain, 0);
@@ -165,6 +171,7 @@ void gn_plat_on_close(gn_conn *c)
     c->plat = NULL;
     if (pc->counted_org)
         gn_plat_org_release(c->shard->eng->plat, pc->org_slot);
+    gn_plat_count_release(pc->members);
     uint16_t code = pc->close_set ? pc->close_code : GN_CLOSE_BY_SERVER;
     gn_log_info("close: client=%s addr=%s code=%u reason=\"%s\" read_bytes=%llu read_msgs=%llu "
                 "write_bytes=%llu write_msgs=%llu",

@@ -61,6 +61,7 @@ typedef struct gn_pconn {
     uint64_t  rx_bytes, tx_bytes, rx_msgs, tx_msgs;
     uint64_t  autoreg_cookie;          /* pending auto-registration (0: none) */
     uint32_t  org_slot;                /* index of its org counter */
+    struct gn_app_count *members;      /* A: its app's member count, held (app_counts.c) */
     gn_pmon   mon;                     /* monitoring messages (monitor.c) */
     /* The last topic this device / application published and its internal
      * form: devices repeat their topics, so the allow-list and rewrite run
@@ -168,6 +169,15 @@ typedef enum gn_psub_action {
 gn_psub_action gn_plat_on_subscribe(gn_conn *c, const uint8_t *f, size_t len, bool unsubscribe,
                                     uint8_t *qos, char *out, size_t cap, size_t *out_len,
                                     uint16_t *close_code, uint8_t *reason);
+
+/* S-100: group filter f[0..len) ("$share/A:org:app[:*]/...", as the
+ * session keeps it) gets one more member session; the first member of a
+ * group takes one of the org's platform_max_app_groups, and false means
+ * the org has them all (SUBACK 0x97 / 0x80). gn_plat_group_leave: the
+ * session no longer has it (unsubscribed, or the session ended); any
+ * shard. Both are no-ops for filters not of that form. */
+bool gn_plat_group_join(gn_shard *s, const uint8_t *f, size_t len);
+void gn_plat_group_leave(gn_shard *s, const uint8_t *f, size_t len);
 
 /* A connection was accepted (its peer address is kept for the log). */
 void gn_plat_conn_opened(gn_conn *c);

@@ -23,6 +23,15 @@ typedef struct gn_org_slot {
     char             org[GN_PLAT_ORG_MAX + 1];
 } gn_org_slot;
 
+#define GN_APP_COUNT_SLOTS 16384 /* keyed counters of app_counts.c (power of two) */
+
+/* One org-wide counter of app_counts.c, keyed by a hash of a tagged name. */
+typedef struct gn_app_count {
+    _Atomic uint64_t key;       /* relaxed: 0 free, claimed once by CAS, never freed */
+    _Atomic uint32_t n;         /* relaxed: a count compared with a limit */
+    _Atomic uint32_t busy;      /* acquire / release: serialises a monitoring topic's retained updates */
+} gn_app_count;
+
 typedef struct gn_pshard {
     gn_pdir_shard *dir;
     char          *topic_in;        /* GN_PLAT_TOPIC_BUF: inbound internal topics / filters */
@@ -38,6 +47,7 @@ struct gn_platform {
     gn_mon         *mon;            /* monitoring messages (monitor.c) */
     pthread_mutex_t org_mu;         /* serialises inserts into orgs[] */
     gn_org_slot     orgs[GN_ORG_SLOTS];
+    gn_app_count    counts[GN_APP_COUNT_SLOTS];     /* app_counts.c */
 };
 
 /* ---- limits.c */
@@ -51,6 +61,29 @@ uint32_t gn_plat_min_limit(uint32_t a, uint32_t b);
 /* Open connections of the whole server (every shard). */
 uint64_t gn_plat_server_conns(const gn_shard *s);
 
+/* ---- app_counts.c (any shard; lock-free but for gn_plat_count_lock) */
+/* Tags of the counted names. */
+#define GN_COUNT_MEMBERS 'M'    /* (org, app): connected A members (S-100 instances) */
+#define GN_COUNT_GROUPS  'G'    /* (org, ""): A shared groups with a member (S-100) */
+#define GN_COUNT_GROUP   'S'    /* (group filter, ""): members of one group */
+#define GN_COUNT_MON     'T'    /* (monitoring topic, ""): connected clients (S-105) */
+/* The counter of name (tag, a, b), created on first use; NULL when the
+ * table is full (callers then do not count: no limit, no retention count). */
+gn_app_count *gn_plat_count(gn_platform *p, char tag, const char *a, size_t al, const char *b,
+                            size_t bl);
+/* Add one if below limit (0 = none); false when at the limit. NULL: true. */
+bool gn_plat_count_take(gn_app_count *e, uint32_t limit);
+/* Remove one; returns the count left (0 for NULL). */
+uint32_t gn_plat_count_release(gn_app_count *e);
+/* One more member of the set counted by ref; the first takes one unit of
+ * total (below limit) and false means it could not. gn_plat_count_leave
+ * undoes it; the last to leave gives the unit back. */
+bool gn_plat_count_join(gn_app_count *ref, gn_app_count *total, uint32_t limit);
+void gn_plat_count_leave(gn_app_count *ref, gn_app_count *total);
+/* A short critical section on e (a spin flag; NULL: none). */
+void gn_plat_count_lock(gn_app_count *e);
+void gn_plat_count_unlock(gn_app_count *e);
+
 /* ---- notify.c */
 /* Publish a gateway notification (S-062, S-063) to the gateway's own
  * notify topic: request "Publish" / "Subscribe" / "Unsubscribe", the
@@ -63,6 +96,10 @@ void gn_plat_notify(gn_conn *c, const char *request, const uint8_t *topic, size_
  * when `retain`. */
 void gn_plat_publish(gn_shard *s, const char *t, size_t tl, const char *payload, size_t n,
                      bool retain);
+/* The message gn_plat_publish routes (one reference, NULL on out of memory). */
+struct gn_msg;
+struct gn_msg *gn_plat_msg(gn_shard *s, const char *t, size_t tl, const char *payload, size_t n,
+                           bool retain);
 
 /* The shard's platform state. */
 gn_pshard *gn_plat_shard(const gn_shard *s);
