@@ -91,6 +91,8 @@ static const key_def keys[] = {
     { "max_session_expiry_interval", K_EXPIRY, F(max_session_expiry_interval), 0, UINT32_MAX, false, true },
     { "allow_zero_length_clientid", K_BOOL, F(allow_zero_length_clientid), 0, 1, false, true },
     { "allow_anonymous",   K_BOOL,    F(allow_anonymous),   0, 1, false, true },
+    { "rate_limit",        K_U32,     F(rate_limit),        0, UINT32_MAX, false, true },
+    { "rate_unit_bytes",   K_BYTES32, F(rate_unit_bytes),   0, 1u << 30, false, true },
 
     { "mode",              K_MODE,    F(mode),              0, 0, false, false },
     { "platform_registry", K_PATH,    F(platform_registry), 0, 0, false, false },
@@ -111,6 +113,7 @@ static const key_def keys[] = {
     { "platform_max_app_groups", K_U32, F(platform_max_app_groups), 0, UINT32_MAX, false, true },
     { "platform_max_app_instances", K_U32, F(platform_max_app_instances), 0, UINT32_MAX, false, true },
     { "platform_scalable_clean_only", K_BOOL, F(platform_scalable_clean_only), 0, 1, false, true },
+    { "platform_throttle_time_scale", K_U32, F(platform_throttle_time_scale), 1, 3600, false, true },
     { "registry_poll_interval_ms", K_U32, F(registry_poll_interval_ms), 10, 60000, false, false },
     { "registry_token_cache", K_U32, F(registry_token_cache), 0, 1u << 24, false, false },
     { "registry_autoreg_retry_s", K_U32, F(registry_autoreg_retry_s), 0, 86400, false, false },
@@ -172,6 +175,8 @@ void gn_config_defaults(gn_config *cfg)
     cfg->max_session_expiry_interval = GN_SESSION_EXPIRY_NEVER;
     cfg->allow_zero_length_clientid = true;
     cfg->allow_anonymous = true;
+    cfg->rate_limit = 0;
+    cfg->rate_unit_bytes = 4096;
     cfg->mode = GN_MODE_PLAIN;
     strcpy(cfg->platform_registry, "/var/lib/gannet/registry.db");
     cfg->platform_max_payload = 131072;
@@ -191,6 +196,7 @@ void gn_config_defaults(gn_config *cfg)
     cfg->platform_topic_alias_max = 8;
     cfg->platform_shared_keepalive_max = 3600;
     cfg->platform_scalable_clean_only = true;
+    cfg->platform_throttle_time_scale = 1;
     cfg->registry_poll_interval_ms = 100;
     cfg->registry_token_cache = 4096;
     cfg->registry_autoreg_retry_s = 600;

@@ -109,6 +109,8 @@ typedef struct gn_config {
     uint32_t max_session_expiry_interval; /* seconds; GN_SESSION_EXPIRY_NEVER = no cap */
     bool     allow_zero_length_clientid;  /* true */
     bool     allow_anonymous;             /* true: gannetd logs a warning */
+    uint32_t rate_limit;                  /* 0 = off: plain mode message units per second per connection (reads paused above it) */
+    uint32_t rate_unit_bytes;             /* 4096: payload bytes per extra message unit (1 + payload / this) */
 
     /* --- platform mode (mode: restart; platform_registry: restart; the
      * limits: reload, applied to new connections). docs/CONFIGURATION.md */
@@ -131,6 +133,7 @@ typedef struct gn_config {
     uint16_t platform_topic_alias_max;    /* 8 (S-091) */
     uint16_t platform_shared_keepalive_max; /* 3600: A: clients (S-073) */
     bool     platform_scalable_clean_only; /* true: A:org:app needs cleansession=1 (S-021) */
+    uint32_t platform_throttle_time_scale; /* 1: Ioto throttling's clock runs this many times faster (tests only) */
 
     /* --- platform registry (restart; read only in platform mode) */
     uint32_t registry_poll_interval_ms;   /* 100: how often the registry thread looks for store changes */

@@ -13,6 +13,7 @@
 #include "codec/errors.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/pace.h"
 #include "engine/platform/platform.h"
 #include "engine/shard.h"
 #include "engine/stream.h"
@@ -411,6 +412,8 @@ void gn_conn_on_released(gn_conn *c)
     gn_shard *s = c->shard;
     if (c->sess && c->sess->conn == c)
         c->sess->conn = NULL;
+    if (c->pace)
+        gn_conn_pace_release(c);    /* after the detach: its unblock must not resume c */
     if (c->plat)
         gn_plat_on_close(c);
     gn_timer_cancel(&s->tw, &c->timer);

@@ -21,6 +21,7 @@
 typedef struct gn_shard gn_shard;
 typedef struct gn_session gn_session;
 struct gn_pconn;
+struct gn_pace;
 struct gn_stream;
 
 /* Transport state bits (gn_conn.io). */
@@ -57,6 +58,7 @@ typedef struct gn_conn {
     struct gn_stream *stream;   /* TLS / WebSocket layers (engine/stream.h); NULL: plain TCP */
     void       *send_ctx;       /* transport: the in-flight send's msghdr/iovecs */
     struct gn_pconn *plat;      /* platform mode: identity, limits, close record; else NULL */
+    struct gn_pace *pace;       /* read pacing (engine/pace.h), NULL: not paced */
     gn_outq     out;
     gn_timer    timer;          /* CONNECT timeout, then keep-alive */
     uint64_t    last_rx_ms;     /* last packet received (keep-alive) */

@@ -282,6 +282,8 @@ int gn_engine_reload(gn_engine *e, const gn_config *cfg, char *err, size_t errle
     live->max_session_expiry_interval = cfg->max_session_expiry_interval;
     live->allow_zero_length_clientid = cfg->allow_zero_length_clientid;
     live->allow_anonymous = cfg->allow_anonymous;
+    live->rate_limit = cfg->rate_limit;
+    live->rate_unit_bytes = cfg->rate_unit_bytes;
     live->shutdown_grace_ms = cfg->shutdown_grace_ms;
     live->log_level = cfg->log_level;
     live->platform_max_payload = cfg->platform_max_payload;
@@ -301,6 +303,7 @@ int gn_engine_reload(gn_engine *e, const gn_config *cfg, char *err, size_t errle
     live->platform_topic_alias_max = cfg->platform_topic_alias_max;
     live->platform_shared_keepalive_max = cfg->platform_shared_keepalive_max;
     live->platform_scalable_clean_only = cfg->platform_scalable_clean_only;
+    live->platform_throttle_time_scale = cfg->platform_throttle_time_scale;
     pthread_mutex_unlock(&e->cfg_mu);
     /* release: the shard that sees the new generation copies what was written above */
     atomic_fetch_add_explicit(&e->cfg_gen, 1, memory_order_release);

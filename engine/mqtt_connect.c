@@ -13,6 +13,7 @@
 
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/pace.h"
 #include "engine/platform/platform.h"
 #include "engine/shard.h"
 
@@ -372,6 +373,8 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
         }
     }
     ss->send_window = (uint16_t)win;
+    if (!c->plat && cfg->rate_limit && gn_conn_pace_set(c, cfg->rate_limit, cfg->rate_unit_bytes) < 0)
+        gn_log_warn("out of memory for a connection's rate limit: not paced");
     c->keep_alive = ka;
     gn_timer_cancel(&s->tw, &c->timer);
     if (ka)

@@ -22,6 +22,7 @@
 #include "engine/consumer.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
+#include "engine/pace.h"
 #include "engine/platform/platform.h"
 #include "engine/route.h"
 #include "engine/shard.h"
@@ -260,6 +261,10 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
             gn_conn_pause(c);
             return;
         case GN_PPUB_ACK_DROP:
+            if (c->pace)
+                gn_conn_pace_publish(c, pub.payload.len);       /* S-097 */
+            else if (c->plat->thr)
+                gn_plat_throttle_publish(c, pub.payload.len);   /* S-136 */
             if (pub.qos == 1)
                 gn_mqtt_send_ack(c, GN_PUBACK, pub.packet_id, 0);
             else if (pub.qos == 2 && !qos2_seen(ss, pub.packet_id) && qos2_mark(ss, pub.packet_id) < 0)
@@ -323,6 +328,10 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
         }
         gn_mqtt_send_ack(c, GN_PUBREC, pub.packet_id, rc);
     }
+    if (c->pace)
+        gn_conn_pace_publish(c, pub.payload.len);               /* S-096, S-097 */
+    else if (c->plat && c->plat->thr)
+        gn_plat_throttle_publish(c, pub.payload.len);           /* S-136 */
 }
 
 /* ---------------------------------------------------------------- acks */

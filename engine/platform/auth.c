@@ -261,4 +261,5 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
     }
     o->topic_alias_max = cfg->platform_topic_alias_max;
     o->max_qos = pc->max_qos;
+    gn_plat_rate_apply(c, &org);                            /* S-094 ... S-099, S-135 ... S-140 */
 }

@@ -142,6 +142,15 @@ gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, g
     out->inflight_app = s->inflight_app;
     out->ip_acl_mode = s->ip_acl.mode;
     out->tls_policy = s->tls_policy;
+    out->rate_model = s->rate_model;
+    out->rate_device_msgs = s->rate_device_in.msgs_per_s;
+    out->rate_device_bytes = s->rate_device_in.bytes_per_s;
+    out->rate_gateway_msgs = s->rate_gateway_in.msgs_per_s;
+    out->rate_gateway_bytes = s->rate_gateway_in.bytes_per_s;
+    out->rate_app_msgs = s->rate_app_in.msgs_per_s;
+    out->rate_app_bytes = s->rate_app_in.bytes_per_s;
+    out->throttle_limit = s->throttle_limit;
+    out->throttle_release_after = s->throttle_release_after;
     return GN_PDIR_OK;
 }
 
@@ -153,6 +162,11 @@ bool gn_pdir_type_tls_policy(gn_pdir_shard *ps, const char *org, size_t org_len,
         return false;
     *policy = t->tls_policy;
     return true;
+}
+
+uint64_t gn_pdir_generation(gn_pdir_shard *ps)
+{
+    return gn_reg_generation(snap(ps));
 }
 
 bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, const uint8_t *addr)

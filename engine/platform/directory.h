@@ -35,7 +35,15 @@ typedef struct gn_pdir_org {
     uint32_t inflight_device, inflight_gateway, inflight_app;
     uint8_t  ip_acl_mode;            /* GN_PDIR_IPACL_* (S-038) */
     uint8_t  tls_policy;             /* gn_reg_tls_policy (S-003, S-035) */
+    /* rate limits (docs/PLATFORM.md "Rate limits and throttling") */
+    uint8_t  rate_model;             /* GN_PDIR_RATE_* */
+    uint32_t rate_device_msgs, rate_device_bytes;     /* per second, 0 msgs = none (S-094) */
+    uint32_t rate_gateway_msgs, rate_gateway_bytes;
+    uint32_t rate_app_msgs, rate_app_bytes;
+    uint32_t throttle_limit;         /* Ioto: 1 KB messages per device per hour, 0 = none */
+    uint32_t throttle_release_after; /* Ioto: 0 = never */
 } gn_pdir_org;
+enum { GN_PDIR_RATE_WATSON = 0, GN_PDIR_RATE_IOTO = 1, GN_PDIR_RATE_OFF = 2 };  /* = gn_reg_rate_model */
 enum {  /* = gn_reg_tls_policy */
     GN_PDIR_TLS_OPTIONAL = 0, GN_PDIR_TLS_TOKEN = 1, GN_PDIR_TLS_CERT = 2,
     GN_PDIR_TLS_TOKEN_AND_CERT = 3, GN_PDIR_TLS_CERT_OR_TOKEN = 4,
@@ -77,6 +85,10 @@ gn_pdir *gn_pdir_open(const char *path, uint16_t nshards, const gn_pdir_hooks *h
 void gn_pdir_close(gn_pdir *d);
 /* The state of shard i (created by open). */
 gn_pdir_shard *gn_pdir_shard_of(gn_pdir *d, uint16_t i);
+
+/* Generation of the registry snapshot the shard sees (changes with every
+ * registry write that reached it; for live settings). */
+uint64_t gn_pdir_generation(gn_pdir_shard *ps);
 
 /* Look up org[0..len). */
 gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, gn_pdir_org *out);

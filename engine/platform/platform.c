@@ -168,6 +168,7 @@ void gn_plat_on_close(gn_conn *c)
     if (!pc)
         return;
     gn_mon_closed(c, pc->close_set ? pc->close_code : GN_CLOSE_BY_SERVER);
+    gn_plat_rate_release(c);
     c->plat = NULL;
     if (pc->counted_org)
         gn_plat_org_release(c->shard->eng->plat, pc->org_slot);
@@ -282,6 +283,7 @@ void gn_plat_shard_turn(gn_shard *s)
     revoke_ctx r = { .s = s };
     gn_mon_turn(s);
     gn_pdir_revocations(ps->dir, revoked, &r);
+    gn_plat_rate_refresh(s);                        /* live rate settings */
     gn_pdir_autoreg_done done[32];
     uint32_t n = gn_pdir_autoreg_poll(ps->dir, done, 32);
     for (uint32_t i = 0; i < n; i++) {

@@ -63,6 +63,7 @@ typedef struct gn_pconn {
     uint32_t  org_slot;                /* index of its org counter */
     struct gn_app_count *members;      /* A: its app's member count, held (app_counts.c) */
     gn_pmon   mon;                     /* monitoring messages (monitor.c) */
+    struct gn_pthrottle *thr;          /* Ioto throttling (rate.c), NULL: not throttled */
     /* The last topic this device / application published and its internal
      * form: devices repeat their topics, so the allow-list and rewrite run
      * once per distinct topic (rules.c). */
@@ -149,6 +150,12 @@ static inline bool gn_plat_publish_fast(gn_pconn *pc, gn_publish *pub, uint32_t 
     pc->rx_msgs++;
     return true;
 }
+
+/* A PUBLISH with payload bytes was consumed from c, whose org throttles
+ * Ioto-style (c->plat->thr set): count it for the next measurement
+ * (engine/platform/rate.c, S-136). Shard thread. */
+struct gn_pthrottle;
+void gn_plat_throttle_publish(gn_conn *c, size_t payload);
 
 typedef enum gn_ppub_action {
     GN_PPUB_PASS = 0,    /* route it: pub->topic now holds the internal topic */

@@ -38,6 +38,7 @@ typedef struct gn_pshard {
     char          *topic_out;       /* GN_PLAT_TOPIC_BUF: the topic a client is sent */
     uint64_t       auth_window_ms;  /* start of the current 176 window */
     uint64_t       auth_hashes_at;  /* hash count at the window's start */
+    uint64_t       rate_gen;        /* registry generation the rate limits were read at (rate.c) */
 } gn_pshard;
 
 struct gn_platform {
@@ -83,6 +84,18 @@ void gn_plat_count_leave(gn_app_count *ref, gn_app_count *total);
 /* A short critical section on e (a spin flag; NULL: none). */
 void gn_plat_count_lock(gn_app_count *e);
 void gn_plat_count_unlock(gn_app_count *e);
+/* ---- rate.c: rate limits (Watson pacing, Ioto throttling) */
+/* Set c's rate limits from its org's settings (at CONNECT, and on change). */
+void gn_plat_rate_apply(gn_conn *c, const gn_pdir_org *org);
+/* Re-read every connected client's limits when the registry changed. */
+void gn_plat_rate_refresh(gn_shard *s);
+/* c's platform state is going: free its throttle state. */
+void gn_plat_rate_release(gn_conn *c);
+/* Is f[0..len) a device's subscription to its own throttle topic
+ * (ioto/device/{id}/mqtt/throttle, …/mqtt/+, …/mqtt/#, …/#) in an Ioto
+ * org? Then out holds the internal filter (S-138). */
+bool gn_plat_throttle_filter(const gn_pconn *pc, const uint8_t *f, size_t len, char *out,
+                             size_t cap, size_t *out_len);
 
 /* ---- notify.c */
 /* Publish a gateway notification (S-062, S-063) to the gateway's own

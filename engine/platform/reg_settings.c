@@ -9,7 +9,7 @@
 
 #include "engine/platform/registry_store.h"
 
-typedef enum { K_BOOL, K_U8, K_U32, K_TLS, K_IPACL } kind;
+typedef enum { K_BOOL, K_U8, K_U32, K_TLS, K_IPACL, K_RATEMODEL } kind;
 
 typedef struct setting {
     const char *name;
@@ -62,10 +62,14 @@ static const setting settings[] = {
     {"rate_org_out_msgs", K_U32, F(rate_org_out.msgs_per_s), UINT32_MAX},
     {"rate_org_out_bytes", K_U32, F(rate_org_out.bytes_per_s), UINT32_MAX},
     {"ip_acl", K_IPACL, F(ip_acl), 0},
+    {"rate_model", K_RATEMODEL, F(rate_model), 2},
+    {"throttle_limit", K_U32, F(throttle_limit), UINT32_MAX},
+    {"throttle_release_after", K_U32, F(throttle_release_after), UINT32_MAX},
 };
 #undef F
 
 static const char *const tls_names[] = {"optional", "token", "cert", "token+cert", "cert|token"};
+static const char *const rate_model_names[] = {"watson", "ioto", "off"};   /* = gn_reg_rate_model */
 
 int gn_reg_tls_policy_parse(const char *v)
 {
@@ -147,6 +151,13 @@ gn_reg_err gn_reg_settings_set(gn_reg_org_settings *s, const char *name, const c
         }
         case K_IPACL:
             return gn_reg_ipacl_parse(value, (gn_reg_ipacl *)(void *)f, NULL, 0);
+        case K_RATEMODEL:
+            for (uint8_t t = 0; t <= d->max; t++)
+                if (!strcasecmp(value, rate_model_names[t])) {
+                    *f = t;
+                    return GN_REG_OK;
+                }
+            return GN_REG_ERR_INVALID;
         }
     }
     return GN_REG_ERR_INVALID;
@@ -176,6 +187,9 @@ void gn_reg_settings_each(const gn_reg_org_settings *s,
             break;
         case K_IPACL:
             gn_reg_ipacl_format((const gn_reg_ipacl *)(const void *)f, buf, sizeof buf);
+            break;
+        case K_RATEMODEL:
+            snprintf(buf, sizeof buf, "%s", *f <= d->max ? rate_model_names[*f] : "?");
             break;
         }
         fn(ctx, d->name, buf);

@@ -258,6 +258,7 @@ void gn_reg_org_settings_default(gn_reg_org_settings *s, gn_reg_plan plan)
         .rate_org_in = lite ? (gn_reg_rate){5000, 0} : (gn_reg_rate){6000, 0},
         .rate_device_out = {2, 8192}, .rate_gateway_out = {20, 81920},
         .rate_app_out = {20, 81920}, .rate_org_out = {12000, 0},
+        .rate_model = GN_REG_RATE_WATSON, .throttle_limit = 60, .throttle_release_after = 10,
     };
 }
 

@@ -131,6 +131,16 @@ typedef enum gn_reg_plan {
     GN_REG_PLAN_LITE = 1,
 } gn_reg_plan;
 
+/* How an org limits the rate of what its clients send (docs/PLATFORM.md
+ * "Rate limits and throttling"): Watson pacing by message units per
+ * second (S-094 ... S-097, the rate_*_in settings), Ioto throttling by
+ * messages per device per hour (S-135 ... S-141, throttle_*), or none. */
+typedef enum gn_reg_rate_model {
+    GN_REG_RATE_WATSON = 0,
+    GN_REG_RATE_IOTO = 1,
+    GN_REG_RATE_OFF = 2,
+} gn_reg_rate_model;
+
 /* API key permissions (S-071; the action bits of AMLEN-TR). */
 enum {
     GN_REG_PERM_EVENT_SEND  = 1u << 0,  /* publish events as a device (S-068) */
@@ -221,6 +231,10 @@ typedef struct gn_reg_org_settings {
     gn_reg_rate rate_app_out;        /* [20, 81920] */
     gn_reg_rate rate_org_out;        /* [12000, 0] */
     gn_reg_ipacl ip_acl;             /* setting "ip_acl" [none] (S-038) */
+    uint8_t  rate_model;             /* gn_reg_rate_model [WATSON] */
+    uint32_t throttle_limit;         /* Ioto: 1 KB messages per device per hour [60] (S-137) */
+    uint32_t throttle_release_after; /* Ioto: consecutive throttled measurements before the
+                                        device is released, 0 = never [10] (S-140) */
 } gn_reg_org_settings;
 
 /* A stored credential: salted hash of a token (S-026). Opaque to callers;

@@ -175,6 +175,11 @@ gn_psub_action gn_plat_on_subscribe(gn_conn *c, const uint8_t *f, size_t len, bo
                                     uint16_t *close_code, uint8_t *reason)
 {
     gn_pconn *pc = c->plat;
+    if (pc->thr && gn_plat_throttle_filter(pc, f, len, out, cap, out_len)) {   /* S-138 */
+        if (*qos > pc->max_qos)
+            *qos = pc->max_qos;
+        return GN_PSUB_PASS;
+    }
     gn_ptopic_match m;
     gn_ptopic_verdict v = gn_ptopic_subscribe(&pc->id, f, len, out, cap, out_len, &m);
     if (v == GN_PT_OK && !unsubscribe && !app_may(pc, &m, true))
