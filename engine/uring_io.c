@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine/conn.h"
+#include "engine/shard.h"
 
 static inline uint64_t tag(const void *p, unsigned op)
 {
@@ -353,6 +354,9 @@ static void u_poll(void *tp, int timeout_ms)
             .tv_nsec = (long long)(timeout_ms % 1000) * 1000000,
         };
         io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, &ts, NULL);
+        /* The packets below happened now, not before the wait (read
+         * pacing's budget and deadlines, engine/conn_pace.c). */
+        u->shard->now_ms = gn_clock_ms();
     } else {
         io_uring_submit_and_get_events(&u->ring);
     }

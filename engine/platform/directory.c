@@ -169,6 +169,19 @@ uint64_t gn_pdir_generation(gn_pdir_shard *ps)
     return gn_reg_generation(snap(ps));
 }
 
+bool gn_pdir_type_rate_get(gn_pdir_shard *ps, const char *org, size_t org_len, const char *type,
+                           size_t type_len, gn_pdir_type_rate *out)
+{
+    const gn_reg_type *t = gn_reg_find_type(snap(ps), org, org_len, type, type_len);
+    memset(out, 0, sizeof *out);
+    if (!t)
+        return false;
+    out->rate_msgs = t->s.rate_in_msgs;
+    out->rate_bytes = t->s.rate_in_bytes;
+    out->throttle_limit = t->s.throttle_limit;
+    return true;
+}
+
 bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, const uint8_t *addr)
 {
     const gn_reg_org *o = gn_reg_find_org(snap(ps), org, len);

@@ -98,6 +98,14 @@ gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, g
  * (also for an unknown type). */
 bool gn_pdir_type_tls_policy(gn_pdir_shard *ps, const char *org, size_t org_len,
                              const char *type, size_t type_len, uint8_t *policy);
+/* A device type's overrides of its org's rate settings (0 = the org's). */
+typedef struct gn_pdir_type_rate {
+    uint32_t rate_msgs, rate_bytes;  /* Watson pacing (S-094, S-097) */
+    uint32_t throttle_limit;         /* Ioto (S-137) */
+} gn_pdir_type_rate;
+/* Look up type[0..type_len) of org: false (out zeroed) when unknown. */
+bool gn_pdir_type_rate_get(gn_pdir_shard *ps, const char *org, size_t org_len, const char *type,
+                           size_t type_len, gn_pdir_type_rate *out);
 
 /* May a client at addr (16 bytes, IPv4 as IPv4-mapped IPv6; NULL when
  * the address is unknown) connect to org (S-038)? True when the org has

@@ -184,7 +184,10 @@ void gn_plat_rate_apply(gn_conn *c, const gn_pdir_org *org)
     gn_shard *s = c->shard;
     gn_pconn *pc = c->plat;
     const gn_pident *id = &pc->id;
-    uint32_t msgs = 0, bytes = 0;
+    uint32_t msgs = 0, bytes = 0, limit = org->throttle_limit;
+    gn_pdir_type_rate tr = {0};
+    if (is_device(id) && !id->quickstart)
+        gn_pdir_type_rate_get(gn_plat_shard(s)->dir, id->org, id->org_len, id->type, id->type_len, &tr);
     if (org->rate_model == GN_PDIR_RATE_WATSON) {
         if (id->cls == GN_PC_DEVICE) {
             msgs = org->rate_device_msgs;
@@ -198,10 +201,21 @@ void gn_plat_rate_apply(gn_conn *c, const gn_pdir_org *org)
         }
     }
     /* "10 msg/s or 40 KB/s": units of bytes / msgs (4 KB), S-097 */
-    if (gn_conn_pace_set(c, msgs, msgs ? bytes / msgs : 0) < 0)
+    uint32_t unit = msgs ? bytes / msgs : 0;
+    if (msgs && tr.rate_msgs) {                     /* the device type's own rate */
+        msgs = tr.rate_msgs;
+        if (tr.rate_bytes)
+            unit = tr.rate_bytes / msgs;
+    }
+    if (tr.throttle_limit)
+        limit = tr.throttle_limit;
+    uint32_t was = c->pace ? c->pace->rate : 0;
+    if (gn_conn_pace_set(c, msgs, unit) < 0)
         gn_log_warn("platform: %s: out of memory for its rate limit", pc->cid);
-    if (org->rate_model == GN_PDIR_RATE_IOTO && is_device(id) && org->throttle_limit)
-        throttle_start(c, org->throttle_limit, org->throttle_release_after);
+    else if (c->state == GN_CS_ACTIVE && was != msgs)
+        gn_log_info("platform: %s: rate limit %u message units/s (was %u; 0 = none)", pc->cid, msgs, was);
+    if (org->rate_model == GN_PDIR_RATE_IOTO && is_device(id) && limit)
+        throttle_start(c, limit, org->throttle_release_after);
     else
         throttle_stop(s, pc);
 }

@@ -258,6 +258,15 @@ typedef struct gn_reg_org {
     gn_reg_org_settings s;
 } gn_reg_org;
 
+/* Per-device-type overrides of its org's rate settings for the devices and
+ * gateways of the type; 0 = the org's (docs/PLATFORM.md "Rate limits and
+ * throttling"). */
+typedef struct gn_reg_type_settings {
+    uint32_t rate_in_msgs;           /* Watson pacing: messages per second (S-094) */
+    uint32_t rate_in_bytes;          /* bytes per second (with rate_in_msgs: the unit, S-097) */
+    uint32_t throttle_limit;         /* Ioto: 1 KB messages per device per hour (S-137) */
+} gn_reg_type_settings;
+
 typedef struct gn_reg_type {
     uint64_t uid;
     char     org[GN_REG_ORG_MAX + 1];
@@ -267,6 +276,7 @@ typedef struct gn_reg_type {
     uint8_t  cls;                    /* gn_reg_class the type was created for */
     bool     has_tls_policy;         /* false: the org's policy applies (S-035) */
     uint8_t  tls_policy;             /* gn_reg_tls_policy when has_tls_policy */
+    gn_reg_type_settings s;          /* store_type_settings.c */
 } gn_reg_type;
 
 /* A device or a gateway (the same namespace: (org, typeId, deviceId) is

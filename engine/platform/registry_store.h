@@ -88,6 +88,15 @@ gn_reg_err gn_store_type_set_status(gn_store *st, const char *org, const char *t
  * for another value. */
 gn_reg_err gn_store_type_set_tls_policy(gn_store *st, const char *org, const char *type,
                                         const char *value);
+/* One per-type setting (gn_reg_type_settings by name: rate_in_msgs,
+ * rate_in_bytes, throttle_limit; "0" = the org's). GN_REG_ERR_INVALID for
+ * an unknown name or a bad value. */
+gn_reg_err gn_store_type_set(gn_store *st, const char *org, const char *type, const char *name,
+                             const char *value);
+/* The per-type settings by name (store_type_settings.c). */
+gn_reg_err gn_reg_type_settings_set(gn_reg_type_settings *s, const char *name, const char *value);
+void gn_reg_type_settings_each(const gn_reg_type_settings *s,
+                               void (*fn)(void *ctx, const char *name, const char *value), void *ctx);
 /* GN_REG_ERR_STATE while devices of the type exist unless force (removes them). */
 gn_reg_err gn_store_type_remove(gn_store *st, const char *org, const char *type, bool force);
 

@@ -333,7 +333,7 @@ gn_reg_err gn_store_type_get(gn_store *st, const char *org, const char *type, gn
     if (ndevices)
         *ndevices = (uint64_t)sqlite3_column_int64(s, 5);
     sqlite3_reset(s);
-    return GN_REG_OK;
+    return gn_st_type_load_settings(st, out);
 }
 
 gn_reg_err gn_store_type_list(gn_store *st, const char *org,

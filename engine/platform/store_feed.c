@@ -97,7 +97,9 @@ gn_reg_err gn_store_load(gn_store *st, gn_reg_snap_builder *b, uint64_t *seq)
             }
             gn_st_type_from_row(s, &types[ntypes]);
             gn_st_type_tls_from_col(s, 6, &types[ntypes]);
-            rc = gn_reg_snap_add_type(b, &types[ntypes++]);
+            rc = gn_st_type_load_settings(st, &types[ntypes]);
+            if (rc == GN_REG_OK)
+                rc = gn_reg_snap_add_type(b, &types[ntypes++]);
         }
         if (s)
             sqlite3_reset(s);
@@ -234,7 +236,9 @@ gn_reg_err gn_store_load_one(gn_store *st, gn_reg_kind kind, const char *org, co
         }
         sqlite3_reset(s);
         *found = r == SQLITE_ROW;
-        return r == SQLITE_ROW || r == SQLITE_DONE ? GN_REG_OK : gn_st_db_fail(st, "device type");
+        if (r == SQLITE_ROW)
+            return gn_st_type_load_settings(st, rec);
+        return r == SQLITE_DONE ? GN_REG_OK : gn_st_db_fail(st, "device type");
     }
     case GN_REG_KIND_DEVICE:
         return gn_st_device_find(st, org, type, id, rec, found);

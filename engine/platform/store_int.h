@@ -77,6 +77,8 @@ void gn_st_type_from_row(sqlite3_stmt *s, gn_reg_type *t);
 #define GN_ST_TYPE_TLS_COL \
     "(SELECT value FROM type_settings ts WHERE ts.type_uid=t.uid AND ts.key='tls_policy')"
 void gn_st_type_tls_from_col(sqlite3_stmt *s, int col, gn_reg_type *t);
+/* store_type_settings.c: t->s from the type's rate rows. */
+gn_reg_err gn_st_type_load_settings(gn_store *st, gn_reg_type *t);
 
 /* Devices and groups (store_devices.c). */
 void gn_st_device_fields(sqlite3_stmt *s, int c, gn_reg_device *d);

@@ -15,7 +15,7 @@ import json
 import threading
 import time
 
-from platform_harness import harness
+from platform_harness import gannetctl, harness
 from platform_harness import APP_TOKEN, ORG, OTHER_ORG, QUIET, TIMEOUT, TOKEN, PlatformTestCase, uid
 
 EVT = "iot-2/type/+/id/+/evt/+/fmt/+"
@@ -64,6 +64,8 @@ class WatsonPacing(PlatformTestCase):
         cls.live = cls.device("sensor", "live")
         cls.fast = cls.device("sensor", "fast", "d", TOKEN, OTHER_ORG)
         cls.reg("org", OTHER_ORG, "rate_model=off")
+        cls.bulk = cls.device("bulk", "b1")
+        gannetctl(cls.db, "type", "set", ORG, "bulk", "rate_in_msgs", "100000")
 
     def app_for(self, org, key):
         app = self.paho("a:%s:%s" % (org, uid("v")), "v311", username=key, password=APP_TOKEN)
@@ -131,6 +133,28 @@ class WatsonPacing(PlatformTestCase):
             t.join(TIMEOUT)
 
 
+    def test_S094_device_type_rate_overrides_the_org(self):
+        app = self.app_for(ORG, self.apikey)
+        dev = self.paho_as(self.bulk)
+        # rate_in_msgs 100000 for the type: 200 events are not held back
+        publish_all(dev, 200)
+        _, span = receive_span(app, 200, TIMEOUT)
+        self.assertLess(span, 3.0, "the type's rate did not apply")
+        # lowered live: 5 a second (the org's 4 KB unit stays)
+        gannetctl(self.db, "type", "set", ORG, "bulk", "rate_in_msgs", "5")
+        time.sleep(1.6 * harness.SCALE)     # registry poll + an idle shard's turn
+        try:
+            t = threading.Thread(target=publish_all, args=(dev, 15))
+            t.start()
+            got, span = receive_span(app, 15, TIMEOUT)
+            t.join(TIMEOUT)
+            self.assertEqual(got, [b"%d" % i for i in range(15)])
+            self.assertGreater(span, 1.5)   # 15 at 5/s after a burst of 5: about 2 s
+            self.assertTrue(dev.c.is_connected())     # a settings change is no revocation
+        finally:
+            gannetctl(self.db, "type", "set", ORG, "bulk", "rate_in_msgs", "100000")
+
+
 class QuickstartRate(PlatformTestCase):
     shards = 1
 
@@ -157,6 +181,8 @@ class IotoThrottle(PlatformTestCase):
     def setup(cls):
         for name in ("burst", "calm", "abuser", "free", "switch"):
             cls.device("sensor", name)
+        cls.device("chatty", "c1")
+        gannetctl(cls.db, "type", "set", ORG, "chatty", "throttle_limit", "100000")
         cls.device("sensor", "other", "d", TOKEN, OTHER_ORG)
 
     def throttles(self, dev, n, timeout):
@@ -236,6 +262,20 @@ class IotoThrottle(PlatformTestCase):
             self.throttles(other, 1, 4 * QUIET + 3)
         finally:
             self.registered("org", OTHER_ORG, "rate_model=watson")
+
+    def test_S137_device_type_limit_overrides_the_org(self):
+        dev = self.paho_as("d:%s:chatty:c1" % ORG)
+        dev.subscribe("ioto/device/c1/mqtt/throttle", 0)
+        publish_all(dev, 20)
+        time.sleep(3.5)                 # the type's limit: not over it
+        self.assertTrue(dev.messages.empty(), "throttled under the type's limit")
+        gannetctl(self.db, "type", "set", ORG, "chatty", "throttle_limit", "60")
+        time.sleep(1.6 * harness.SCALE)
+        try:
+            publish_all(dev, 20)
+            self.throttles(dev, 1, 4 * QUIET + 3)
+        finally:
+            gannetctl(self.db, "type", "set", ORG, "chatty", "throttle_limit", "100000")
 
     def test_S138_only_its_own_throttle_topic(self):
         cid = "d:%s:sensor:switch" % ORG

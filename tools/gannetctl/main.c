@@ -373,12 +373,25 @@ static int type_show(ctx *c)
     gn_reg_err e = gn_store_type_get(c->st, c->a->pos[2], c->a->pos[3], &t, &n);
     if (e)
         return fail_store(c, e);
-    if (TEXT(c))
-        printf("org:     %s\ntype:    %s\nclass:   %s\nstatus:  %s\ndevices: %llu\ntls_policy: %s\n",
+    if (TEXT(c)) {
+        printf("org:     %s\ntype:    %s\nclass:   %s\nstatus:  %s\ndevices: %llu\ntls_policy: %s\n"
+               "rate settings (0 = the org's):\n",
                t.org, t.id, t.cls == GN_REG_GATEWAY ? "gateway" : "device", status_name(t.status),
                (unsigned long long)n, type_tls_policy(&t));
-    else
-        type_json(c, &t, n);
+        gn_reg_type_settings_each(&t.s, setting_row, c);
+        return EXIT_OK;
+    }
+    gn_json_begin_obj(&c->j, NULL);
+    gn_json_str(&c->j, "org", t.org);
+    gn_json_str(&c->j, "type", t.id);
+    gn_json_str(&c->j, "class", t.cls == GN_REG_GATEWAY ? "gateway" : "device");
+    gn_json_str(&c->j, "status", status_name(t.status));
+    gn_json_int(&c->j, "devices", (int64_t)n);
+    gn_json_str(&c->j, "tls_policy", type_tls_policy(&t));
+    gn_json_begin_obj(&c->j, "settings");
+    gn_reg_type_settings_each(&t.s, setting_row, c);
+    gn_json_end_obj(&c->j);
+    gn_json_end_obj(&c->j);
     return EXIT_OK;
 }
 
@@ -393,9 +406,9 @@ static int type_enable(ctx *c) { return type_status(c, GN_REG_ENABLED); }
 static int type_set(ctx *c)
 {
     const char *org = c->a->pos[2], *type = c->a->pos[3], *name = c->a->pos[4], *value = c->a->pos[5];
-    if (strcmp(name, "tls_policy") != 0) {
-        err_out("'%s' is not a device type setting (tls_policy)", name, NULL);
-        return EXIT_INVALID;
+    if (strcmp(name, "tls_policy") != 0) {       /* the rate overrides */
+        gn_reg_err e = gn_store_type_set(c->st, org, type, name, value);
+        return e ? fail_store(c, e) : done(c, "type", type, "updated");
     }
     gn_reg_err e = gn_store_type_set_tls_policy(c->st, org, type, value);
     if (e)
@@ -1030,9 +1043,10 @@ static const command commands[] = {
     {"org", "remove", 1, "ORG", "", "Remove an org with everything in it.", org_remove},
     {"type", "add", 2, "ORG TYPE", "--gateway --description", "Add a device type (--gateway: for gateways).", type_add},
     {"type", "list", 1, "ORG", "", "List the device types of an org.", type_list},
-    {"type", "show", 2, "ORG TYPE", "", "Show a device type.", type_show},
+    {"type", "show", 2, "ORG TYPE", "", "Show a device type and its settings.", type_show},
     {"type", "set", 4, "ORG TYPE SETTING VALUE", "",
-     "Set a type's own setting: tls_policy POLICY (overrides the org's, S-035) or org.", type_set},
+     "Set a type's own setting: tls_policy POLICY (overrides the org's, S-035) or org; "
+     "rate_in_msgs, rate_in_bytes, throttle_limit N (0 = the org's).", type_set},
     {"type", "disable", 2, "ORG TYPE", "", "Disable a type: all its devices are refused and disconnected.", type_disable},
     {"type", "enable", 2, "ORG TYPE", "", "Enable a type again.", type_enable},
     {"type", "remove", 2, "ORG TYPE", "--force", "Remove a type (--force: with its devices).", type_remove},
