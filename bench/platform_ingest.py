@@ -12,8 +12,14 @@ the platform run, so the difference is the rules); "plain_canonical": the
 canonical topic iot-2/type/bench/id/pN/evt/e/fmt/bin (what a plain broker's
 client would name the same event); "platform": registered devices d:benchorg:bench:p%p authenticating with
 use-token-auth, publishing their own event topic iot-2/evt/e/fmt/bin
-(rewritten to benchorg/iot-2/type/bench/id/pN/evt/e/fmt/bin). The
-variants alternate within each repetition, so machine noise hits all alike.
+(rewritten to benchorg/iot-2/type/bench/id/pN/evt/e/fmt/bin), in an org
+whose rate_model is off; "platform_paced": the same in an org with Watson
+read pacing (rate_model watson) at a limit too high to ever pause
+(rate_device_in_msgs 4000000000, 4 KB units), so every PUBLISH pays the
+pacing charge; "platform_throttled": an org with Ioto throttling
+(rate_model ioto, throttle_limit 4000000000), every PUBLISH counted for
+the 30 s measurement. The variants alternate within each repetition, so
+machine noise hits all alike.
 
 Output: one JSON line per repetition, then a summary JSON line with the
 medians (messages/s, and messages per broker CPU-second, which a busy
@@ -34,7 +40,13 @@ import sys
 import tempfile
 import time
 
-ORG = "bench1"
+# platform variants: org -> its rate settings (docs/PLATFORM.md "Rate limits and throttling")
+ORGS = {
+    "platform": ("bench1", ["rate_model", "off"]),
+    "platform_paced": ("bench2", ["rate_model", "watson", "rate_device_in_msgs", "4000000000",
+                                  "rate_device_in_bytes", "0"]),
+    "platform_throttled": ("bench3", ["rate_model", "ioto", "throttle_limit", "4000000000"]),
+}
 
 
 def newest(pattern):
@@ -86,14 +98,17 @@ def main():
     work = tempfile.mkdtemp(prefix="gannet-pbench-")
     db = os.path.join(work, "registry.db")
     ctl = [a.gannetctl, "--db", db]
-    subprocess.run(ctl + ["org", "create", "--id", ORG], check=True, capture_output=True)
-    # gnload talks plain TCP; a new org is TLS-only (S-003).
-    subprocess.run(ctl + ["org", "set", ORG, "tls_policy", "optional"], check=True, capture_output=True)
-    subprocess.run(ctl + ["type", "add", ORG, "bench"], check=True, capture_output=True)
-    for i in range(a.pubs):
-        subprocess.run(ctl + ["device", "add", ORG, "bench", "p%d" % i, "--token", "bench-token-1"],
-                       check=True, capture_output=True)
-    variants = ("plain", "plain_canonical", "platform") + \
+    for org, settings in ORGS.values():
+        subprocess.run(ctl + ["org", "create", "--id", org], check=True, capture_output=True)
+        # gnload talks plain TCP; a new org is TLS-only (S-003).
+        settings = ["tls_policy", "optional"] + settings
+        for k, v in zip(settings[::2], settings[1::2]):
+            subprocess.run(ctl + ["org", "set", org, k, v], check=True, capture_output=True)
+        subprocess.run(ctl + ["type", "add", org, "bench"], check=True, capture_output=True)
+        for i in range(a.pubs):
+            subprocess.run(ctl + ["device", "add", org, "bench", "p%d" % i, "--token", "bench-token-1"],
+                           check=True, capture_output=True)
+    variants = ("plain", "plain_canonical") + tuple(ORGS) + \
         (("plain_baseline",) if a.baseline_gannetd else ())
     confs = {}
     for mode in variants:
@@ -103,7 +118,7 @@ def main():
                 f.write("log_level warn\n")     # a build that may not know the platform keys
             else:
                 f.write("mode %s\nplatform_registry %s\nlog_level warn\n"
-                        % ("platform" if mode == "platform" else "plain", db))
+                        % ("platform" if mode in ORGS else "plain", db))
         confs[mode] = path
     results = {m: [] for m in variants}
     per_cpu = {m: [] for m in variants}
@@ -125,8 +140,8 @@ def main():
                     load += ["--topic", "iot-2/evt/e/fmt/bin"]
                 if mode == "plain_canonical":
                     load += ["--topic", "iot-2/type/bench/id/p%p/evt/e/fmt/bin"]
-                if mode == "platform":
-                    load += ["--client-id", "d:%s:bench:p%%p" % ORG, "--username", "use-token-auth",
+                if mode in ORGS:
+                    load += ["--client-id", "d:%s:bench:p%%p" % ORGS[mode][0], "--username", "use-token-auth",
                              "--password", "bench-token-1", "--topic", "iot-2/evt/e/fmt/bin"]
                 out = subprocess.run(load, capture_output=True, text=True, timeout=a.seconds * 4 + 60)
                 line = [l for l in out.stdout.splitlines() if l.startswith("{")]
@@ -161,6 +176,14 @@ def main():
                       "median_msgs_per_broker_cpu_s": cpu_med,
                       "cpu_platform_over_plain":
                           cpu_med["platform"] / cpu_med["plain"] if cpu_med["plain"] else None,
+                      "cpu_paced_over_platform":
+                          cpu_med["platform_paced"] / cpu_med["platform"] if cpu_med["platform"] else None,
+                      "cpu_throttled_over_platform":
+                          cpu_med["platform_throttled"] / cpu_med["platform"] if cpu_med["platform"] else None,
+                      "paced_over_platform":
+                          med["platform_paced"] / med["platform"] if med["platform"] else None,
+                      "throttled_over_platform":
+                          med["platform_throttled"] / med["platform"] if med["platform"] else None,
                       "cpu_plain_over_baseline":
                           cpu_med["plain"] / cpu_med["plain_baseline"]
                           if cpu_med.get("plain_baseline") else None,

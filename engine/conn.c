@@ -28,6 +28,12 @@ static void conn_timer_fn(gn_timer *t, uint64_t now_ms, void *ctx)
             gn_timer_arm(&c->shard->tw, &c->timer, c->last_rx_ms + limit);
             return;
         }
+        if (c->pace && c->pace->blocked_sid) {
+            /* Paced (engine/pace.h): its packets wait unread, it is not
+             * silent, and pacing never disconnects (S-096). */
+            gn_timer_arm(&c->shard->tw, &c->timer, now_ms + limit);
+            return;
+        }
     }
     if (c->state == GN_CS_NEW || c->state == GN_CS_ACTIVE)
         gn_mqtt_on_timeout(c);
