@@ -1025,7 +1025,7 @@ static const command commands[] = {
     {"org", "create", 0, "", "--id --name --plan", "Create an org (a random 6-character id unless --id).", org_create},
     {"org", "list", 0, "", "", "List the orgs.", org_list},
     {"org", "show", 1, "ORG", "", "Show an org and all its settings.", org_show},
-    {"org", "set", 3, "ORG SETTING VALUE", "", "Change one setting (see 'org show' for the names).", org_set},
+    {"org", "set", 3, "ORG SETTING VALUE", "", "Change one setting (see 'org show' for the names; rate_model watson|ioto|off).", org_set},
     {"org", "iplist", 1, "ORG", "", "Show the org's IP blacklist or whitelist (S-038).", iplist_show},
     {"org", "blacklist", 2, "ORG CIDR[,CIDR...]",
      "", "Refuse connections from these IPv4 / IPv6 addresses or prefixes (replaces the blacklist).",
