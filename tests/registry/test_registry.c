@@ -366,6 +366,67 @@ START_TEST(test_snapshot_follows_store_changes_and_logs_revocations)
 }
 END_TEST
 
+/* Per-type settings: the migration step adds the table to a registry made
+ * without it, set / get round trip, the snapshot carries them (full build
+ * and patch, without a revocation), bad names refused, removal cleans up. */
+START_TEST(test_type_settings_migrate_patch_and_remove)
+{
+    tmp_db();
+    gn_store *st = open_store();
+    ck_assert_int_eq(gn_store_org_create(st, "org001", NULL, 0, NULL), GN_REG_OK);
+    ck_assert_int_eq(gn_store_type_add(st, "org001", "t", GN_REG_DEVICE, NULL), GN_REG_OK);
+    gn_store_close(st);
+    /* a registry from before the step: no table, no triggers */
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE type_settings; DROP TRIGGER IF EXISTS typeset_gone;",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    st = open_store();                      /* runs the step again */
+    ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "rate_in_msgs", "50"), GN_REG_OK);
+    ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "throttle_limit", "10"), GN_REG_OK);
+    ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "rate_in_msgs", "70"), GN_REG_OK);  /* replaces */
+    ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "nope", "1"), GN_REG_ERR_INVALID);
+    ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "rate_in_msgs", "-1"), GN_REG_ERR_INVALID);
+    ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "rate_in_msgs", "4294967296"), GN_REG_ERR_INVALID);
+    ck_assert_int_eq(gn_store_type_set(st, "org001", "zz", "rate_in_msgs", "1"), GN_REG_ERR_NOT_FOUND);
+    gn_reg_type t;
+    ck_assert_int_eq(gn_store_type_get(st, "org001", "t", &t, NULL), GN_REG_OK);
+    ck_assert_uint_eq(t.s.rate_in_msgs, 70);
+    ck_assert_uint_eq(t.s.rate_in_bytes, 0);
+    ck_assert_uint_eq(t.s.throttle_limit, 10);
+    gn_registry *r = open_reg();            /* full build */
+    const gn_reg_snapshot *s = gn_registry_snapshot(r);
+    const gn_reg_type *tt = gn_reg_find_type(s, "org001", 6, "t", 1);
+    ck_assert_ptr_nonnull(tt);
+    ck_assert_uint_eq(tt->s.rate_in_msgs, 70);
+    uint64_t g0 = gn_reg_generation(s);
+    ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "rate_in_bytes", "4096"), GN_REG_OK);
+    ck_assert_int_eq(gn_registry_refresh(r), GN_REG_OK);       /* patch */
+    s = gn_registry_snapshot(r);
+    ck_assert_uint_eq(gn_reg_generation(s), g0 + 1);
+    tt = gn_reg_find_type(s, "org001", 6, "t", 1);
+    ck_assert_uint_eq(tt->s.rate_in_bytes, 4096);
+    ck_assert_uint_eq(tt->s.rate_in_msgs, 70);
+    revs rv = {0};
+    ck_assert_int_eq(gn_reg_revoked_since(s, g0, count_rev, &rv), GN_REG_OK);
+    ck_assert_int_eq(rv.n, 0);              /* a settings change revokes nothing */
+    ck_assert_int_eq(gn_store_type_remove(st, "org001", "t", false), GN_REG_OK);
+    int64_t n = -1;
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM type_settings", -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    ck_assert_int_eq(n, 0);
+    gn_registry_close(r);
+    gn_store_close(st);
+    rm_db();
+}
+END_TEST
+
 START_TEST(test_revocation_log_reports_too_old_after_overflow)
 {
     tmp_db();
@@ -763,6 +824,7 @@ int main(void)
     tcase_add_test(tc, test_snapshot_follows_store_changes_and_logs_revocations);
     tcase_add_test(tc, test_snapshot_ip_list_changes_are_logged_for_recheck);
     tcase_add_test(tc, test_revocation_log_reports_too_old_after_overflow);
+    tcase_add_test(tc, test_type_settings_migrate_patch_and_remove);
     tcase_add_test(tc, test_gateway_resource_groups);
     tcase_add_test(tc, test_running_registry_sees_another_connections_change);
     tcase_add_test(tc, test_autoregistration);
