@@ -317,6 +317,18 @@ gn_reg_err gn_st_exec_it(gn_store *st, const char *sql, int64_t p1, const char *
     return gn_st_run(st, s, what);
 }
 
+gn_reg_err gn_st_exec_itt(gn_store *st, const char *sql, int64_t p1, const char *p2, const char *p3,
+                          const char *what)
+{
+    sqlite3_stmt *s = gn_st_stmt(st, sql);
+    if (!s)
+        return GN_REG_ERR_STORE;
+    sqlite3_bind_int64(s, 1, p1);
+    sqlite3_bind_text(s, 2, p2, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, p3, -1, SQLITE_STATIC);
+    return gn_st_run(st, s, what);
+}
+
 void gn_st_col_text(sqlite3_stmt *s, int i, char *dst, size_t cap, uint8_t *len)
 {
     const unsigned char *t = sqlite3_column_text(s, i);

@@ -180,14 +180,9 @@ gn_reg_err gn_store_org_set(gn_store *st, const char *org, const char *name, con
         value = canon;
     } else if (gn_reg_settings_set(&probe, name, value) != GN_REG_OK)
         return gn_st_fail(st, GN_REG_ERR_INVALID, "setting '%s': unknown name or bad value '%s'", name, value);
-    sqlite3_stmt *s = gn_st_stmt(st, "INSERT INTO org_settings(org_uid, key, value) VALUES(?1, ?2, ?3)"
-                               " ON CONFLICT(org_uid, key) DO UPDATE SET value=excluded.value");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, uid);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, value, -1, SQLITE_STATIC);
-    return gn_st_run(st, s, "org setting");
+    return gn_st_exec_itt(st, "INSERT INTO org_settings(org_uid, key, value) VALUES(?1, ?2, ?3)"
+                          " ON CONFLICT(org_uid, key) DO UPDATE SET value=excluded.value",
+                          uid, name, value, "org setting");
 }
 
 gn_reg_err gn_store_org_remove(gn_store *st, const char *org)

@@ -56,6 +56,8 @@ gn_reg_err gn_st_scalar(gn_store *st, const char *sql, int64_t *out, int n, cons
 gn_reg_err gn_st_scalar_i(gn_store *st, const char *sql, int64_t *out, int64_t p1);
 gn_reg_err gn_st_exec_ii(gn_store *st, const char *sql, int64_t p1, int64_t p2, const char *what);
 gn_reg_err gn_st_exec_it(gn_store *st, const char *sql, int64_t p1, const char *p2, const char *what);
+gn_reg_err gn_st_exec_itt(gn_store *st, const char *sql, int64_t p1, const char *p2, const char *p3,
+                          const char *what);
 void gn_st_col_text(sqlite3_stmt *s, int i, char *dst, size_t cap, uint8_t *len);
 gn_reg_err gn_st_exec_i(gn_store *st, const char *sql, int64_t p1);
 gn_reg_err gn_st_txn_begin(gn_store *st, bool *own);

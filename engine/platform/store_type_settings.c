@@ -86,12 +86,7 @@ gn_reg_err gn_store_type_set(gn_store *st, const char *org, const char *type, co
     gn_reg_err rc = gn_st_type_uid(st, org, type, &uid);
     if (rc != GN_REG_OK)
         return rc;
-    sqlite3_stmt *s = gn_st_stmt(st, "INSERT INTO type_settings(type_uid, key, value) VALUES(?1, ?2, ?3)"
-                                 " ON CONFLICT(type_uid, key) DO UPDATE SET value=excluded.value");
-    if (!s)
-        return GN_REG_ERR_STORE;
-    sqlite3_bind_int64(s, 1, uid);
-    sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, value, -1, SQLITE_STATIC);
-    return gn_st_run(st, s, "device type setting");
+    return gn_st_exec_itt(st, "INSERT INTO type_settings(type_uid, key, value) VALUES(?1, ?2, ?3)"
+                          " ON CONFLICT(type_uid, key) DO UPDATE SET value=excluded.value",
+                          uid, name, value, "device type setting");
 }
