@@ -149,7 +149,7 @@ void gn_plat_throttle_publish(gn_conn *c, size_t payload)
         th->period_end = (now + 1) * th->period_ms;
         gn_thr_advance(&th->w, now);
     }
-    gn_thr_add(&th->w, th->w.period, gn_thr_units(payload));
+    gn_thr_add_current(&th->w, gn_thr_units(payload));
     arm_next(s, th);
 }
 

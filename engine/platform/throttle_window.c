@@ -27,8 +27,7 @@ void gn_thr_advance(gn_thr_window *w, uint64_t period)
 void gn_thr_add(gn_thr_window *w, uint64_t period, uint32_t units)
 {
     gn_thr_advance(w, period);
-    uint32_t *u = &w->units[w->period % GN_THR_BUCKETS];
-    *u = units > UINT32_MAX - *u ? UINT32_MAX : *u + units;
+    gn_thr_add_current(w, units);
 }
 
 static uint64_t sum(const gn_thr_window *w, uint64_t now, unsigned from, unsigned to)

@@ -40,6 +40,12 @@ void gn_thr_init(gn_thr_window *w, uint64_t period);
 void gn_thr_advance(gn_thr_window *w, uint64_t period);
 /* Count units in bucket `period` (advancing to it first). */
 void gn_thr_add(gn_thr_window *w, uint64_t period, uint32_t units);
+/* Count units in the current bucket (the per-PUBLISH path: no call). */
+static inline void gn_thr_add_current(gn_thr_window *w, uint32_t units)
+{
+    uint32_t *u = &w->units[w->period % GN_THR_BUCKETS];
+    *u = units > UINT32_MAX - *u ? UINT32_MAX : *u + units;
+}
 
 typedef struct gn_thr_verdict {
     bool     over;          /* throttle the device */
