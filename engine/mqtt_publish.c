@@ -220,6 +220,16 @@ static gn_msg *make_msg(gn_shard *s, gn_session *ss, const gn_publish *pub, bool
     return m;
 }
 
+/* A PUBLISH of payload bytes was consumed from c: its rate limit, if any
+ * (read pacing, S-096/S-097; Ioto throttling, S-136). */
+static inline void charge_rate(gn_conn *c, size_t payload)
+{
+    if (c->pace)
+        gn_conn_pace_publish(c, payload);
+    else if (c->plat && c->plat->thr)
+        gn_plat_throttle_publish(c, payload);
+}
+
 void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
 {
     gn_shard *s = c->shard;
@@ -261,10 +271,7 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
             gn_conn_pause(c);
             return;
         case GN_PPUB_ACK_DROP:
-            if (c->pace)
-                gn_conn_pace_publish(c, pub.payload.len);       /* S-097 */
-            else if (c->plat->thr)
-                gn_plat_throttle_publish(c, pub.payload.len);   /* S-136 */
+            charge_rate(c, pub.payload.len);
             if (pub.qos == 1)
                 gn_mqtt_send_ack(c, GN_PUBACK, pub.packet_id, 0);
             else if (pub.qos == 2 && !qos2_seen(ss, pub.packet_id) && qos2_mark(ss, pub.packet_id) < 0)
@@ -328,10 +335,7 @@ void gn_mqtt_publish(gn_conn *c, const gn_packet *p)
         }
         gn_mqtt_send_ack(c, GN_PUBREC, pub.packet_id, rc);
     }
-    if (c->pace)
-        gn_conn_pace_publish(c, pub.payload.len);               /* S-096, S-097 */
-    else if (c->plat && c->plat->thr)
-        gn_plat_throttle_publish(c, pub.payload.len);           /* S-136 */
+    charge_rate(c, pub.payload.len);
 }
 
 /* ---------------------------------------------------------------- acks */
