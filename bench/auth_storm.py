@@ -71,12 +71,15 @@ def storm(args, port, style, prefix):
 
 
 def make_registry(work, gannetctl, devices):
-    """A registry in work/ with org bench1 (no connection-rate limit) and
-    devices d:bench1:bench:p0 .. p{devices-1}, token TOKEN; its path."""
+    """A registry in work/ with org bench1 (no connection-rate limit, no
+    message rate limits: rate_model off, so scaleapp.py's publishers run at
+    full speed) and devices d:bench1:bench:p0 .. p{devices-1}, token TOKEN;
+    its path."""
     db = os.path.join(work, "registry.db")
     ctl = [gannetctl, "--db", db]
     subprocess.run(ctl + ["org", "create", "--id", ORG], check=True, capture_output=True)
     subprocess.run(ctl + ["org", "set", ORG, "new_conns_per_s", "0"], check=True, capture_output=True)
+    subprocess.run(ctl + ["org", "set", ORG, "rate_model", "off"], check=True, capture_output=True)
     # the storm talks plain TCP; a new org is TLS-only (S-003).
     subprocess.run(ctl + ["org", "set", ORG, "tls_policy", "optional"], check=True, capture_output=True)
     subprocess.run(ctl + ["type", "add", ORG, "bench"], check=True, capture_output=True)
