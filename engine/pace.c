@@ -1,4 +1,5 @@
-/* engine/pace.c — the token bucket behind read pacing (engine/pace.h):
+/* engine/pace.c — the token bucket behind read pacing (engine/pace.h): its
+ * refill and rate changes (the per-PUBLISH charge is inline in pace.h);
  * milli-unit arithmetic only, no clock, no allocation. */
 #include "engine/pace.h"
 
@@ -7,7 +8,7 @@ static int64_t cap_of(uint32_t rate)
     return (int64_t)rate * 1000;    /* one second's worth */
 }
 
-static void refill(gn_pace *p, uint64_t now_ms)
+void gn_pace_refill(gn_pace *p, uint64_t now_ms)
 {
     if (now_ms <= p->last_ms)
         return;
@@ -36,20 +37,9 @@ void gn_pace_init(gn_pace *p, uint32_t rate, uint32_t unit_bytes, uint64_t now_m
 
 void gn_pace_set_rate(gn_pace *p, uint32_t rate, uint32_t unit_bytes, uint64_t now_ms)
 {
-    refill(p, now_ms);
+    gn_pace_refill(p, now_ms);
     p->rate = rate ? rate : 1;
     p->unit_bytes = unit_bytes;
     if (p->balance > cap_of(p->rate))
         p->balance = cap_of(p->rate);
-}
-
-uint64_t gn_pace_charge(gn_pace *p, uint32_t units, uint64_t now_ms)
-{
-    refill(p, now_ms);
-    p->balance -= (int64_t)units * 1000;
-    if (p->balance >= 1000)
-        return 0;
-    /* Less than one unit left: wait until there is one again. */
-    uint64_t owed = (uint64_t)(1000 - p->balance);
-    return (owed + p->rate - 1) / p->rate;      /* ms, rounded up */
 }
