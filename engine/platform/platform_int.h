@@ -84,6 +84,7 @@ void gn_plat_count_leave(gn_app_count *ref, gn_app_count *total);
 /* A short critical section on e (a spin flag; NULL: none). */
 void gn_plat_count_lock(gn_app_count *e);
 void gn_plat_count_unlock(gn_app_count *e);
+
 /* ---- rate.c: rate limits (Watson pacing, Ioto throttling) */
 /* Set c's rate limits from its org's settings (at CONNECT, and on change). */
 void gn_plat_rate_apply(gn_conn *c, const gn_pdir_org *org);

@@ -78,10 +78,12 @@ gn_reg_err gn_store_type_set(gn_store *st, const char *org, const char *type, co
                              const char *value)
 {
     gn_reg_type_settings probe = {0};
+    if (gn_reg_type_settings_set(&probe, name, "0") != GN_REG_OK)
+        return gn_st_fail(st, GN_REG_ERR_INVALID, "'%s' is not a device type setting (tls_policy,"
+                          " rate_in_msgs, rate_in_bytes, throttle_limit)", name);
     if (gn_reg_type_settings_set(&probe, name, value) != GN_REG_OK)
-        return gn_st_fail(st, GN_REG_ERR_INVALID, "unknown device type setting '%s' or bad value '%s'"
-                          " (settings: rate_in_msgs, rate_in_bytes, throttle_limit; 0 = the org's)",
-                          name, value);
+        return gn_st_fail(st, GN_REG_ERR_INVALID, "device type setting '%s': bad value '%s'"
+                          " (0 .. 4294967295; 0 = the org's)", name, value);
     int64_t uid;
     gn_reg_err rc = gn_st_type_uid(st, org, type, &uid);
     if (rc != GN_REG_OK)

@@ -366,8 +366,8 @@ START_TEST(test_snapshot_follows_store_changes_and_logs_revocations)
 }
 END_TEST
 
-/* Per-type settings: the migration step adds the table to a registry made
- * without it, set / get round trip, the snapshot carries them (full build
+/* Per-type rate settings: schema step 2 adds their table to a version 1
+ * registry, set / get round trip, the snapshot carries them (full build
  * and patch, without a revocation), bad names refused, removal cleans up. */
 START_TEST(test_type_settings_migrate_patch_and_remove)
 {
@@ -376,13 +376,14 @@ START_TEST(test_type_settings_migrate_patch_and_remove)
     ck_assert_int_eq(gn_store_org_create(st, "org001", NULL, 0, NULL), GN_REG_OK);
     ck_assert_int_eq(gn_store_type_add(st, "org001", "t", GN_REG_DEVICE, NULL), GN_REG_OK);
     gn_store_close(st);
-    /* a registry from before the step: no table, no triggers */
+    /* a version 1 registry (before schema step 2): no table, no triggers */
     sqlite3 *db = NULL;
     ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE type_settings; DROP TRIGGER IF EXISTS typeset_gone;",
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE type_settings; DROP TRIGGER IF EXISTS typeset_gone;"
+                                  " DROP TABLE org_cas; PRAGMA user_version=1;",
                                   NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    st = open_store();                      /* runs the step again */
+    st = open_store();                      /* upgrades it: step 2 makes the table */
     ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "rate_in_msgs", "50"), GN_REG_OK);
     ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "throttle_limit", "10"), GN_REG_OK);
     ck_assert_int_eq(gn_store_type_set(st, "org001", "t", "rate_in_msgs", "70"), GN_REG_OK);  /* replaces */
