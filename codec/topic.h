@@ -61,6 +61,12 @@ gn_err gn_share_parse(const uint8_t *s, size_t len, bool *is_shared,
                       const uint8_t **name, size_t *name_len,
                       const uint8_t **inner, size_t *inner_len);
 
+/* Whether topic name `topic` matches filter `filter` (both validated, the
+ * filter without a $share/{name}/ prefix): '+' one whole level, '#' the
+ * rest including the parent level, and no wildcard at the first level
+ * matching a topic that starts with '$' (MQTT 4.7). */
+bool gn_topic_matches(const uint8_t *filter, size_t flen, const uint8_t *topic, size_t tlen);
+
 /* XXH3_64bits of one level (the hash gn_topic_split stores); for callers that
  * build levels by hand (the router's reference matcher, tests). */
 uint64_t gn_level_hash(const uint8_t *s, size_t len);

@@ -6,14 +6,16 @@
  * PUBLISH encoding (header and properties written into the connection's
  * queue, the payload referenced from the shared message when large).
  * Platform mode: the topic a client is sent is its own form of the
- * internal topic (gn_plat_topic_rewrite_out), and a session's queue holds at most
- * plat_qdepth messages per subscription, dropping the oldest (S-086).
+ * internal topic (gn_plat_topic_rewrite_out), and a session's queue has a
+ * lane per subscription (engine/subq.h) holding at most plat_qdepth
+ * messages, a full lane dropping its own oldest (S-086).
  *
  * Threading: the session's owner shard. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/topic.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
 #include "engine/platform/platform.h"
@@ -38,7 +40,7 @@ static void depth_update(gn_session *ss)
 {
     if (ss->qdepth && ss->fl)
         /* relaxed: a load hint for pickers, orders nothing */
-        atomic_store_explicit(ss->qdepth, ss->fl->queue.count, memory_order_relaxed);
+        atomic_store_explicit(ss->qdepth, gn_subq_count(&ss->fl->queue), memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------------- rings */
@@ -292,7 +294,7 @@ gn_sflow *gn_session_flow(gn_session *ss)
 void gn_session_flow_trim(gn_session *ss)
 {
     gn_sflow *f = ss->fl;
-    if (!f || f->inflight.count || f->queue.count || f->nwaiters || f->qos2_in_count)
+    if (!f || f->inflight.count || gn_subq_count(&f->queue) || f->nwaiters || f->qos2_in_count)
         return;
     gn_session_flow_free(ss);
 }
@@ -303,7 +305,7 @@ void gn_session_flow_free(gn_session *ss)
     if (!f)
         return;
     qring_clear(&f->inflight);
-    qring_clear(&f->queue);
+    gn_subq_clear(&f->queue);
     free(f->pid_used);
     free(f->waiters);
     free(f->qos2_in);
@@ -409,7 +411,7 @@ void gn_session_maybe_release(gn_shard *s, gn_session *ss)
         ss->q0_slow = false;    /* caught up */
     if (!ss->fl || !ss->fl->nwaiters)
         return;
-    if (ss->fl->queue.count <= cfg->max_queued_messages / 2 &&
+    if (gn_subq_count(&ss->fl->queue) <= cfg->max_queued_messages / 2 &&
         (!c || c->out.bytes <= cfg->qos0_high_water_bytes / 4))
         gn_session_release_waiters(s, ss);
 }
@@ -449,19 +451,26 @@ static void send_first(gn_shard *s, gn_session *ss, gn_conn *c, gn_qent *src)
     e->state = src->qos == 1 ? GN_QS_WAIT_ACK : GN_QS_WAIT_REC;
 }
 
-/* Drop the oldest queued (not yet sent) message of ss. */
-static void drop_oldest(gn_shard *s, gn_session *ss)
+/* Platform mode: the lane of a queued message is the first of the
+ * session's subscriptions (of the delivery's kind, shared or not) whose
+ * internal filter matches its topic; keyed by the filter's address, which
+ * is the subscription's for as long as it exists. Messages no filter
+ * matches (a subscription gone since) share lane 0. */
+static uint64_t lane_key(const gn_session *ss, const gn_msg *m, uint8_t flags)
 {
-    gn_qring *q = &ss->fl->queue;
-    gn_qent *e = qring_at(q, 0);
-    if (e->state != GN_QS_FREE) {
-        gn_msg_unref(e->msg);
-        q->live--;
+    bool want_shared = (flags & GN_RD_SHARED) != 0;
+    const uint8_t *topic = (const uint8_t *)gn_msg_topic(m);
+    for (uint32_t i = 0; i < ss->nsubs; i++) {
+        const uint8_t *f = (const uint8_t *)ss->subs[i].filter, *name;
+        size_t fl = ss->subs[i].len, name_len;
+        bool shared = false;
+        if (fl > 7 && f[0] == '$' &&
+            gn_share_parse(f, fl, &shared, &name, &name_len, &f, &fl) != GN_OK)
+            continue;
+        if (shared == want_shared && gn_topic_matches(f, fl, topic, m->topic_len))
+            return (uint64_t)(uintptr_t)ss->subs[i].filter;
     }
-    e->state = GN_QS_FREE;
-    q->head = (q->head + 1) & (q->cap - 1);
-    q->count--;
-    gn_stat_add(&s->stats.queue_dropped_oldest, 1);
+    return 0;
 }
 
 void gn_session_pump(gn_shard *s, gn_session *ss)
@@ -469,12 +478,9 @@ void gn_session_pump(gn_shard *s, gn_session *ss)
     gn_conn *c = live_conn(ss);
     if (!c || !ss->fl)
         return;
-    gn_qring *q = &ss->fl->queue;
-    while (q->count && ss->fl->inflight.live < window(ss)) {
-        gn_qent e = *qring_at(q, 0);
-        q->head = (q->head + 1) & (q->cap - 1);
-        q->count--;
-        q->live--;
+    gn_subq *q = &ss->fl->queue;
+    gn_qent e;
+    while (ss->fl->inflight.live < window(ss) && gn_subq_pop(q, &e)) {
         if (gn_msg_expired(e.msg, s->now_ms)) {
             gn_msg_unref(e.msg);
             continue;
@@ -483,7 +489,6 @@ void gn_session_pump(gn_shard *s, gn_session *ss)
         if (ss->conn != c || c->lost)
             return;
     }
-    qring_trim(q);
     depth_update(ss);
     gn_session_maybe_release(s, ss);
 }
@@ -499,7 +504,7 @@ bool gn_session_overloaded(const gn_shard *s, const gn_session *ss, uint8_t qos)
         return false;
     /* Live: the delivery that fills the queue pauses the publisher (see
      * gn_session_deliver). Offline: a full queue drops. */
-    return ss->fl->queue.count + (live ? 1u : 0u) >= cfg->max_queued_messages;
+    return gn_subq_count(&ss->fl->queue) + (live ? 1u : 0u) >= cfg->max_queued_messages;
 }
 
 bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, uint8_t flags,
@@ -534,14 +539,8 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
     uint32_t lim = s->cfg.max_queued_messages;
     if (!gn_session_flow(ss))
         return false;
-    if (ss->plat_qdepth) {
-        /* Platform: a buffer per subscription, the oldest message dropped
-         * to make room whatever its QoS (S-086); publishers never wait. */
-        uint64_t l = (uint64_t)ss->plat_qdepth * (ss->nsubs ? ss->nsubs : 1);
-        lim = l > UINT32_MAX ? UINT32_MAX : (uint32_t)l;
-        while (ss->fl->queue.count >= lim)
-            drop_oldest(s, ss);
-    } else if (!c && ss->fl->queue.count >= lim) {
+    gn_subq *q = &ss->fl->queue;
+    if (!ss->plat_qdepth && !c && gn_subq_count(q) >= lim) {
         /* Offline session at its limit: a client that may never return
          * must not stall live publishers. Counted. */
         gn_stat_add(&s->stats.qos1_dropped_offline, 1);
@@ -558,19 +557,26 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
         memcpy(e.sub_ids, sub_ids, sizeof(uint32_t) * e.nsub);
     e.pub_shard = pub_shard;
     e.pub = pub;
-    if (c && ss->fl->queue.count == 0 && ss->fl->inflight.live < window(ss)) {
+    if (c && gn_subq_count(q) == 0 && ss->fl->inflight.live < window(ss)) {
         send_first(s, ss, c, &e);
         depth_update(ss);
         return true;
     }
-    gn_qent *slot = qring_push(&ss->fl->queue);
-    if (!slot) {
+    /* Platform: a lane per subscription, its oldest message dropped to
+     * make room whatever its QoS (S-086); publishers never wait. Plain:
+     * one unbounded lane, the limit above pauses publishers instead. */
+    int dropped = ss->plat_qdepth ? gn_subq_push(q, lane_key(ss, msg, flags), &e, ss->plat_qdepth)
+                                  : gn_subq_push(q, 0, &e, 0);
+    if (dropped < 0) {
         gn_msg_unref(e.msg);
         return false;
     }
-    *slot = e;
+    if (dropped) {
+        gn_stat_add(&s->stats.queue_dropped_oldest, (uint64_t)dropped);
+        ss->queue_dropped += (uint32_t)dropped;
+    }
     depth_update(ss);
-    if (c && ss->fl->queue.count >= lim && pub && !ss->plat_qdepth)
+    if (c && gn_subq_count(q) >= lim && pub && !ss->plat_qdepth)
         block_publisher(s, ss, pub_shard, pub);
     return true;
 }
@@ -658,7 +664,7 @@ void gn_session_drop_queues(gn_shard *s, gn_session *ss)
     if (!ss->fl)
         return;
     qring_clear(&ss->fl->inflight);
-    qring_clear(&ss->fl->queue);
+    gn_subq_clear(&ss->fl->queue);
     free(ss->fl->pid_used);
     ss->fl->pid_used = NULL;
     ss->fl->next_pid = 1;

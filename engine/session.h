@@ -25,6 +25,7 @@
 #include "engine/conn.h"
 #include "engine/msg.h"
 #include "engine/route.h"
+#include "engine/subq.h"
 #include "engine/timer_wheel.h"
 
 typedef struct gn_shard gn_shard;
@@ -40,21 +41,6 @@ typedef struct gn_ssub {
     uint8_t  opts;              /* SUBSCRIBE options byte */
     uint32_t sub_id;
 } gn_ssub;
-
-/* A queued or in-flight outbound message. */
-typedef struct gn_qent {
-    gn_msg  *msg;
-    uint16_t pid;               /* assigned when sent (QoS >= 1) */
-    uint8_t  qos;               /* granted delivery QoS */
-    uint8_t  flags;             /* GN_RD_RAP, GN_XF_RETAINED */
-    uint8_t  state;             /* GN_QS_* */
-    uint8_t  nsub;
-    uint16_t pub_shard;         /* publisher to unblock when this queue drains */
-    uint64_t pub;
-    uint32_t sub_ids[GN_RD_MAX_SUB_IDS];
-} gn_qent;
-
-enum { GN_QS_FREE = 0, GN_QS_QUEUED, GN_QS_WAIT_ACK, GN_QS_WAIT_REC, GN_QS_WAIT_COMP };
 
 typedef struct gn_qring {
     gn_qent *v;
@@ -72,7 +58,8 @@ typedef struct gn_waiter {
  * empty again, so idle sessions stay small. */
 typedef struct gn_sflow {
     gn_qring   inflight;        /* sent, waiting for PUBACK / PUBREC / PUBCOMP */
-    gn_qring   queue;           /* waiting for the window or for a connection */
+    gn_subq    queue;           /* waiting for the window or for a connection: one lane
+                                   per subscription in platform mode (S-086) */
     uint64_t  *pid_used;        /* 65536-bit map of outbound packet ids in use */
     gn_waiter *waiters;         /* publishers paused for this session */
     uint32_t   nwaiters, capwaiters;
@@ -122,6 +109,8 @@ typedef struct gn_session {
     bool      req_problem_info; /* MQTT 5 Request Problem Information (default true) */
     uint32_t  plat_qdepth;      /* platform mode: queue depth per subscription, the oldest
                                    message dropped when full (S-086); 0 = plain behaviour */
+    uint32_t  queue_dropped;    /* platform mode: messages this session's full lanes
+                                   dropped since it was created (close line, S-086) */
     char      cid_inline[24];   /* short client ids live here (no allocation) */
 } gn_session;
 

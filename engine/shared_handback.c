@@ -28,32 +28,42 @@ static bool hand_back(gn_shard *s, const gn_session *ss, const gn_qent *e)
     return false;
 }
 
-static void ring_handback(gn_shard *s, const gn_session *ss, const gn_qring *r,
-                          uint32_t *placed, uint32_t *lost)
+typedef struct handback_ctx {
+    gn_shard         *s;
+    const gn_session *ss;
+    uint32_t          placed, lost;
+} handback_ctx;
+
+static void entry_handback(void *ctx, const gn_qent *e)
 {
-    for (uint32_t i = 0; i < r->count; i++) {
-        const gn_qent *e = &r->v[(r->head + i) & (r->cap - 1)];
-        /* WAIT_COMP: the client has it (PUBREC came), only PUBREL is left */
-        bool pending = e->state == GN_QS_QUEUED || e->state == GN_QS_WAIT_ACK ||
-                       e->state == GN_QS_WAIT_REC;
-        if (!pending || !e->msg || !(e->flags & GN_RD_SHARED) || e->qos == 0)
-            continue;
-        if (hand_back(s, ss, e))
-            (*placed)++;
-        else
-            (*lost)++;
-    }
+    handback_ctx *h = ctx;
+    /* WAIT_COMP: the client has it (PUBREC came), only PUBREL is left */
+    bool pending = e->state == GN_QS_QUEUED || e->state == GN_QS_WAIT_ACK ||
+                   e->state == GN_QS_WAIT_REC;
+    if (!pending || !e->msg || !(e->flags & GN_RD_SHARED) || e->qos == 0)
+        return;
+    if (hand_back(h->s, h->ss, e))
+        h->placed++;
+    else
+        h->lost++;
+}
+
+static void ring_handback(handback_ctx *h, const gn_qring *r)
+{
+    for (uint32_t i = 0; i < r->count; i++)
+        entry_handback(h, &r->v[(r->head + i) & (r->cap - 1)]);
 }
 
 void gn_session_shared_handback(gn_shard *s, gn_session *ss)
 {
     if (s->stopping || !ss->qdepth)
         return;     /* shutting down: nobody to take it; no shared subscription ever */
-    uint32_t placed = gn_shard_held_handback(s, ss->sid), lost = 0;
+    handback_ctx h = { .s = s, .ss = ss, .placed = gn_shard_held_handback(s, ss->sid) };
     if (ss->fl) {
-        ring_handback(s, ss, &ss->fl->inflight, &placed, &lost);   /* oldest first */
-        ring_handback(s, ss, &ss->fl->queue, &placed, &lost);
+        ring_handback(&h, &ss->fl->inflight);                       /* oldest first */
+        gn_subq_each(&ss->fl->queue, entry_handback, &h);           /* each lane oldest first */
     }
+    uint32_t placed = h.placed, lost = h.lost;
     if (placed)
         gn_stat_add(&s->stats.shared_handed_back, placed);
     if (lost) {

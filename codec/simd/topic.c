@@ -163,3 +163,34 @@ gn_err gn_topic_split(const uint8_t *s, size_t len, gn_levels *out)
     out->topic_hash = XXH3_64bits(s, len);
     return GN_OK;
 }
+
+bool gn_topic_matches(const uint8_t *filter, size_t flen, const uint8_t *topic, size_t tlen)
+{
+    /* MQTT 4.7.2: wildcards at the first level never match a '$' topic. */
+    if (tlen && topic[0] == '$' && flen && (filter[0] == '+' || filter[0] == '#'))
+        return false;
+    size_t f = 0, t = 0;
+    for (;;) {
+        /* One filter level against one topic level. */
+        size_t fe = f;
+        while (fe < flen && filter[fe] != '/')
+            fe++;
+        if (fe - f == 1 && filter[f] == '#')
+            return true;                /* the rest, this level's parent included */
+        size_t te = t;
+        while (te < tlen && topic[te] != '/')
+            te++;
+        if (!(fe - f == 1 && filter[f] == '+') &&
+            (fe - f != te - t || memcmp(filter + f, topic + t, fe - f) != 0))
+            return false;
+        bool fend = fe >= flen, tend = te >= tlen;
+        if (fend || tend) {
+            if (fend && tend)
+                return true;
+            /* "a/#" matches "a": the filter's next level is a lone '#'. */
+            return tend && flen - fe == 2 && filter[fe + 1] == '#';
+        }
+        f = fe + 1;
+        t = te + 1;
+    }
+}

@@ -481,6 +481,38 @@ START_TEST(test_split_matches_hand_split_at_every_length_and_level)
 }
 END_TEST
 
+
+static bool tm(const char *f, const char *t)
+{
+    return gn_topic_matches((const uint8_t *)f, strlen(f), (const uint8_t *)t, strlen(t));
+}
+
+START_TEST(test_matches_wildcards_and_dollar_topics)
+{
+    ck_assert(tm("a/b", "a/b"));
+    ck_assert(!tm("a/b", "a/c"));
+    ck_assert(!tm("a/b", "a/b/c"));
+    ck_assert(!tm("a/b/c", "a/b"));
+    ck_assert(!tm("a/bc", "a/b"));
+    ck_assert(tm("a/+", "a/b"));
+    ck_assert(!tm("a/+", "a"));
+    ck_assert(!tm("a/+", "a/b/c"));
+    ck_assert(tm("a/+", "a/"));
+    ck_assert(tm("+/+", "/"));
+    ck_assert(!tm("+", "/"));
+    ck_assert(tm("a/#", "a"));
+    ck_assert(tm("a/#", "a/b/c"));
+    ck_assert(!tm("a/#", "ab"));
+    ck_assert(tm("#", "a/b"));
+    ck_assert(tm("+/b/#", "x/b"));
+    ck_assert(tm("iot-2/type/+/id/+/evt/+/fmt/+", "iot-2/type/t/id/d/evt/e/fmt/json"));
+    ck_assert(!tm("iot-2/type/+/id/+/evt/+/fmt/+", "iot-2/type/t/id/d/cmd/e/fmt/json"));
+    ck_assert(!tm("#", "$SYS/x"));
+    ck_assert(!tm("+/x", "$SYS/x"));
+    ck_assert(tm("$SYS/#", "$SYS/x"));
+}
+END_TEST
+
 static Suite *topic_suite(void)
 {
     Suite *s = suite_create("topic");
@@ -506,6 +538,7 @@ static Suite *topic_suite(void)
     tcase_add_test(tc, test_split_named_cases);
     tcase_add_test(tc, test_split_depth_limit);
     tcase_add_test(tc, test_split_matches_hand_split_at_every_length_and_level);
+    tcase_add_test(tc, test_matches_wildcards_and_dollar_topics);
     suite_add_tcase(s, tc);
     return s;
 }

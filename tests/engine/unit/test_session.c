@@ -117,7 +117,7 @@ START_TEST(test_offline_queue_is_bounded_and_reported_overloaded)
     ck_assert(!gn_session_deliver(&sh, ss, m1, 1, 0, NULL, 0, 0, 0));
     ck_assert(!gn_session_deliver(&sh, ss, m1, 1, 0, NULL, 0, 0, 0));
     ck_assert_uint_eq(atomic_load(&sh.stats.qos1_dropped_offline), 2);
-    ck_assert_uint_eq(ss->fl->queue.count, 5);
+    ck_assert_uint_eq(gn_subq_count(&ss->fl->queue), 5);
     ck_assert_uint_eq(gn_msg_refcount(m1), 6);            /* ours + 5 queued */
     /* QoS 0 to a session without a connection: dropped, and overloaded */
     ck_assert(gn_session_overloaded(&sh, ss, 0));
@@ -125,7 +125,7 @@ START_TEST(test_offline_queue_is_bounded_and_reported_overloaded)
     ck_assert_uint_eq(gn_msg_refcount(m0), 1);
     /* the granted QoS is capped by the message's: a QoS 0 message is not queued */
     ck_assert(!gn_session_deliver(&sh, ss, m0, 1, 0, NULL, 0, 0, 0));
-    ck_assert_uint_eq(ss->fl->queue.count, 5);
+    ck_assert_uint_eq(gn_subq_count(&ss->fl->queue), 5);
     gn_session_destroy(&sh, ss);
     ck_assert_uint_eq(gn_msg_refcount(m1), 1);            /* the queue's references went with it */
     gn_msg_unref(m1);
