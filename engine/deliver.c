@@ -572,8 +572,13 @@ bool gn_session_deliver(gn_shard *s, gn_session *ss, gn_msg *msg, uint8_t qos, u
         return false;
     }
     if (dropped) {
+        /* Counted per shard (stats, the stopped line) and per session:
+         * the close line while connected, the resume line when not. */
         gn_stat_add(&s->stats.queue_dropped_oldest, (uint64_t)dropped);
-        ss->queue_dropped += (uint32_t)dropped;
+        if (ss->conn && ss->conn->plat)
+            ss->conn->plat->queue_dropped += (uint64_t)dropped;
+        else
+            ss->queue_dropped += (uint32_t)dropped;
     }
     depth_update(ss);
     if (c && gn_subq_count(q) >= lim && pub && !ss->plat_qdepth)

@@ -379,5 +379,7 @@ void gn_engine_get_stats(const gn_engine *e, gn_engine_stats *out)
         out->bytes_sent += atomic_load_explicit(&st->bytes_out, memory_order_relaxed);
         out->qos0_dropped += atomic_load_explicit(&st->qos0_dropped, memory_order_relaxed);
         out->protocol_errors += atomic_load_explicit(&st->protocol_errors, memory_order_relaxed);
+        out->qos1_dropped_offline += atomic_load_explicit(&st->qos1_dropped_offline, memory_order_relaxed);
+        out->queue_dropped_oldest += atomic_load_explicit(&st->queue_dropped_oldest, memory_order_relaxed);
     }
 }

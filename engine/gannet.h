@@ -89,6 +89,8 @@ typedef struct gn_engine_stats {
     uint64_t bytes_sent;
     uint64_t qos0_dropped;          /* slow-subscriber QoS 0 drops */
     uint64_t protocol_errors;
+    uint64_t qos1_dropped_offline;  /* QoS >= 1 refused by an offline session's full queue */
+    uint64_t queue_dropped_oldest;  /* platform: oldest dropped from full subscription buffers (S-086) */
 } gn_engine_stats;
 
 void gn_engine_get_stats(const gn_engine *e, gn_engine_stats *out);

@@ -383,6 +383,13 @@ void gn_mqtt_connect(gn_conn *c, const uint8_t *pkt, size_t len, const gn_packet
     send_connack(c, ss, present, cn, ka, ka_changed, expiry_granted, c->plat ? &po : NULL);
     if (c->plat)
         gn_mon_connected(c);                        /* S-105 */
+    if (present && ss->queue_dropped) {
+        /* What the client missed while away, once (S-086). */
+        gn_log_info("resumed: client=%.*s queue_dropped=%u (oldest queued messages dropped while "
+                    "offline, subscription buffers full)", (int)ss->cid_len, ss->client_id,
+                    (unsigned)ss->queue_dropped);
+        ss->queue_dropped = 0;
+    }
     if (present)
         gn_session_resend(s, ss);
     if (ss->blocked_by)

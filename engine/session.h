@@ -109,8 +109,9 @@ typedef struct gn_session {
     bool      req_problem_info; /* MQTT 5 Request Problem Information (default true) */
     uint32_t  plat_qdepth;      /* platform mode: queue depth per subscription, the oldest
                                    message dropped when full (S-086); 0 = plain behaviour */
-    uint32_t  queue_dropped;    /* platform mode: messages this session's full lanes
-                                   dropped since it was created (close line, S-086) */
+    uint32_t  queue_dropped;    /* platform mode: messages its full lanes dropped while no
+                                   connection was attached; logged and reset at the next
+                                   attach (S-086) */
     char      cid_inline[24];   /* short client ids live here (no allocation) */
 } gn_session;
 

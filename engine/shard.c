@@ -416,7 +416,8 @@ static void *shard_main(void *arg)
     gn_log_info("stopped: %llu connections served, %llu messages in, %llu out, "
                 "%llu QoS 0 dropped (slow subscribers), %llu QoS>=1 dropped (offline queue full), "
                 "%llu protocol errors, %llu shared deliveries moved to another member, "
-                "%llu handed back by departing members, %llu that no member could take",
+                "%llu handed back by departing members, %llu that no member could take, "
+                "%llu queued dropped oldest (subscription buffers full)",
                 (unsigned long long)atomic_load_explicit(&st->conns_total, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->msgs_in, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->msgs_out, memory_order_relaxed),
@@ -425,7 +426,8 @@ static void *shard_main(void *arg)
                 (unsigned long long)atomic_load_explicit(&st->protocol_errors, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->shared_repicks, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&st->shared_handed_back, memory_order_relaxed),
-                (unsigned long long)atomic_load_explicit(&st->shared_orphaned, memory_order_relaxed));
+                (unsigned long long)atomic_load_explicit(&st->shared_orphaned, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&st->queue_dropped_oldest, memory_order_relaxed));
     release_held(s);
     gn_consumers_shard_fini(s);
     gn_sessions_fini(s);

@@ -175,11 +175,11 @@ void gn_plat_on_close(gn_conn *c)
     gn_plat_count_release(pc->members);
     uint16_t code = pc->close_set ? pc->close_code : GN_CLOSE_BY_SERVER;
     gn_log_info("close: client=%s addr=%s code=%u reason=\"%s\" read_bytes=%llu read_msgs=%llu "
-                "write_bytes=%llu write_msgs=%llu",
+                "write_bytes=%llu write_msgs=%llu queue_dropped=%llu",
                 pc->cid[0] ? pc->cid : "-", pc->addr[0] ? pc->addr : "-", (unsigned)code,
                 gn_close_reason(code), (unsigned long long)pc->rx_bytes,
                 (unsigned long long)pc->rx_msgs, (unsigned long long)pc->tx_bytes,
-                (unsigned long long)pc->tx_msgs);
+                (unsigned long long)pc->tx_msgs, (unsigned long long)pc->queue_dropped);
     free(pc);
 }
 

@@ -59,6 +59,7 @@ typedef struct gn_pconn {
     uint32_t  max_subs;                /* S-092: more subscriptions close 154 */
     uint16_t  recv_max;                /* inbound QoS >= 1 in flight (S-090) */
     uint64_t  rx_bytes, tx_bytes, rx_msgs, tx_msgs;
+    uint64_t  queue_dropped;    /* oldest queued messages dropped while attached (S-086) */
     uint64_t  autoreg_cookie;          /* pending auto-registration (0: none) */
     uint32_t  org_slot;                /* index of its org counter */
     struct gn_app_count *members;      /* A: its app's member count, held (app_counts.c) */

@@ -170,17 +170,23 @@ class PlatformTestCase(harness.BrokerTestCase):
     def close_line(self, client_id, timeout=TIMEOUT, code=None):
         """The broker's close line for client_id logged during this test
         (the first one, or the first with `code`)."""
-        pat = re.compile(r"close: client=%s addr=\S+ code=(%s) reason=\"([^\"]*)\""
-                         % (re.escape(client_id), code if code is not None else r"\d+"))
+        m = self.wait_log_line(r"close: client=%s addr=\S+ code=(%s) reason=\"([^\"]*)\".*"
+                               % (re.escape(client_id), code if code is not None else r"\d+"),
+                               timeout, "no close line for %s" % client_id)
+        return int(m.group(1)), m.group(2), m.group(0)
+
+    def wait_log_line(self, pattern, timeout=TIMEOUT, what=None):
+        """The first match of regex `pattern` in the broker log of this test."""
+        pat = re.compile(pattern)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            text = self.broker.log()[self.log_mark:]
-            m = pat.search(text)
+            m = pat.search(self.broker.log()[self.log_mark:])
             if m:
-                return int(m.group(1)), m.group(2), m.group(0)
+                return m
             time.sleep(0.05)
-        raise AssertionError("no close line for %s in the broker log:\n%s"
-                             % (client_id, "\n".join(self.broker.log()[self.log_mark:].splitlines()[-20:])))
+        raise AssertionError("%s in the broker log:\n%s"
+                             % (what or "no match of %r" % pattern,
+                                "\n".join(self.broker.log()[self.log_mark:].splitlines()[-20:])))
 
     def assert_close_code(self, client_id, code):
         got, reason, line = self.close_line(client_id)

@@ -5,10 +5,11 @@ messages of durable sessions, per-subscription queue depths with the
 oldest dropped, redelivery on reconnect, in-flight windows and topic
 aliases."""
 
+import re
 import time
 
 from platform_harness import mqttraw
-from platform_harness import ORG, QUIET, PlatformTestCase, uid
+from platform_harness import APP_TOKEN, ORG, QUIET, PlatformTestCase, uid
 
 
 class Sessions(PlatformTestCase):
@@ -73,6 +74,64 @@ class Sessions(PlatformTestCase):
         a.close()
         a = self.raw_app(app + ":i", cls_="A", clean=True)
         self.assertFalse(a.connack.session_present)
+
+    def _durable_app_with_two_subscriptions(self, app, a_dev, b_dev):
+        """A durable application session (paho, 3.1.1, cleansession=0)
+        subscribed to the events of two devices, then offline."""
+        cid = "A:%s:%s:i" % (ORG, app)
+        a = self.paho(cid, "v311", username=self.apikey, password=APP_TOKEN, clean=False)
+        self.assertEqual(a.subscribe("iot-2/type/sensor/id/s%d/evt/+/fmt/+" % a_dev, 1), [1])
+        self.assertEqual(a.subscribe("iot-2/type/sensor/id/s%d/evt/+/fmt/+" % b_dev, 1), [1])
+        a.disconnect()
+        time.sleep(0.2)
+        return cid
+
+    def _publish(self, dev, n, prefix):
+        d = self.paho_as("d:%s:sensor:s%d" % (ORG, dev))
+        for i in range(n):
+            d.publish("iot-2/evt/e/fmt/text", b"%s%d" % (prefix, i), qos=1)   # never waits for the app
+        d.disconnect()
+
+    def test_S086_each_subscription_has_its_own_buffer(self):
+        app = uid("two")
+        cid = self._durable_app_with_two_subscriptions(app, 8, 9)
+        # the first device overflows its subscription's buffer of 5; the
+        # second stays under it (and publishes in the middle of the burst)
+        self._publish(8, 6, b"a")
+        self._publish(9, 3, b"b")
+        self._publish(8, 6, b"c")
+        a = self.paho(cid, "v311", username=self.apikey, password=APP_TOKEN, clean=False)
+        self.assertTrue(a.session_present)
+        got = [m.payload for m in a.get_n(8)]
+        with self.assertRaises(AssertionError):
+            a.get(QUIET)                            # nothing beyond the two buffers
+        # only the overflowing subscription lost messages, its oldest ones;
+        # each publisher's order holds, and the second device's messages,
+        # older than the first's survivors, come first
+        self.assertEqual(got, [b"b0", b"b1", b"b2", b"c1", b"c2", b"c3", b"c4", b"c5"])
+        line = self.wait_log_line(r"resumed: client=%s queue_dropped=(\d+)" % re.escape(cid))
+        self.assertEqual(int(line.group(1)), 7)
+        a.disconnect()
+        _, _, close = self.close_line(cid)
+        self.assertIn("queue_dropped=0", close)     # nothing dropped while it was connected
+
+    def test_S086_clean_session_resets_the_buffers(self):
+        app = uid("rst")
+        cid = self._durable_app_with_two_subscriptions(app, 8, 9)
+        self._publish(8, 7, b"x")
+        self._publish(9, 2, b"y")
+        # cleansession=1: the session and both buffers are gone
+        a = self.paho(cid, "v311", username=self.apikey, password=APP_TOKEN, clean=True)
+        self.assertFalse(a.session_present)
+        with self.assertRaises(AssertionError):
+            a.get(QUIET)
+        a.disconnect()
+        time.sleep(0.2)
+        # back to durable: a new empty session, nothing left from before
+        a = self.paho(cid, "v311", username=self.apikey, password=APP_TOKEN, clean=False)
+        self.assertFalse(a.session_present)
+        with self.assertRaises(AssertionError):
+            a.get(QUIET)
 
     def test_S087_device_queue_depth_is_its_own_setting(self):
         cid = "d:%s:sensor:s5" % ORG

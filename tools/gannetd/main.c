@@ -280,10 +280,12 @@ int main(int argc, char **argv)
     gn_engine_stats st;
     gn_engine_get_stats(e, &st);
     gn_log_info("stopped: %llu connections served, %llu messages in, %llu out, %llu QoS 0 dropped, "
-                "%llu protocol errors",
+                "%llu protocol errors, %llu QoS>=1 dropped (offline queue full), "
+                "%llu queued dropped oldest (subscription buffers full)",
                 (unsigned long long)st.connections_total, (unsigned long long)st.msgs_received,
                 (unsigned long long)st.msgs_sent, (unsigned long long)st.qos0_dropped,
-                (unsigned long long)st.protocol_errors);
+                (unsigned long long)st.protocol_errors, (unsigned long long)st.qos1_dropped_offline,
+                (unsigned long long)st.queue_dropped_oldest);
     gn_engine_destroy(e);
     return status;
 }

@@ -6,7 +6,9 @@
  * which is also what gn_session_overloaded reports to the shared-group
  * re-pick, and a shared-group member whose session ends hands its queued
  * shared messages to another member (engine/shared_handback.c) or, as the
- * last one, counts them. Links the static libgannet. */
+ * last one, counts them; in platform mode each subscription's lane is
+ * bounded on its own and a full one drops its oldest (S-086). Links the
+ * static libgannet. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,7 +178,7 @@ START_TEST(test_ending_member_hands_its_shared_messages_to_another_member)
     /* not from a group: stays with a, goes with a */
     ck_assert(gn_session_deliver(&sh, a, plain, 1, 0, NULL, 0, 0, 0));
     gn_session_destroy(&sh, a);
-    ck_assert_uint_eq(b->fl->queue.count, 3);
+    ck_assert_uint_eq(gn_subq_count(&b->fl->queue), 3);
     ck_assert_uint_eq(atomic_load(&sh.stats.shared_handed_back), 3);
     ck_assert_uint_eq(atomic_load(&sh.stats.shared_orphaned), 0);
     ck_assert_uint_eq(gn_msg_refcount(m), 4);             /* ours + b's three */
@@ -192,6 +194,74 @@ START_TEST(test_ending_member_hands_its_shared_messages_to_another_member)
 }
 END_TEST
 
+static gn_msg *msg_on(const char *topic)
+{
+    gn_msg_params mp = { .topic = topic, .topic_len = strlen(topic), .payload = (const uint8_t *)"x",
+                         .payload_len = 1, .qos = 1, .expiry_ms = GN_MSG_NO_EXPIRY };
+    gn_msg *m = gn_msg_new(&mp);
+    ck_assert_ptr_nonnull(m);
+    return m;
+}
+
+/* Two subscriptions held by hand (no router in this test). */
+static void give_subs(gn_session *ss, const char *a, const char *b)
+{
+    ss->subs = calloc(2, sizeof *ss->subs);
+    ck_assert_ptr_nonnull(ss->subs);
+    ss->subs[0] = (gn_ssub){ .filter = strdup(a), .len = (uint16_t)strlen(a), .opts = 1 };
+    ss->subs[1] = (gn_ssub){ .filter = strdup(b), .len = (uint16_t)strlen(b), .opts = 1 };
+    ss->nsubs = ss->capsubs = 2;
+}
+
+static void take_subs(gn_session *ss)
+{
+    for (uint32_t i = 0; i < ss->nsubs; i++)
+        free(ss->subs[i].filter);
+    free(ss->subs);
+    ss->subs = NULL;
+    ss->nsubs = ss->capsubs = 0;
+}
+
+START_TEST(test_platform_queue_drops_the_full_subscriptions_oldest_only)
+{
+    gn_session *ss = new_session("d:org:t:x");
+    ss->plat_qdepth = 3;
+    give_subs(ss, "o/evt/+", "o/cmd/#");
+    gn_msg *ev = msg_on("o/evt/e"), *cmd = msg_on("o/cmd/c/fmt/json");
+    /* more than max_queued_messages (5) in all: platform lanes have their own bound */
+    ck_assert(gn_session_deliver(&sh, ss, cmd, 1, 0, NULL, 0, 0, 0));
+    for (int i = 0; i < 10; i++)
+        ck_assert(gn_session_deliver(&sh, ss, ev, 1, 0, NULL, 0, 0, 0));
+    ck_assert(gn_session_deliver(&sh, ss, cmd, 1, 0, NULL, 0, 0, 0));
+    gn_subq *q = &ss->fl->queue;
+    ck_assert_uint_eq(gn_subq_lanes(q), 2);
+    ck_assert_uint_eq(gn_subq_lane_count(q, (uint64_t)(uintptr_t)ss->subs[0].filter), 3);
+    ck_assert_uint_eq(gn_subq_lane_count(q, (uint64_t)(uintptr_t)ss->subs[1].filter), 2);
+    ck_assert_uint_eq(atomic_load(&sh.stats.queue_dropped_oldest), 7);
+    ck_assert_uint_eq(atomic_load(&sh.stats.qos1_dropped_offline), 0);
+    ck_assert_uint_eq(ss->queue_dropped, 7);
+    ck_assert_uint_eq(gn_msg_refcount(ev), 1 + 3);
+    /* the order out: the first command, the last three events, the second command */
+    gn_qent e;
+    const gn_msg *want[] = { cmd, ev, ev, ev, cmd };
+    for (int i = 0; i < 5; i++) {
+        ck_assert(gn_subq_pop(q, &e));
+        ck_assert_ptr_eq(e.msg, want[i]);
+        gn_msg_unref(e.msg);
+    }
+    /* a topic no subscription matches any longer goes to the shared lane 0 */
+    gn_msg *other = msg_on("o/mon/x");
+    ck_assert(gn_session_deliver(&sh, ss, other, 1, 0, NULL, 0, 0, 0));
+    ck_assert_uint_eq(gn_subq_lane_count(q, 0), 1);
+    take_subs(ss);
+    gn_session_destroy(&sh, ss);
+    ck_assert_uint_eq(gn_msg_refcount(other), 1);
+    gn_msg_unref(ev);
+    gn_msg_unref(cmd);
+    gn_msg_unref(other);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("session");
@@ -202,6 +272,7 @@ int main(void)
     tcase_add_test(tc, test_offline_queue_is_bounded_and_reported_overloaded);
     tcase_add_test(tc, test_expired_message_is_not_queued);
     tcase_add_test(tc, test_ending_member_hands_its_shared_messages_to_another_member);
+    tcase_add_test(tc, test_platform_queue_drops_the_full_subscriptions_oldest_only);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
