@@ -114,6 +114,9 @@ static const key_def keys[] = {
     { "platform_max_app_instances", K_U32, F(platform_max_app_instances), 0, UINT32_MAX, false, true },
     { "platform_scalable_clean_only", K_BOOL, F(platform_scalable_clean_only), 0, 1, false, true },
     { "platform_throttle_time_scale", K_U32, F(platform_throttle_time_scale), 1, 3600, false, true },
+    { "platform_geoip_db", K_PATH, F(platform_geoip_db), 0, 0, false, false },
+    { "platform_geoip_db_v6", K_PATH, F(platform_geoip_db_v6), 0, 0, false, false },
+    { "platform_geoip_override", K_PATH, F(platform_geoip_override), 0, 0, false, false },
     { "registry_poll_interval_ms", K_U32, F(registry_poll_interval_ms), 10, 60000, false, false },
     { "registry_token_cache", K_U32, F(registry_token_cache), 0, 1u << 24, false, false },
     { "registry_autoreg_retry_s", K_U32, F(registry_autoreg_retry_s), 0, 86400, false, false },
@@ -179,6 +182,8 @@ void gn_config_defaults(gn_config *cfg)
     cfg->rate_unit_bytes = 4096;
     cfg->mode = GN_MODE_PLAIN;
     strcpy(cfg->platform_registry, "/var/lib/gannet/registry.db");
+    strcpy(cfg->platform_geoip_db, "/usr/share/GeoIP/GeoIP.dat");
+    strcpy(cfg->platform_geoip_db_v6, "/usr/share/GeoIP/GeoIPv6.dat");
     cfg->platform_max_payload = 131072;
     cfg->platform_first_packet_max = 65536;
     cfg->platform_max_connections = 0;

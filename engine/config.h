@@ -134,6 +134,11 @@ typedef struct gn_config {
     uint16_t platform_shared_keepalive_max; /* 3600: A: clients (S-073) */
     bool     platform_scalable_clean_only; /* true: A:org:app needs cleansession=1 (S-021) */
     uint32_t platform_throttle_time_scale; /* 1: Ioto throttling's clock runs this many times faster (tests only) */
+    /* Country lists (S-038, restart): Debian's geoip-database files and an
+     * operator's "cidr,CC" override file, looked up first. */
+    char     platform_geoip_db[GN_CONFIG_PATH_MAX];    /* /usr/share/GeoIP/GeoIP.dat */
+    char     platform_geoip_db_v6[GN_CONFIG_PATH_MAX]; /* /usr/share/GeoIP/GeoIPv6.dat */
+    char     platform_geoip_override[GN_CONFIG_PATH_MAX]; /* "": none */
 
     /* --- platform registry (restart; read only in platform mode) */
     uint32_t registry_poll_interval_ms;   /* 100: how often the registry thread looks for store changes */

@@ -11,6 +11,7 @@ GANNET_PACKAGES=(
   libclang-rt-14-dev llvm
   mosquitto mosquitto-clients python3-paho-mqtt python3
   openssl procps iproute2
+  libgeoip-dev geoip-database
 )
 
 gannet_install_packages() {

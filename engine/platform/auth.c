@@ -157,7 +157,8 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
     }
     if (org.ip_acl_mode &&
         !gn_pdir_org_ip_allowed(gn_plat_shard(s)->dir, id->org, id->org_len,
-                                pc->peer_ip_known ? pc->peer_ip : NULL)) {
+                                pc->peer_ip_known ? pc->peer_ip : NULL,
+                                org.ip_acl_countries ? gn_plat_peer_country(s, pc) : NULL)) {
         /* S-038: CONNACK 5 and close 180, as the spec infers */
         not_authorized(o, org.ip_acl_mode == GN_PDIR_IPACL_BLACK ? "the address is blacklisted"
                                                                      : "the address is not whitelisted");

@@ -141,6 +141,7 @@ gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, g
     out->inflight_gateway = s->inflight_gateway;
     out->inflight_app = s->inflight_app;
     out->ip_acl_mode = s->ip_acl.mode;
+    out->ip_acl_countries = s->ip_acl.ncc != 0;
     out->tls_policy = s->tls_policy;
     out->rate_model = s->rate_model;
     out->rate_device_msgs = s->rate_device_in.msgs_per_s;
@@ -182,14 +183,15 @@ bool gn_pdir_type_rate_get(gn_pdir_shard *ps, const char *org, size_t org_len, c
     return true;
 }
 
-bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, const uint8_t *addr)
+bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, const uint8_t *addr,
+                            const char *country)
 {
     const gn_reg_org *o = gn_reg_find_org(snap(ps), org, len);
     if (!o || o->s.ip_acl.mode == GN_REG_IPACL_NONE)
         return true;
     if (!addr)
         return o->s.ip_acl.mode == GN_REG_IPACL_BLACK;
-    return gn_reg_ipacl_allows(&o->s.ip_acl, addr);
+    return gn_reg_ipacl_allows(&o->s.ip_acl, addr, country);
 }
 
 struct x509_store_st *gn_pdir_trust_handshake(gn_pdir *d, const char *server_name)

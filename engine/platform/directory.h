@@ -34,6 +34,7 @@ typedef struct gn_pdir_org {
     uint32_t queue_depth_device, queue_depth_app; /* 0 = engine default */
     uint32_t inflight_device, inflight_gateway, inflight_app;
     uint8_t  ip_acl_mode;            /* GN_PDIR_IPACL_* (S-038) */
+    bool     ip_acl_countries;       /* the list names countries: look the peer's up */
     uint8_t  tls_policy;             /* gn_reg_tls_policy (S-003, S-035) */
     /* rate limits (docs/PLATFORM.md "Rate limits and throttling") */
     uint8_t  rate_model;             /* GN_PDIR_RATE_* */
@@ -108,10 +109,12 @@ bool gn_pdir_type_rate_get(gn_pdir_shard *ps, const char *org, size_t org_len, c
                            size_t type_len, gn_pdir_type_rate *out);
 
 /* May a client at addr (16 bytes, IPv4 as IPv4-mapped IPv6; NULL when
- * the address is unknown) connect to org (S-038)? True when the org has
- * no IP list; an unknown address passes a blacklist, not a whitelist.
- * No allocation. */
-bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, const uint8_t *addr);
+ * the address is unknown) in country (two letters; NULL when unknown)
+ * connect to org (S-038)? True when the org has no IP list; an unknown
+ * address passes a blacklist, not a whitelist; an unknown country matches
+ * no country entry. No allocation. */
+bool gn_pdir_org_ip_allowed(gn_pdir_shard *ps, const char *org, size_t len, const uint8_t *addr,
+                            const char *country);
 
 /* Device or gateway (cls 'd' / 'g') with a token. *uid receives its id. */
 gn_pdir_result gn_pdir_auth_device(gn_pdir_shard *ps, char cls, const char *org, size_t org_len,

@@ -50,7 +50,14 @@ gn_platform *gn_platform_create(const gn_config *cfg, uint16_t nshards, const gn
         gn_platform_destroy(p);
         return NULL;
     }
-    gn_log_info("platform mode: registry %s", cfg->platform_registry);
+    if (!(p->geo = gn_geo_open(cfg->platform_geoip_db, cfg->platform_geoip_db_v6,
+                               cfg->platform_geoip_override, err, errlen))) {
+        gn_platform_destroy(p);
+        return NULL;
+    }
+    char geo[200];
+    gn_geo_describe(p->geo, geo, sizeof geo);
+    gn_log_info("platform mode: registry %s; countries: %s", cfg->platform_registry, geo);
     return p;
 }
 
@@ -59,6 +66,7 @@ void gn_platform_destroy(gn_platform *p)
     if (!p)
         return;
     gn_mon_destroy(p->mon);
+    gn_geo_close(p->geo);
     if (p->dir)
         gn_pdir_close(p->dir);
     pthread_mutex_destroy(&p->org_mu);
@@ -200,10 +208,19 @@ static bool field_is(const char *have, const char *want, size_t len)
     return strlen(have) == len && memcmp(have, want, len) == 0;
 }
 
-static bool ip_allowed(gn_shard *s, const gn_pconn *pc)
+const char *gn_plat_peer_country(const gn_shard *s, gn_pconn *pc)
+{
+    if (pc->country_state == 0)
+        pc->country_state = pc->peer_ip_known && gn_geo_country(s->eng->plat->geo, pc->peer_ip,
+                                                                pc->country) ? 1 : 2;
+    return pc->country_state == 1 ? pc->country : NULL;
+}
+
+static bool ip_allowed(gn_shard *s, gn_pconn *pc)
 {
     return gn_pdir_org_ip_allowed(gn_plat_shard(s)->dir, pc->id.org, pc->id.org_len,
-                                  pc->peer_ip_known ? pc->peer_ip : NULL);
+                                  pc->peer_ip_known ? pc->peer_ip : NULL,
+                                  gn_plat_peer_country(s, pc));
 }
 
 /* S-035 / S-036: the TLS check of CONNECT again, for a connected client

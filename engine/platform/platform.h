@@ -46,6 +46,8 @@ typedef struct gn_pconn {
     char      addr[GN_PCONN_ADDR_MAX]; /* peer "ip:port" */
     uint8_t   peer_ip[16];             /* peer address, IPv4 as IPv4-mapped IPv6 (S-038) */
     bool      peer_ip_known;
+    uint8_t   country_state;           /* 0: not looked up, 1: country[] known, 2: unknown */
+    char      country[2];              /* the peer's country code (S-038) */
     uint16_t  close_code;
     bool      close_set;
     bool      counted_org;             /* holds a slot in its org's connection count */

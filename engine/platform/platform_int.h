@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 
 #include "engine/platform/directory.h"
+#include "engine/platform/geoip.h"
 #include "engine/platform/platform.h"
 #include "engine/platform/topics.h"
 
@@ -46,6 +47,7 @@ struct gn_platform {
     uint16_t        nshards;
     gn_pshard      *shards;
     gn_mon         *mon;            /* monitoring messages (monitor.c) */
+    gn_geo         *geo;            /* peer address -> country (S-038, geoip.c) */
     pthread_mutex_t org_mu;         /* serialises inserts into orgs[] */
     gn_org_slot     orgs[GN_ORG_SLOTS];
     gn_app_count    counts[GN_APP_COUNT_SLOTS];     /* app_counts.c */
@@ -117,6 +119,10 @@ struct gn_msg *gn_plat_msg(gn_shard *s, const char *t, size_t tl, const char *pa
 
 /* The shard's platform state. */
 gn_pshard *gn_plat_shard(const gn_shard *s);
+
+/* The peer's country for the org lists (S-038): looked up once per
+ * connection and kept in pc; NULL when unknown. Shard thread. */
+const char *gn_plat_peer_country(const gn_shard *s, gn_pconn *pc);
 
 /* engine/platform/tls_policy.c: the TLS policy (the type's, else the
  * org's) for a CONNECT (S-003, S-004, S-035 ... S-037). close_code 0: go

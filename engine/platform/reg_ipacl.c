@@ -1,8 +1,9 @@
 /* engine/platform/reg_ipacl.c — an org's IP access list (PLATFORM.md
  * S-038): the text form stored as the org setting "ip_acl" (parse and
- * format) and the CIDR matcher the CONNECT hook runs. IPv4 is held as
- * IPv4-mapped IPv6 so a v4 prefix also matches a v4 peer seen on a
- * dual-stack listener. */
+ * format) and the CIDR and country matcher the CONNECT hook runs. IPv4 is
+ * held as IPv4-mapped IPv6 so a v4 prefix also matches a v4 peer seen on
+ * a dual-stack listener. The peer's country comes from the caller
+ * (engine/platform/geoip.c). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,7 @@ static void set_err(char *err, size_t len, const char *fmt, const char *a)
         snprintf(err, len, fmt, a);
 }
 
-/* One "addr[/bits]" of length n into *p. */
-static bool parse_prefix(const char *s, size_t n, gn_reg_prefix *p, char *err, size_t errlen)
+bool gn_reg_prefix_parse(const char *s, size_t n, gn_reg_prefix *p, char *err, size_t errlen)
 {
     char buf[64];
     if (n == 0 || n >= sizeof buf) {
@@ -68,6 +68,26 @@ bad:
     return false;
 }
 
+bool gn_reg_country_parse(const char *s, size_t n, char out[2])
+{
+    if (n != 2)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        char c = s[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (c < 'A' || c > 'Z')
+            return false;
+        out[i] = c;
+    }
+    return true;
+}
+
+static int cc_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 2);
+}
+
 static int prefix_cmp(const void *a, const void *b)
 {
     const gn_reg_prefix *x = a, *y = b;
@@ -89,7 +109,7 @@ gn_reg_err gn_reg_ipacl_parse(const char *text, gn_reg_ipacl *out, char *err, si
     else if (!strncmp(text, "white:", 6))
         a.mode = GN_REG_IPACL_WHITE, list = text + 6;
     else {
-        set_err(err, errlen, "'%s': an IP list is black:CIDR,... or white:CIDR,... (or none)", text);
+        set_err(err, errlen, "'%s': an IP list is black:CIDR|CC,... or white:CIDR|CC,... (or none)", text);
         return GN_REG_ERR_INVALID;
     }
     if (!*list) {
@@ -99,14 +119,24 @@ gn_reg_err gn_reg_ipacl_parse(const char *text, gn_reg_ipacl *out, char *err, si
     for (const char *p = list;;) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (a.n == GN_REG_IPACL_MAX) {
-            if (err && errlen)
-                snprintf(err, errlen, "more than %d prefixes in an IP list", GN_REG_IPACL_MAX);
-            return GN_REG_ERR_INVALID;
+        char cc[2];
+        if (gn_reg_country_parse(p, n, cc)) {
+            if (a.ncc == GN_REG_IPACL_CC_MAX) {
+                if (err && errlen)
+                    snprintf(err, errlen, "more than %d countries in an IP list", GN_REG_IPACL_CC_MAX);
+                return GN_REG_ERR_INVALID;
+            }
+            memcpy(a.cc[a.ncc++], cc, 2);
+        } else {
+            if (a.n == GN_REG_IPACL_MAX) {
+                if (err && errlen)
+                    snprintf(err, errlen, "more than %d prefixes in an IP list", GN_REG_IPACL_MAX);
+                return GN_REG_ERR_INVALID;
+            }
+            if (!gn_reg_prefix_parse(p, n, &a.p[a.n], err, errlen))
+                return GN_REG_ERR_INVALID;
+            a.n++;
         }
-        if (!parse_prefix(p, n, &a.p[a.n], err, errlen))
-            return GN_REG_ERR_INVALID;
-        a.n++;
         if (!e)
             break;
         p = e + 1;
@@ -118,6 +148,13 @@ gn_reg_err gn_reg_ipacl_parse(const char *text, gn_reg_ipacl *out, char *err, si
             a.p[w++] = a.p[i];
     memset(&a.p[w], 0, (size_t)(a.n - w) * sizeof a.p[0]);     /* equal lists are equal bytes */
     a.n = w;
+    qsort(a.cc, a.ncc, sizeof a.cc[0], cc_cmp);
+    w = 0;
+    for (uint8_t i = 0; i < a.ncc; i++)
+        if (!w || memcmp(a.cc[w - 1], a.cc[i], 2))
+            memcpy(a.cc[w++], a.cc[i], 2);
+    memset(&a.cc[w], 0, (size_t)(a.ncc - w) * sizeof a.cc[0]);
+    a.ncc = w;
     *out = a;
     return GN_REG_OK;
 }
@@ -133,7 +170,7 @@ void gn_reg_ipacl_format(const gn_reg_ipacl *acl, char *out, size_t len)
     if (!len)
         return;
     out[0] = 0;
-    if (acl->mode == GN_REG_IPACL_NONE || !acl->n) {
+    if (acl->mode == GN_REG_IPACL_NONE || (!acl->n && !acl->ncc)) {
         snprintf(out, len, "none");
         return;
     }
@@ -153,9 +190,15 @@ void gn_reg_ipacl_format(const gn_reg_ipacl *acl, char *out, size_t len)
             return;
         w += (size_t)k;
     }
+    for (uint8_t i = 0; i < acl->ncc && w < len; i++) {
+        int k = snprintf(out + w, len - w, "%s%.2s", i || acl->n ? "," : "", acl->cc[i]);
+        if (k < 0)
+            return;
+        w += (size_t)k;
+    }
 }
 
-static bool prefix_has(const gn_reg_prefix *p, const uint8_t a[16])
+bool gn_reg_prefix_has(const gn_reg_prefix *p, const uint8_t a[16])
 {
     unsigned full = p->bits / 8, rest = p->bits % 8;
     if (memcmp(p->addr, a, full))
@@ -166,12 +209,14 @@ static bool prefix_has(const gn_reg_prefix *p, const uint8_t a[16])
     return (p->addr[full] & m) == (a[full] & m);
 }
 
-bool gn_reg_ipacl_allows(const gn_reg_ipacl *acl, const uint8_t addr[16])
+bool gn_reg_ipacl_allows(const gn_reg_ipacl *acl, const uint8_t addr[16], const char *country)
 {
     if (acl->mode == GN_REG_IPACL_NONE)
         return true;
     bool listed = false;
     for (uint8_t i = 0; i < acl->n && !listed; i++)
-        listed = prefix_has(&acl->p[i], addr);
+        listed = gn_reg_prefix_has(&acl->p[i], addr);
+    for (uint8_t i = 0; country && i < acl->ncc && !listed; i++)
+        listed = !memcmp(acl->cc[i], country, 2);
     return acl->mode == GN_REG_IPACL_BLACK ? !listed : listed;
 }

@@ -159,12 +159,14 @@ typedef struct gn_reg_rate {
 } gn_reg_rate;
 
 /* An org's IP access list (S-038): a blacklist or a whitelist, never
- * both, of CIDR prefixes. IPv4 prefixes are kept as IPv4-mapped IPv6
- * (::ffff:a.b.c.d/96+n) so one matcher serves both families; the list is
- * sorted and without duplicates. Fixed size: no allocation in the
- * snapshot, nothing to free. Checked on CONNECT only. */
+ * both, of CIDR prefixes and country codes. IPv4 prefixes are kept as
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d/96+n) so one matcher serves both
+ * families; prefixes and countries are sorted and without duplicates.
+ * Fixed size: no allocation in the snapshot, nothing to free. Checked on
+ * CONNECT (and for connected clients when the list changes). */
 #define GN_REG_IPACL_MAX 32
-#define GN_REG_IPACL_TEXT_MAX (8 + GN_REG_IPACL_MAX * 44)  /* "white:" + list */
+#define GN_REG_IPACL_CC_MAX 64
+#define GN_REG_IPACL_TEXT_MAX (8 + GN_REG_IPACL_MAX * 44 + GN_REG_IPACL_CC_MAX * 3)  /* "white:" + list */
 typedef enum gn_reg_ipacl_mode {
     GN_REG_IPACL_NONE = 0,
     GN_REG_IPACL_BLACK = 1,          /* refuse addresses in the list */
@@ -176,21 +178,36 @@ typedef struct gn_reg_prefix {
 } gn_reg_prefix;
 typedef struct gn_reg_ipacl {
     uint8_t mode;                    /* gn_reg_ipacl_mode */
-    uint8_t n;
+    uint8_t n;                       /* prefixes in p */
+    uint8_t ncc;                     /* country codes in cc */
     gn_reg_prefix p[GN_REG_IPACL_MAX];
+    char    cc[GN_REG_IPACL_CC_MAX][2]; /* ISO 3166 alpha-2, upper case, no NUL */
 } gn_reg_ipacl;
 
-/* Parse "black:CIDR[,CIDR...]", "white:CIDR[,...]" or "" / "none" (no
- * list). A CIDR is an IPv4 or IPv6 address with an optional /bits
- * (default: the whole address). GN_REG_ERR_INVALID with a reason in err
- * on bad syntax, an unknown mode, an empty list or more than
- * GN_REG_IPACL_MAX prefixes; *out is untouched then. Any thread. */
+/* Parse "black:ENTRY[,ENTRY...]", "white:ENTRY[,...]" or "" / "none" (no
+ * list). An ENTRY is an IPv4 or IPv6 address with an optional /bits
+ * (default: the whole address) or a two-letter country code (any case;
+ * kept upper case). GN_REG_ERR_INVALID with a reason in err on bad
+ * syntax, an unknown mode, an empty list or more than GN_REG_IPACL_MAX
+ * prefixes or GN_REG_IPACL_CC_MAX countries; *out is untouched then. Any
+ * thread. */
 gn_reg_err gn_reg_ipacl_parse(const char *text, gn_reg_ipacl *out, char *err, size_t errlen);
-/* The canonical text form (what parse accepts; "none" when no list). */
+/* The canonical text form (what parse accepts; "none" when no list):
+ * prefixes first, then countries. */
 void gn_reg_ipacl_format(const gn_reg_ipacl *acl, char *out, size_t len);
-/* Does the list let addr in? addr: 16 bytes, IPv4 as IPv4-mapped IPv6.
- * No allocation; any thread. */
-bool gn_reg_ipacl_allows(const gn_reg_ipacl *acl, const uint8_t addr[16]);
+/* Does the list let addr in? addr: 16 bytes, IPv4 as IPv4-mapped IPv6;
+ * country: the address's two-letter code, NULL when unknown (listed in no
+ * country: a blacklist lets it in, a whitelist only by prefix). No
+ * allocation; any thread. */
+bool gn_reg_ipacl_allows(const gn_reg_ipacl *acl, const uint8_t addr[16], const char *country);
+
+/* One "addr[/bits]" of length n into *p (host bits must be zero); false
+ * with a reason in err otherwise. Any thread. */
+bool gn_reg_prefix_parse(const char *s, size_t n, gn_reg_prefix *p, char *err, size_t errlen);
+/* Is a (16 bytes) inside prefix p? */
+bool gn_reg_prefix_has(const gn_reg_prefix *p, const uint8_t a[16]);
+/* Is s[0..n) a two-letter country code? Writes it upper case to out[2]. */
+bool gn_reg_country_parse(const char *s, size_t n, char out[2]);
 
 /* Everything the rules need of an org. Defaults (standard plan) in
  * brackets; Lite values in docs/REGISTRY.md. 0 means "no limit" for every

@@ -1,8 +1,8 @@
 """tests/platform/test_auth.py — authentication and connect outcomes
 (PLATFORM.md S-024 … S-040): use-token-auth, API keys, the refusals
 (CONNACK 5, never 4, close 180), anonymous access, durable sessions,
-disabled devices, the org's IP blacklist or whitelist (S-038, CONNACK 5
-and close 180), the authentication rate limit (176), the no-data timeout
+disabled devices, the org's IP and country blacklist or whitelist
+(S-038, CONNACK 5 and close 180; countries from an override file), the authentication rate limit (176), the no-data timeout
 (164) and the first-packet limit (165)."""
 
 import json
@@ -197,7 +197,8 @@ class IpLists(PlatformTestCase):
         self.assertEqual(r.returncode, 7, r.stderr)     # not allowed in this state
         self.assertIn(b"not both", r.stderr)
         shown = json.loads(self.reg_ctl("--json", "org", "iplist", ORG))
-        self.assertEqual(shown, {"org": ORG, "mode": "black", "prefixes": ["127.0.0.2/32"]})
+        self.assertEqual(shown, {"org": ORG, "mode": "black", "prefixes": ["127.0.0.2/32"],
+                                 "countries": []})
         # the blacklist still applies in gannetd: 127.0.0.1 in, 127.0.0.2 out
         self.paho_as("d:%s:sensor:s1" % ORG).disconnect()
         self.refused_180("d:%s:sensor:s1" % ORG, source="127.0.0.2")
@@ -241,6 +242,89 @@ class IpListsTwoShards(IpLists):
     """The same over two shards: clients are handed to their owner shard
     after CONNECT, and both shards' change passes recheck addresses."""
     shards = 2
+
+
+COUNTRIES_CSV = "# test countries for the loopback addresses\n127.0.0.1/32,DE\n127.0.0.2/32,fr\n"
+
+
+class CountryLists(IpLists):
+    """S-038's country part: the list names countries; the operator's
+    override file (platform_geoip_override) gives 127.0.0.1 DE and
+    127.0.0.2 FR, 127.0.0.3 is in no country (loopback is in none in
+    Debian's geoip-database either). The IP-list tests run here too, with
+    the country data loaded."""
+
+    @classmethod
+    def setUpClass(cls):
+        import tempfile
+        fd, cls.csv = tempfile.mkstemp(prefix="gannet-countries-", suffix=".csv")
+        with os.fdopen(fd, "w") as f:
+            f.write(COUNTRIES_CSV)
+        cls.platform_conf = "platform_geoip_override %s\n" % cls.csv
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        os.unlink(cls.csv)
+
+    def test_S038_country_blacklist_refuses_its_countries(self):
+        cid = "d:%s:sensor:s1" % ORG
+        self.set_list("blacklist", "de")
+        self.refused_180(cid)                                   # 127.0.0.1: DE
+        p = self.paho_as(cid, bind_address="127.0.0.2")         # FR
+        self.assertTrue(p.c.is_connected())
+        p.disconnect()
+        self.paho_as(cid, bind_address="127.0.0.3").disconnect()   # no country: not listed
+        self.paho_as("d:%s:sensor:dev" % OTHER_ORG).disconnect()   # another org: no list
+        # countries and prefixes in one list
+        self.set_list("blacklist", "127.0.0.3/32,FR")
+        self.paho_as(cid).disconnect()
+        self.refused_180(cid, source="127.0.0.2")
+        self.refused_180(cid, source="127.0.0.3")
+        shown = json.loads(self.reg_ctl("--json", "org", "iplist", ORG))
+        self.assertEqual(shown, {"org": ORG, "mode": "black", "prefixes": ["127.0.0.3/32"],
+                                 "countries": ["FR"]})
+
+    def test_S038_country_whitelist_lets_only_its_countries_in(self):
+        cid = "d:%s:sensor:s2" % ORG
+        self.set_list("whitelist", "FR,NL")
+        self.refused_180(cid)                                   # DE
+        self.refused_180(cid, source="127.0.0.3")               # no country: not in a whitelist
+        p = self.paho_as(cid, "v5", bind_address="127.0.0.2")
+        self.assertTrue(p.c.is_connected())
+        p.disconnect()
+        # a whitelisted prefix lets its address in whatever its country
+        self.set_list("whitelist", "FR,127.0.0.1")
+        self.paho_as(cid).disconnect()
+
+    def test_S038_connected_client_from_newly_blocked_country_is_disconnected(self):
+        a_cid, b_cid = "d:%s:sensor:s1" % ORG, "d:%s:sensor:s2" % ORG
+        a = self.paho_as(a_cid, "v5")                           # DE
+        b = self.paho_as(b_cid, bind_address="127.0.0.2")       # FR
+        self.log_mark = self.broker.log_size()
+        self.reg_ctl("org", "blacklist", ORG, "DE")
+        rc, _ = a.disconnects.get(timeout=5)
+        self.assertEqual(getattr(rc, "value", rc), 0x87)
+        self.assertEqual(self.assert_close_code(a_cid, 180), "The operation is not authorized")
+        self.assertTrue(b.c.is_connected())
+        b.publish("iot-2/evt/e/fmt/txt", b"still here", qos=1)
+        self.reg_ctl("org", "ipclear", ORG)
+        self.reg_ctl("org", "whitelist", ORG, "DE")
+        b.disconnects.get(timeout=5)
+        self.assert_close_code(b_cid, 180)
+
+    def test_S038_country_list_errors(self):
+        exe = os.environ["GANNETCTL"]
+        for bad in ("D", "DEU", "D1"):
+            r = subprocess.run([exe, "--db", self.db, "org", "blacklist", ORG, bad],
+                               capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 5, (bad, r.stderr))
+        many = ",".join("%c%c" % (65 + i // 26, 65 + i % 26) for i in range(65))
+        r = subprocess.run([exe, "--db", self.db, "org", "blacklist", ORG, many],
+                           capture_output=True, timeout=30)
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn(b"more than 64 countries", r.stderr)
 
 
 class AuthRate(PlatformTestCase):

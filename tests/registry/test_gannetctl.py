@@ -168,12 +168,13 @@ class TestOrgs(GannetctlBase):
     def test_org_ip_lists(self):
         """S-038: org blacklist / whitelist / iplist / ipclear."""
         self.run_ctl("org", "create", "--id", "abc123")
-        self.assertEqual(self.js("org", "iplist", "abc123"), {"org": "abc123", "mode": "none", "prefixes": []})
+        self.assertEqual(self.js("org", "iplist", "abc123"), {"org": "abc123", "mode": "none", "prefixes": [],
+                                                               "countries": []})
         out = self.run_ctl("org", "blacklist", "abc123", "10.0.0.0/8,2001:DB8::/32,10.0.0.0/8,127.0.0.1").stdout
         self.assertEqual(out.strip(), "org abc123: blacklist 10.0.0.0/8,127.0.0.1/32,2001:db8::/32")
         self.assertEqual(self.js("org", "iplist", "abc123"),
                          {"org": "abc123", "mode": "black",
-                          "prefixes": ["10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"]})
+                          "prefixes": ["10.0.0.0/8", "127.0.0.1/32", "2001:db8::/32"], "countries": []})
         self.assertEqual(self.js("org", "show", "abc123")["settings"]["ip_acl"],
                          "black:10.0.0.0/8,127.0.0.1/32,2001:db8::/32")
         # one or the other: a whitelist needs the blacklist cleared first
@@ -181,7 +182,15 @@ class TestOrgs(GannetctlBase):
         self.assertIn("not both", p.stderr)
         # a new blacklist replaces the old one
         self.assertEqual(self.js("org", "blacklist", "abc123", "::1")["prefixes"], ["::1/128"])
-        for bad in ("10.0.0.0/33", "10.0.0.1/8", "300.1.1.1", "fe80::/129", "a,b", "10.0.0.0/8,", "x" * 100):
+        # countries: two letters, any case, kept upper case, sorted, after the prefixes
+        out = self.run_ctl("org", "blacklist", "abc123", "fr,10.0.0.0/8,DE,fr").stdout
+        self.assertEqual(out.strip(), "org abc123: blacklist 10.0.0.0/8,DE,FR")
+        self.assertEqual(self.js("org", "iplist", "abc123"),
+                         {"org": "abc123", "mode": "black", "prefixes": ["10.0.0.0/8"],
+                          "countries": ["DE", "FR"]})
+        self.assertEqual(self.js("org", "blacklist", "abc123", "::1")["countries"], [])
+        for bad in ("10.0.0.0/33", "10.0.0.1/8", "300.1.1.1", "fe80::/129", "a,b", "10.0.0.0/8,", "x" * 100,
+                    "DEU", "D1", "fr,"):
             self.run_ctl("org", "blacklist", "abc123", bad, expect=EXIT_INVALID)
         self.run_ctl("org", "blacklist", "abc123",
                      ",".join("10.%d.0.0/16" % i for i in range(33)), expect=EXIT_INVALID)

@@ -32,7 +32,7 @@ static bool allows(const char *list, const char *ip)
     ck_assert_msg(gn_reg_ipacl_parse(list, &a, err, sizeof err) == GN_REG_OK, "%s: %s", list, err);
     uint8_t x[16];
     addr(ip, x);
-    return gn_reg_ipacl_allows(&a, x);
+    return gn_reg_ipacl_allows(&a, x, NULL);
 }
 
 START_TEST(test_ipacl_v4)
@@ -73,6 +73,57 @@ START_TEST(test_ipacl_v6)
     ck_assert(allows("white:10.0.0.0/8,2001:db8::/32", "2001:db8::5"));
     ck_assert(allows("white:10.0.0.0/8,2001:db8::/32", "10.5.5.5"));
     ck_assert(!allows("white:10.0.0.0/8,2001:db8::/32", "fe80::1"));
+}
+END_TEST
+
+static bool allows_cc(const char *list, const char *ip, const char *cc)
+{
+    gn_reg_ipacl a;
+    char err[160] = "";
+    ck_assert_msg(gn_reg_ipacl_parse(list, &a, err, sizeof err) == GN_REG_OK, "%s: %s", list, err);
+    uint8_t x[16];
+    addr(ip, x);
+    return gn_reg_ipacl_allows(&a, x, cc);
+}
+
+START_TEST(test_ipacl_countries)
+{
+    ck_assert(!allows_cc("black:DE", "192.0.2.1", "DE"));
+    ck_assert(allows_cc("black:DE", "192.0.2.1", "FR"));
+    ck_assert(allows_cc("black:DE", "192.0.2.1", NULL));           /* unknown: not listed */
+    ck_assert(!allows_cc("black:de,fr", "192.0.2.1", "FR"));       /* any case in the list */
+    ck_assert(!allows_cc("white:FR", "192.0.2.1", "DE"));
+    ck_assert(allows_cc("white:FR", "192.0.2.1", "FR"));
+    ck_assert(!allows_cc("white:FR", "192.0.2.1", NULL));          /* unknown: not in a whitelist */
+    ck_assert(allows_cc("white:FR,192.0.2.0/24", "192.0.2.1", NULL)); /* ... unless its prefix is */
+    ck_assert(!allows_cc("black:FR,192.0.2.0/24", "192.0.2.1", "DE"));
+    ck_assert(!allows_cc("black:FR,192.0.2.0/24", "198.51.100.1", "FR"));
+    ck_assert(allows_cc("black:FR,192.0.2.0/24", "198.51.100.1", "DE"));
+    /* the canonical form: prefixes, then countries upper case, sorted, once */
+    gn_reg_ipacl a;
+    char text[GN_REG_IPACL_TEXT_MAX];
+    ck_assert_int_eq(gn_reg_ipacl_parse("white:nl,10.0.0.0/8,DE,nl", &a, NULL, 0), GN_REG_OK);
+    ck_assert_uint_eq(a.n, 1);
+    ck_assert_uint_eq(a.ncc, 2);
+    gn_reg_ipacl_format(&a, text, sizeof text);
+    ck_assert_str_eq(text, "white:10.0.0.0/8,DE,NL");
+    ck_assert_int_eq(gn_reg_ipacl_parse("black:CN", &a, NULL, 0), GN_REG_OK);
+    gn_reg_ipacl_format(&a, text, sizeof text);
+    ck_assert_str_eq(text, "black:CN");
+    /* the longest list formats whole and parses back to the same bytes */
+    char big[GN_REG_IPACL_TEXT_MAX + 16];
+    size_t n = (size_t)snprintf(big, sizeof big, "black:");
+    for (int i = 0; i < GN_REG_IPACL_MAX; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:%x/128,", i);
+    for (int i = 0; i < GN_REG_IPACL_CC_MAX; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "%c%c%s", 'A' + i / 26, 'A' + i % 26,
+                              i + 1 < GN_REG_IPACL_CC_MAX ? "," : "");
+    gn_reg_ipacl b;
+    char err[160] = "";
+    ck_assert_msg(gn_reg_ipacl_parse(big, &a, err, sizeof err) == GN_REG_OK, "%s", err);
+    gn_reg_ipacl_format(&a, text, sizeof text);
+    ck_assert_int_eq(gn_reg_ipacl_parse(text, &b, err, sizeof err), GN_REG_OK);
+    ck_assert(!memcmp(&a, &b, sizeof a));
 }
 END_TEST
 
@@ -159,6 +210,7 @@ Suite *reg_ipacl_suite(void)
     tcase_add_test(tc, test_ipacl_bad_syntax);
     tcase_add_test(tc, test_ipacl_canonical_form);
     tcase_add_test(tc, test_ipacl_org_setting);
+    tcase_add_test(tc, test_ipacl_countries);
     suite_add_tcase(s, tc);
     return s;
 }

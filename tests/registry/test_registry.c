@@ -250,7 +250,7 @@ START_TEST(test_snapshot_ip_list_changes_are_logged_for_recheck)
     const gn_reg_org *o = gn_reg_find_org(s, "org001", 6);
     ck_assert_int_eq(o->s.ip_acl.mode, GN_REG_IPACL_BLACK);
     uint8_t a[16] = {[10] = 0xff, [11] = 0xff, [12] = 10, [13] = 1, [14] = 2, [15] = 3};
-    ck_assert(!gn_reg_ipacl_allows(&o->s.ip_acl, a));
+    ck_assert(!gn_reg_ipacl_allows(&o->s.ip_acl, a, NULL));
     revs rv = {0};
     ck_assert_int_eq(gn_reg_revoked_since(s, g0, count_rev, &rv), GN_REG_OK);
     ck_assert_int_eq(rv.n, 1);

@@ -243,7 +243,7 @@ static int org_set(ctx *c)
 /* ------------------------------------------------- IP lists (S-038) */
 
 /* Print the org's IP list: text "org ORG: MODE PREFIX..." or
- * {"org", "mode": "black"|"white"|"none", "prefixes": [...]}. */
+ * {"org", "mode": "black"|"white"|"none", "prefixes": [...], "countries": [...]}. */
 static int iplist_print(ctx *c, const char *org, const gn_reg_ipacl *acl)
 {
     char text[GN_REG_IPACL_TEXT_MAX];
@@ -262,12 +262,20 @@ static int iplist_print(ctx *c, const char *org, const gn_reg_ipacl *acl)
     gn_json_str(&c->j, "org", org);
     gn_json_str(&c->j, "mode", mode);
     gn_json_begin_arr(&c->j, "prefixes");
-    for (char *p = list ? (char *)list + 1 : NULL; p && *p;) {
+    /* the canonical text lists the prefixes first, then the countries */
+    char *p = list ? (char *)list + 1 : NULL;
+    for (uint8_t i = 0; p && *p && i < acl->n; i++) {
         char *e = strchr(p, ',');
         if (e)
             *e = 0;
         gn_json_str(&c->j, NULL, p);
         p = e ? e + 1 : NULL;
+    }
+    gn_json_end_arr(&c->j);
+    gn_json_begin_arr(&c->j, "countries");
+    for (uint8_t i = 0; i < acl->ncc; i++) {
+        char cc[3] = { acl->cc[i][0], acl->cc[i][1], 0 };
+        gn_json_str(&c->j, NULL, cc);
     }
     gn_json_end_arr(&c->j);
     gn_json_end_obj(&c->j);
@@ -300,7 +308,8 @@ static int iplist_set(ctx *c, const char *mode)
     char value[GN_REG_IPACL_TEXT_MAX + 64];
     int n = snprintf(value, sizeof value, "%s:%s", mode, c->a->pos[3]);
     if (n < 0 || (size_t)n >= sizeof value) {
-        fprintf(stderr, "gannetctl: the list is too long (at most %d prefixes)\n", GN_REG_IPACL_MAX);
+        fprintf(stderr, "gannetctl: the list is too long (at most %d prefixes and %d countries)\n",
+                GN_REG_IPACL_MAX, GN_REG_IPACL_CC_MAX);
         return EXIT_INVALID;
     }
     if ((e = gn_store_org_set(c->st, org, "ip_acl", value)) != GN_REG_OK ||
@@ -1027,11 +1036,13 @@ static const command commands[] = {
     {"org", "show", 1, "ORG", "", "Show an org and all its settings.", org_show},
     {"org", "set", 3, "ORG SETTING VALUE", "", "Change one setting (see 'org show' for the names; rate_model watson|ioto|off).", org_set},
     {"org", "iplist", 1, "ORG", "", "Show the org's IP blacklist or whitelist (S-038).", iplist_show},
-    {"org", "blacklist", 2, "ORG CIDR[,CIDR...]",
-     "", "Refuse connections from these IPv4 / IPv6 addresses or prefixes (replaces the blacklist).",
+    {"org", "blacklist", 2, "ORG CIDR|CC[,CIDR|CC...]",
+     "", "Refuse connections from these IPv4 / IPv6 addresses or prefixes and countries (two-letter "
+         "codes; replaces the blacklist).",
      iplist_black},
-    {"org", "whitelist", 2, "ORG CIDR[,CIDR...]",
-     "", "Accept connections only from these addresses or prefixes (replaces the whitelist).", iplist_white},
+    {"org", "whitelist", 2, "ORG CIDR|CC[,CIDR|CC...]",
+     "", "Accept connections only from these addresses or prefixes and countries (replaces the "
+         "whitelist).", iplist_white},
     {"org", "ipclear", 1, "ORG", "", "Remove the org's IP blacklist or whitelist.", iplist_clear},
     {"org", "ca add", 2, "ORG FILE.pem", "",
      "Upload CA certificates (PEM) that verify the org's client certificates (S-036).", org_ca_add},
