@@ -1,6 +1,7 @@
 /* engine/platform/geo_table.h — an operator's country table (S-038): the
  * "cidr,CC" lines of the platform_geoip_override file parsed into a
- * longest-prefix-match table, looked up before the geo-IP database (so a
+ * longest-prefix-match table (flattened into disjoint ranges: one binary
+ * search per lookup), looked up before the geo-IP database (so a
  * test or a private network can give 127.0.0.1/32 or 10.0.0.0/8 a
  * country).
  *

@@ -15,6 +15,7 @@
 
 #include "engine/platform/geo_table.h"
 #include "engine/platform/geoip.h"
+#include "engine/platform/registry.h"
 
 #define DB4 "/usr/share/GeoIP/GeoIP.dat"
 #define DB6 "/usr/share/GeoIP/GeoIPv6.dat"
@@ -111,6 +112,67 @@ START_TEST(test_longest_prefix_wins)
 }
 END_TEST
 
+START_TEST(test_lookup_agrees_with_brute_force_longest_prefix)
+{
+    /* nested and adjacent prefixes in a small space: 10.0.0.0/16, /16 .. /32 */
+    enum { N = 400 };
+    static gn_reg_prefix pf[N];
+    static char cc[N][2];
+    char *text = malloc(N * 32);
+    size_t w = 0, n = 0;
+    srand(7);
+    while (n < N) {
+        unsigned bits = 16 + (unsigned)(rand() % 17);
+        uint32_t ip = 0x0a000000u | ((uint32_t)rand() & 0xffffu);
+        ip &= bits == 32 ? 0xffffffffu : ~(0xffffffffu >> bits);
+        char line[40];
+        snprintf(line, sizeof line, "%u.%u.%u.%u/%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+                 ip & 255, bits);
+        gn_reg_prefix p;
+        ck_assert(gn_reg_prefix_parse(line, strlen(line), &p, NULL, 0));
+        bool dup = false;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = pf[i].bits == p.bits && !memcmp(pf[i].addr, p.addr, 16);
+        if (dup)
+            continue;
+        pf[n] = p;
+        cc[n][0] = (char)('A' + rand() % 26);
+        cc[n][1] = (char)('A' + rand() % 26);
+        w += (size_t)sprintf(text + w, "%s,%c%c\n", line, cc[n][0], cc[n][1]);
+        n++;
+    }
+    gn_geo_table *t = table(text);
+    for (int k = 0; k < 20000; k++) {
+        uint8_t a[16] = {0};
+        a[10] = a[11] = 0xff;
+        uint32_t ip = (k & 1 ? 0x0a000000u : 0x09ff0000u + 0x10000u * (uint32_t)(k % 3)) |
+                      ((uint32_t)rand() & 0xffffu);
+        a[12] = (uint8_t)(ip >> 24);
+        a[13] = (uint8_t)(ip >> 16);
+        a[14] = (uint8_t)(ip >> 8);
+        a[15] = (uint8_t)ip;
+        int best = -1;
+        for (size_t i = 0; i < n; i++)
+            if (gn_reg_prefix_has(&pf[i], a) && (best < 0 || pf[i].bits > pf[best].bits))
+                best = (int)i;
+        char got[2];
+        bool hit = gn_geo_table_lookup(t, a, got);
+        ck_assert_msg(hit == (best >= 0), "address %u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+        if (hit)
+            ck_assert(!memcmp(got, cc[best], 2));
+    }
+    gn_geo_table_free(t);
+    free(text);
+    /* the whole space and its last address */
+    t = table("::/0,AA\nffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,BB\n0.0.0.0/0,CC\n");
+    ck_assert_str_eq(cc_of(t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "BB");
+    ck_assert_str_eq(cc_of(t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe"), "AA");
+    ck_assert_str_eq(cc_of(t, "::"), "AA");
+    ck_assert_str_eq(cc_of(t, "1.2.3.4"), "CC");
+    gn_geo_table_free(t);
+}
+END_TEST
+
 START_TEST(test_bad_lines_say_which_and_why)
 {
     bad("1.2.3.4", "line 1: expected 'cidr,CC'");
@@ -204,6 +266,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_parse_accepts_comments_blanks_crlf_and_any_case);
     tcase_add_test(tc, test_longest_prefix_wins);
+    tcase_add_test(tc, test_lookup_agrees_with_brute_force_longest_prefix);
     tcase_add_test(tc, test_bad_lines_say_which_and_why);
     tcase_add_test(tc, test_geo_override_first_then_the_debian_database);
     suite_add_tcase(s, tc);
