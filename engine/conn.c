@@ -205,6 +205,15 @@ static void hold(gn_conn *c, const uint8_t *d, size_t n, size_t want_cap)
         gn_conn_close(c);
 }
 
+/* A held packet and what follows it wait in the carry: platform mode may
+ * act on what is already there (a gateway's auto-registrations, S-059). */
+static void look_ahead(gn_conn *c)
+{
+    if (c->plat && c->carry)
+        gn_plat_autoreg_ahead(c, c->carry->data + c->carry->off, c->carry->len - c->carry->off,
+                              max_packet(c));
+}
+
 /* Process the packets pending in the carry, completing the last one from
  * data[0 .. *len). Returns false when processing must stop. */
 static bool run_carry(gn_conn *c, const uint8_t **data, size_t *len)
@@ -226,6 +235,7 @@ static bool run_carry(gn_conn *c, const uint8_t **data, size_t *len)
             if (c->replay) {        /* not consumed (a consumer ring is full): keep it */
                 c->replay = false;
                 hold(c, *data, *len, 0);
+                look_ahead(c);
                 return false;
             }
             k->off += f.total_len;
@@ -283,6 +293,7 @@ static void process(gn_conn *c, const uint8_t *data, size_t len)
             if (c->replay) {        /* not consumed (a consumer ring is full): keep it */
                 c->replay = false;
                 hold(c, data, len, 0);
+                look_ahead(c);
                 return;
             }
             data += f.total_len;

@@ -259,6 +259,8 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
         pc->max_subs = gn_plat_min_limit(org.max_subs_app,
                                          cfg->platform_max_subscriptions_app);
         o->queue_depth = gn_plat_min_limit(org.queue_depth_app, cfg->platform_queue_depth_app);
+        if (id->cls == GN_PC_GATEWAY)
+            pc->gw_max_pending = org.gw_max_pending_autoreg;           /* S-059 */
     }
     o->topic_alias_max = cfg->platform_topic_alias_max;
     o->max_qos = pc->max_qos;

@@ -142,6 +142,7 @@ gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, g
     out->inflight_app = s->inflight_app;
     out->ip_acl_mode = s->ip_acl.mode;
     out->ip_acl_countries = s->ip_acl.ncc != 0;
+    out->gw_max_pending_autoreg = s->gw_max_pending_autoreg;
     out->tls_policy = s->tls_policy;
     out->rate_model = s->rate_model;
     out->rate_device_msgs = s->rate_device_in.msgs_per_s;

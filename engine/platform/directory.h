@@ -35,6 +35,7 @@ typedef struct gn_pdir_org {
     uint32_t inflight_device, inflight_gateway, inflight_app;
     uint8_t  ip_acl_mode;            /* GN_PDIR_IPACL_* (S-038) */
     bool     ip_acl_countries;       /* the list names countries: look the peer's up */
+    uint32_t gw_max_pending_autoreg; /* per gateway, 0 = none (S-059) */
     uint8_t  tls_policy;             /* gn_reg_tls_policy (S-003, S-035) */
     /* rate limits (docs/PLATFORM.md "Rate limits and throttling") */
     uint8_t  rate_model;             /* GN_PDIR_RATE_* */

@@ -73,6 +73,7 @@ void gn_platform_destroy(gn_platform *p)
     for (uint16_t i = 0; p->shards && i < p->nshards; i++) {
         free(p->shards[i].topic_in);
         free(p->shards[i].topic_out);
+        free(p->shards[i].areg_out);
     }
     free(p->shards);
     free(p);
@@ -181,6 +182,7 @@ void gn_plat_on_close(gn_conn *c)
     if (pc->counted_org)
         gn_plat_org_release(c->shard->eng->plat, pc->org_slot);
     gn_plat_count_release(pc->members);
+    gn_plat_autoreg_free(pc);
     uint16_t code = pc->close_set ? pc->close_code : GN_CLOSE_BY_SERVER;
     gn_log_info("close: client=%s addr=%s code=%u reason=\"%s\" read_bytes=%llu read_msgs=%llu "
                 "write_bytes=%llu write_msgs=%llu queue_dropped=%llu",
@@ -301,22 +303,5 @@ void gn_plat_shard_turn(gn_shard *s)
     gn_mon_turn(s);
     gn_pdir_revocations(ps->dir, revoked, &r);
     gn_plat_rate_refresh(s);                        /* live rate settings */
-    gn_pdir_autoreg_done done[32];
-    uint32_t n = gn_pdir_autoreg_poll(ps->dir, done, 32);
-    for (uint32_t i = 0; i < n; i++) {
-        gn_session *ss = gn_session_by_id(s, done[i].cookie);
-        gn_conn *c = ss ? ss->conn : NULL;
-        if (!c || !c->plat || c->plat->autoreg_cookie != done[i].cookie)
-            continue;
-        gn_pconn *pc = c->plat;
-        pc->autoreg_cookie = 0;
-        if (done[i].result != GN_PDIR_OK)
-            pc->fail_rc = done[i].result == GN_PDIR_LIMIT ? GN_CLOSE_ORG_CONNS : GN_CLOSE_NOT_AUTHORIZED;
-        else
-            pc->fail_rc = 0;
-        gn_log_info("platform: auto-registration of %s:%s for %s %s", pc->fail_type, pc->fail_id,
-                    pc->cid, done[i].result == GN_PDIR_OK ? "done" : "failed");
-        if (c->state == GN_CS_ACTIVE)
-            gn_conn_resume(c);
-    }
+    gn_plat_autoreg_results(s);
 }

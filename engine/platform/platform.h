@@ -56,13 +56,14 @@ typedef struct gn_pconn {
     uint8_t   proto31;                 /* MQTT 3.1 (SUBACK 0x00 for gateways, S-061) */
     uint32_t  perms;                   /* API key permissions (a / A) */
     char      apikey[24];              /* a / A: the API key it authenticated with */
-    uint16_t  fail_rc;                 /* last auto-registration failure (for fail_type/id) */
-    char      fail_type[GN_PLAT_FIELD_MAX + 1], fail_id[GN_PLAT_FIELD_MAX + 1];
+    struct gn_pareg *areg;             /* gateway: auto-registrations pending or failed (autoreg.c) */
+    uint16_t  nareg, careg;
+    uint32_t  gw_max_pending;          /* gateway: pending auto-registrations allowed (S-059; 0: none) */
     uint32_t  max_subs;                /* S-092: more subscriptions close 154 */
     uint16_t  recv_max;                /* inbound QoS >= 1 in flight (S-090) */
     uint64_t  rx_bytes, tx_bytes, rx_msgs, tx_msgs;
     uint64_t  queue_dropped;    /* oldest queued messages dropped while attached (S-086) */
-    uint64_t  autoreg_cookie;          /* pending auto-registration (0: none) */
+    uint64_t  autoreg_cookie;          /* the auto-registration the held PUBLISH waits for (0: none) */
     uint32_t  org_slot;                /* index of its org counter */
     struct gn_app_count *members;      /* A: its app's member count, held (app_counts.c) */
     gn_pmon   mon;                     /* monitoring messages (monitor.c) */
@@ -199,6 +200,12 @@ void gn_plat_set_close(gn_conn *c, uint16_t code);
 void gn_plat_tls_failed(gn_conn *c);
 /* The connection is released: log its close line, free its state. */
 void gn_plat_on_close(gn_conn *c);
+/* c (a gateway) holds a PUBLISH for a device being registered and keeps
+ * data[0..len) unread, starting with that PUBLISH: submit the
+ * registrations of the new devices the complete PUBLISHes after it name,
+ * within the gateway's pending limit (S-059, engine/platform/autoreg.c).
+ * No-op for other connections. Shard thread. */
+void gn_plat_autoreg_ahead(gn_conn *c, const uint8_t *data, size_t len, uint32_t max_packet);
 /* A connection was refused at accept (server at capacity, 104). */
 void gn_plat_log_refused(uint16_t code);
 

@@ -33,8 +33,16 @@ typedef struct gn_app_count {
     _Atomic uint32_t busy;      /* acquire / release: serialises a monitoring topic's retained updates */
 } gn_app_count;
 
+/* An auto-registration in flight: whose result it is (autoreg.c). */
+typedef struct gn_areg_out {
+    uint64_t cookie, sid;
+} gn_areg_out;
+
 typedef struct gn_pshard {
     gn_pdir_shard *dir;
+    gn_areg_out   *areg_out;        /* requests in flight from this shard's gateways */
+    uint32_t       nareg_out, careg_out;
+    uint64_t       next_cookie;
     char          *topic_in;        /* GN_PLAT_TOPIC_BUF: inbound internal topics / filters */
     char          *topic_out;       /* GN_PLAT_TOPIC_BUF: the topic a client is sent */
     uint64_t       auth_window_ms;  /* start of the current 176 window */
@@ -99,6 +107,19 @@ void gn_plat_rate_release(gn_conn *c);
  * org? Then out holds the internal filter (S-138). */
 bool gn_plat_throttle_filter(const gn_pconn *pc, const uint8_t *f, size_t len, char *out,
                              size_t cap, size_t *out_len);
+
+/* ---- autoreg.c: a gateway's auto-registrations (S-058 … S-060) */
+typedef struct gn_pareg gn_pareg;
+typedef enum { GN_PAREG_HOLD, GN_PAREG_DENIED } gn_pareg_verdict;
+/* Gateway c publishes for m's device, registered nowhere yet and c may
+ * register it: HOLD (its registration is pending: wait) or DENIED with
+ * the close code and reason to notify (the pending limit, a failure). */
+gn_pareg_verdict gn_plat_autoreg_need(gn_conn *c, const gn_ptopic_match *m, uint16_t *rc,
+                                      const char **why);
+/* Registration results for this shard's gateways: resume those waiting. */
+void gn_plat_autoreg_results(gn_shard *s);
+/* Free a connection's table (its close). */
+void gn_plat_autoreg_free(gn_pconn *pc);
 
 /* ---- notify.c */
 /* Publish a gateway notification (S-062, S-063) to the gateway's own

@@ -77,35 +77,9 @@ static act_result gateway_acts(gn_conn *c, const gn_ptopic_match *m, bool may_re
         *why = "The device is not registered and the gateway may not register devices";
         return ACT_DENIED;
     }
-    if (pc->fail_rc && strlen(pc->fail_type) == m->type_len && strlen(pc->fail_id) == m->id_len &&
-        memcmp(pc->fail_type, m->type, m->type_len) == 0 && memcmp(pc->fail_id, m->id, m->id_len) == 0) {
-        *rc = pc->fail_rc;
-        *why = pc->fail_rc == GN_CLOSE_ORG_CONNS ? "Too many active devices"
-                                                 : "The device could not be registered";
-        pc->fail_rc = 0;
-        return ACT_DENIED;
-    }
     if (!may_register)
         return ACT_OK;
-    if (pc->autoreg_cookie)
-        return ACT_HOLD;    /* already waiting (a resume before the result) */
-    uint64_t cookie = c->sess->sid;
-    r = gn_pdir_autoreg_submit(ps->dir, g->org, g->org_len, g->type, g->type_len, g->id, g->id_len,
-                               (const char *)m->type, m->type_len, (const char *)m->id, m->id_len,
-                               cookie);
-    if (r == GN_PDIR_OK) {
-        pc->autoreg_cookie = cookie;
-        memcpy(pc->fail_type, m->type, m->type_len);
-        pc->fail_type[m->type_len] = 0;
-        memcpy(pc->fail_id, m->id, m->id_len);
-        pc->fail_id[m->id_len] = 0;
-        return ACT_HOLD;
-    }
-    *rc = r == GN_PDIR_BUSY ? GN_CLOSE_AUTH_DELAY : r == GN_PDIR_LIMIT ? GN_CLOSE_ORG_CONNS
-                                                                       : GN_CLOSE_NOT_AUTHORIZED;
-    *why = r == GN_PDIR_BUSY ? "Too many pending device registrations"
-         : r == GN_PDIR_LIMIT ? "Too many active devices" : "The device could not be registered";
-    return ACT_DENIED;
+    return gn_plat_autoreg_need(c, m, rc, why) == GN_PAREG_HOLD ? ACT_HOLD : ACT_DENIED;
 }
 
 gn_ppub_action gn_plat_on_publish(gn_conn *c, gn_publish *pub, char *buf, size_t cap,

@@ -7,7 +7,7 @@ import json
 import time
 
 from platform_harness import mqttraw
-from platform_harness import ORG, QUIET, TOKEN, PlatformTestCase, uid
+from platform_harness import ORG, QUIET, TOKEN, PlatformTestCase, gannetctl, uid
 
 
 def ev(type_, id_, e="temp", f="json"):
@@ -248,3 +248,70 @@ class AutoRegistrationLimit(PlatformTestCase):
         n = json.loads(g.next_publish().payload)
         self.assertEqual(n["Id"], second)
         self.assert_open(g)
+
+
+class PendingAutoRegistrations(PlatformTestCase):
+    """S-059: at most gw_max_pending_autoreg (10) auto-registrations of one
+    gateway pending at once. The gateway does not wait for each: the
+    PUBLISHes it already sent behind the first one for a new device get
+    their registrations submitted at once, so an 11th new device while 10
+    are pending fails with 173 "Too many active devices"."""
+
+    @classmethod
+    def setup(cls):
+        cls.device("gwtype", "gw1", "g")
+        cls.device("gwtype", "gw2", "g")
+
+    def burst(self, g, devices, pid0=1):
+        """One write holding a QoS 1 PUBLISH for each device, in order."""
+        g.send(b"".join(mqttraw.publish(ev("burst", d), d.encode(), qos=1, pid=pid0 + i)
+                        for i, d in enumerate(devices)))
+
+    def test_S059_eleventh_pending_registration_fails_173(self):
+        a = self.raw_app()
+        a.mqtt_subscribe([("iot-2/type/burst/id/+/evt/+/fmt/+", 1)])
+        g = self.raw_as("g:%s:gwtype:gw1" % ORG)
+        g.mqtt_subscribe([("iot-2/type/gwtype/id/gw1/notify", 0)])
+        devs = [uid("b%02d" % i) for i in range(11)]
+        self.burst(g, devs)
+        # every PUBLISH is acknowledged, in order, the connection stays
+        acks, notes = [], []
+        deadline = time.monotonic() + 20
+        while len(acks) < 11 and time.monotonic() < deadline:
+            p = g.read_packet(max(0.1, deadline - time.monotonic()))
+            self.assertIn(p.type, (mqttraw.PUBACK, mqttraw.PUBLISH), p)
+            (acks if p.type == mqttraw.PUBACK else notes).append(p)
+        self.assertEqual([p.pid for p in acks], list(range(1, 12)))
+        notes += [p for p in g.collect(QUIET) if p.type == mqttraw.PUBLISH]
+        self.assertEqual(len(notes), 1, notes)
+        n = json.loads(notes[0].payload)
+        self.assertEqual((n["Id"], n["RC"], n["Message"]), (devs[10], 173, "Too many active devices"))
+        # the first ten were registered and delivered, in order; the 11th dropped
+        got = [p.payload.decode() for p in a.collect(QUIET * 2) if p.type == mqttraw.PUBLISH]
+        self.assertEqual(got, devs[:10])
+        listed = json.loads(gannetctl(self.db, "--json", "device", "list", ORG, "--type", "burst"))
+        ids = {d["id"] for d in listed if d["auto_registered"]}
+        self.assertTrue(set(devs[:10]) <= ids)
+        self.assertNotIn(devs[10], ids)
+        # nothing pending any more: the 11th device registers now
+        g.publish(ev("burst", devs[10]), b"again", qos=1, pid=20)
+        self.assertEqual(a.next_publish().payload, b"again")
+        self.assert_open(g)
+
+    def test_S059_ten_pending_registrations_all_succeed(self):
+        a = self.raw_app()
+        a.mqtt_subscribe([("iot-2/type/burst/id/+/evt/+/fmt/+", 1)])
+        g = self.raw_as("g:%s:gwtype:gw2" % ORG)
+        g.mqtt_subscribe([("iot-2/type/gwtype/id/gw2/notify", 0)])
+        devs = [uid("t%02d" % i) for i in range(10)]
+        # two messages per device, the second behind the ten first ones
+        g.send(b"".join(mqttraw.publish(ev("burst", d), b"1" + d.encode(), qos=1, pid=1 + i)
+                        for i, d in enumerate(devs)) +
+               b"".join(mqttraw.publish(ev("burst", d), b"2" + d.encode(), qos=1, pid=11 + i)
+                        for i, d in enumerate(devs)))
+        got = []
+        deadline = time.monotonic() + 20
+        while len(got) < 20 and time.monotonic() < deadline:
+            got.append(a.next_publish(timeout=deadline - time.monotonic()).payload.decode())
+        self.assertEqual(got, ["1" + d for d in devs] + ["2" + d for d in devs])
+        self.assertEqual([p for p in g.collect(QUIET) if p.type == mqttraw.PUBLISH], [])   # no notification
