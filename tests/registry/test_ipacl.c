@@ -11,28 +11,22 @@
 #include "engine/platform/registry.h"
 #include "engine/platform/reg_snapshot.h"
 #include "engine/platform/registry_store.h"
+#include "tests/common/peer_addr.h"
 
-/* text address -> 16 bytes, IPv4 as IPv4-mapped IPv6 (as gannetd does) */
-static void addr(const char *s, uint8_t out[16])
-{
-    uint8_t v4[4];
-    memset(out, 0, 16);
-    if (inet_pton(AF_INET, s, v4) == 1) {
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, v4, 4);
-        return;
-    }
-    ck_assert_int_eq(inet_pton(AF_INET6, s, out), 1);
-}
 
-static bool allows(const char *list, const char *ip)
+static bool allows_cc(const char *list, const char *ip, const char *cc)
 {
     gn_reg_ipacl a;
     char err[160] = "";
     ck_assert_msg(gn_reg_ipacl_parse(list, &a, err, sizeof err) == GN_REG_OK, "%s: %s", list, err);
     uint8_t x[16];
-    addr(ip, x);
-    return gn_reg_ipacl_allows(&a, x, NULL);
+    test_peer_addr(ip, x);
+    return gn_reg_ipacl_allows(&a, x, cc);
+}
+
+static bool allows(const char *list, const char *ip)
+{
+    return allows_cc(list, ip, NULL);
 }
 
 START_TEST(test_ipacl_v4)
@@ -75,16 +69,6 @@ START_TEST(test_ipacl_v6)
     ck_assert(!allows("white:10.0.0.0/8,2001:db8::/32", "fe80::1"));
 }
 END_TEST
-
-static bool allows_cc(const char *list, const char *ip, const char *cc)
-{
-    gn_reg_ipacl a;
-    char err[160] = "";
-    ck_assert_msg(gn_reg_ipacl_parse(list, &a, err, sizeof err) == GN_REG_OK, "%s: %s", list, err);
-    uint8_t x[16];
-    addr(ip, x);
-    return gn_reg_ipacl_allows(&a, x, cc);
-}
 
 START_TEST(test_ipacl_countries)
 {

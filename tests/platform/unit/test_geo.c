@@ -16,21 +16,11 @@
 #include "engine/platform/geo_table.h"
 #include "engine/platform/geoip.h"
 #include "engine/platform/registry.h"
+#include "tests/common/peer_addr.h"
 
 #define DB4 "/usr/share/GeoIP/GeoIP.dat"
 #define DB6 "/usr/share/GeoIP/GeoIPv6.dat"
 
-static void addr(const char *s, uint8_t out[16])
-{
-    uint8_t v4[4];
-    memset(out, 0, 16);
-    if (inet_pton(AF_INET, s, v4) == 1) {
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, v4, 4);
-        return;
-    }
-    ck_assert_int_eq(inet_pton(AF_INET6, s, out), 1);
-}
 
 static gn_geo_table *table(const char *text)
 {
@@ -45,7 +35,7 @@ static const char *cc_of(const gn_geo_table *t, const char *ip)
 {
     static char out[3];
     uint8_t a[16];
-    addr(ip, a);
+    test_peer_addr(ip, a);
     out[2] = 0;
     if (!gn_geo_table_lookup(t, a, out))
         return "";
@@ -211,28 +201,28 @@ START_TEST(test_geo_override_first_then_the_debian_database)
     ck_assert_msg(g != NULL, "%s", err);
     uint8_t a[16];
     char cc[2];
-    addr("127.0.0.1", a);
+    test_peer_addr("127.0.0.1", a);
     ck_assert(gn_geo_country(g, a, cc));
     ck_assert(!memcmp(cc, "ZZ", 2));
-    addr("8.8.8.8", a);
+    test_peer_addr("8.8.8.8", a);
     ck_assert(gn_geo_country(g, a, cc));
     ck_assert(!memcmp(cc, "XX", 2));                 /* the override beats the database */
-    addr("127.0.0.2", a);
+    test_peer_addr("127.0.0.2", a);
     ck_assert(!gn_geo_country(g, a, cc));            /* loopback: in no country */
 #ifdef GN_HAVE_GEOIP
     if (access(DB4, R_OK) == 0) {
-        addr("8.8.4.4", a);                          /* Google's resolver, US in every edition */
+        test_peer_addr("8.8.4.4", a);                          /* Google's resolver, US in every edition */
         ck_assert(gn_geo_country(g, a, cc));
         ck_assert(!memcmp(cc, "US", 2));
-        addr("193.0.6.139", a);                      /* www.ripe.net, NL */
+        test_peer_addr("193.0.6.139", a);                      /* www.ripe.net, NL */
         ck_assert(gn_geo_country(g, a, cc));
         ck_assert(!memcmp(cc, "NL", 2));
     }
     if (access(DB6, R_OK) == 0) {
-        addr("2001:4860:4860::8888", a);             /* Google's resolver over IPv6 */
+        test_peer_addr("2001:4860:4860::8888", a);             /* Google's resolver over IPv6 */
         ck_assert(gn_geo_country(g, a, cc));
         ck_assert(!memcmp(cc, "US", 2));
-        addr("::1", a);
+        test_peer_addr("::1", a);
         ck_assert(!gn_geo_country(g, a, cc));
     }
 #endif
@@ -240,9 +230,9 @@ START_TEST(test_geo_override_first_then_the_debian_database)
     /* no database files: only the override answers */
     g = gn_geo_open("/nonexistent/GeoIP.dat", "", path, err, sizeof err);
     ck_assert_ptr_nonnull(g);
-    addr("8.8.4.4", a);
+    test_peer_addr("8.8.4.4", a);
     ck_assert(!gn_geo_country(g, a, cc));
-    addr("127.0.0.1", a);
+    test_peer_addr("127.0.0.1", a);
     ck_assert(gn_geo_country(g, a, cc));
     gn_geo_close(g);
     /* a bad override file or a missing one refuses to start */
