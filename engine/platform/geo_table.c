@@ -191,7 +191,8 @@ gn_geo_table *gn_geo_table_parse(const char *text, size_t len, char *err, size_t
         }
         n++;
     }
-    qsort(ents, n, sizeof *ents, ent_cmp);
+    if (n)
+        qsort(ents, n, sizeof *ents, ent_cmp);     /* (qsort of NULL is undefined, even for 0) */
     for (size_t i = 1; i < n; i++)
         if (ent_cmp(&ents[i - 1], &ents[i]) == 0) {
             snprintf(err, errlen, "a prefix is listed twice (as %.2s and as %.2s)", ents[i - 1].cc,
