@@ -1,11 +1,11 @@
 /* tests/fuzz/fuzz_devcsv.c — libFuzzer target for the untrusted text the
  * registry parses: gannetctl's device import format (tools/gannetctl/
  * devcsv.c), stored credentials (gn_reg_cred_parse), permission lists
- * and org settings by name. Properties: no crash / over-read (ASan,
+ * org settings by name, and IP / country lists (S-038). Properties: no crash / over-read (ASan,
  * UBSan); every record has a non-empty type and id of at most 64 bytes
  * without line breaks; an error is sticky; the records written back out
  * as quoted CSV parse to the same records; a credential that parses
- * formats back to the same text. */
+ * formats back to the same text, an IP list back to the same list. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +112,18 @@ static void check_text(const uint8_t *data, size_t size)
         gn_reg_org_settings_default(&s, GN_REG_PLAN_STANDARD);
         if (gn_reg_settings_set(&s, buf, eq + 1) == GN_REG_OK)
             FUZZ_CHECK(s.max_qos <= 2 && s.tls_policy <= 4);
+    }
+    /* An IP / country list that parses formats to text that parses to the
+     * same bytes; countries are upper-case letters. */
+    gn_reg_ipacl acl, again;
+    if (gn_reg_ipacl_parse(buf, &acl, NULL, 0) == GN_REG_OK) {
+        char text[GN_REG_IPACL_TEXT_MAX];
+        gn_reg_ipacl_format(&acl, text, sizeof text);
+        FUZZ_CHECK(gn_reg_ipacl_parse(text, &again, NULL, 0) == GN_REG_OK);
+        FUZZ_CHECK(!memcmp(&acl, &again, sizeof acl));
+        for (uint8_t i = 0; i < acl.ncc; i++)
+            FUZZ_CHECK(acl.cc[i][0] >= 'A' && acl.cc[i][0] <= 'Z' && acl.cc[i][1] >= 'A' &&
+                       acl.cc[i][1] <= 'Z');
     }
     gn_reg_valid_org(buf, n);
     gn_reg_valid_id(buf, n);
