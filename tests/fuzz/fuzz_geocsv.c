@@ -10,14 +10,7 @@
 #include <string.h>
 
 #include "engine/platform/geo_table.h"
-
-#define FUZZ_CHECK(c)                                                           \
-    do {                                                                        \
-        if (!(c)) {                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                            \
-        }                                                                       \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
