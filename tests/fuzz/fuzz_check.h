@@ -1,6 +1,5 @@
 /* tests/fuzz/fuzz_check.h — FUZZ_CHECK(c): a property of a fuzz target;
- * a violation prints where and aborts, so libFuzzer keeps the input.
- * (Older targets define the same macro themselves.) */
+ * a violation prints where and aborts, so libFuzzer keeps the input. */
 #ifndef GN_TESTS_FUZZ_CHECK_H
 #define GN_TESTS_FUZZ_CHECK_H
 

@@ -14,13 +14,7 @@
 #include "engine/platform/registry_store.h"
 #include "tools/gannetctl/devcsv.h"
 
-#define FUZZ_CHECK(c)                                                           \
-    do {                                                                        \
-        if (!(c)) {                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                            \
-        }                                                                       \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 enum { MAX_RECS = 256 };
 

@@ -14,13 +14,7 @@
 #include "engine/platform/clientid.h"
 #include "engine/platform/topics.h"
 
-#define FUZZ_CHECK(c)                                                           \
-    do {                                                                        \
-        if (!(c)) {                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                            \
-        }                                                                       \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 static void check_ident(const gn_pident *p)
 {

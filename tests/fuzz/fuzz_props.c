@@ -8,13 +8,7 @@
 
 #include "codec/properties.h"
 
-#define FUZZ_CHECK(c)                                                           \
-    do {                                                                        \
-        if (!(c)) {                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                            \
-        }                                                                       \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 static void walk(const gn_props *p)
 {

@@ -14,13 +14,7 @@
 #include "codec/simd/kernels.h"
 #include "codec/topic.h"
 
-#define FUZZ_CHECK(c)                                                           \
-    do {                                                                        \
-        if (!(c)) {                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                            \
-        }                                                                       \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 static bool scan_eq(const gn_topic_scan *a, const gn_topic_scan *b)
 {

@@ -12,13 +12,7 @@
 #include "codec/simd/kernels.h"
 #include "codec/utf8.h"
 
-#define FUZZ_CHECK(c)                                                           \
-    do {                                                                        \
-        if (!(c)) {                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-            abort();                                                            \
-        }                                                                       \
-    } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 static void differential(const uint8_t *s, size_t len)
 {
