@@ -252,7 +252,8 @@ gn_reg_err gn_st_type_insert(gn_store *st, int64_t ouid, const gn_reg_org *o, co
     if (rc != GN_REG_OK)
         return rc;
     if (o->s.max_device_types && n >= o->s.max_device_types)
-        return gn_st_fail(st, GN_REG_ERR_LIMIT, "org '%s' has its maximum of %u device types", o->id,
+        return gn_st_fail(st, GN_REG_ERR_LIMIT,
+                          "org '%s' has its maximum of %u device types (org setting max_device_types)", o->id,
                     o->s.max_device_types);
     sqlite3_stmt *s = gn_st_stmt(st, "INSERT INTO device_types(org_uid, id, class, description) VALUES(?1,?2,?3,?4)");
     if (!s)
@@ -469,7 +470,8 @@ gn_reg_err gn_store_apikey_create(gn_store *st, const char *org, uint32_t perms,
     if ((rc = gn_st_scalar_i(st, "SELECT count(*) FROM api_keys WHERE org_uid=?1", &n, (int64_t)o.uid)) != GN_REG_OK)
         return rc;
     if (o.s.max_api_keys && n >= o.s.max_api_keys)
-        return gn_st_fail(st, GN_REG_ERR_LIMIT, "org '%s' has its maximum of %u API keys", org, o.s.max_api_keys);
+        return gn_st_fail(st, GN_REG_ERR_LIMIT,
+                          "org '%s' has its maximum of %u API keys (org setting max_api_keys)", org, o.s.max_api_keys);
     char tok[GN_REG_CRED_TEXT_MAX];
     if ((rc = gn_st_make_token(st, token, out_token, tok)) != GN_REG_OK)
         return rc;

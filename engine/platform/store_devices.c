@@ -120,10 +120,13 @@ gn_reg_err gn_st_member_insert(gn_store *st, const gn_reg_org *o, int64_t group,
     if (rc != GN_REG_OK)
         return rc;
     if (o->s.max_group_devices && n >= o->s.max_group_devices)
-        return gn_st_fail(st, GN_REG_ERR_LIMIT, "group '%s' has its maximum of %u devices", gname,
+        return gn_st_fail(st, GN_REG_ERR_LIMIT,
+                          "group '%s' has its maximum of %u devices (org setting max_group_devices)", gname,
                     o->s.max_group_devices);
     if (m >= GN_REG_MAX_GROUPS)
-        return gn_st_fail(st, GN_REG_ERR_LIMIT, "the device is already in %d groups", GN_REG_MAX_GROUPS);
+        return gn_st_fail(st, GN_REG_ERR_LIMIT,
+                          "the device is already in %d groups (the most a device may be in, S-100)",
+                          GN_REG_MAX_GROUPS);
     rc = gn_st_exec_ii(st, "INSERT INTO group_members(group_uid, device_uid) VALUES(?1, ?2)", group, (int64_t)dev, "group member");
     if (rc == GN_REG_ERR_EXISTS)
         return gn_st_fail(st, rc, "the device is already a member of group '%s'", gname);
@@ -137,7 +140,9 @@ gn_reg_err gn_st_gateway_insert(gn_store *st, int64_t group, const char *gname, 
     if (rc != GN_REG_OK)
         return rc;
     if (m >= GN_REG_MAX_GROUPS)
-        return gn_st_fail(st, GN_REG_ERR_LIMIT, "the gateway is already attached to %d groups", GN_REG_MAX_GROUPS);
+        return gn_st_fail(st, GN_REG_ERR_LIMIT,
+                          "the gateway is already attached to %d groups (the most a gateway may be, S-100)",
+                          GN_REG_MAX_GROUPS);
     rc = gn_st_exec_ii(st, "INSERT INTO group_gateways(group_uid, gateway_uid) VALUES(?1, ?2)", group, (int64_t)gw, "group gateway");
     if (rc == GN_REG_ERR_EXISTS)
         return gn_st_fail(st, rc, "the gateway is already attached to group '%s'", gname);
@@ -159,7 +164,8 @@ gn_reg_err gn_st_group_insert(gn_store *st, int64_t ouid, const char *org, const
     if (rc == GN_REG_OK)
         *uid = sqlite3_last_insert_rowid(st->db);
     if (*uid > UINT32_MAX)
-        return gn_st_fail(st, GN_REG_ERR_LIMIT, "group ids exhausted");
+        return gn_st_fail(st, GN_REG_ERR_LIMIT,
+                          "group ids exhausted");
     return rc;
 }
 
@@ -189,13 +195,15 @@ static gn_reg_err device_add_txn(gn_store *st, const gn_store_device_spec *sp,
     if (rc != GN_REG_OK)
         return rc;
     if (o.s.max_devices && n >= o.s.max_devices)
-        return gn_st_fail(st, GN_REG_ERR_LIMIT, "org '%s' has its maximum of %u devices", o.id, o.s.max_devices);
+        return gn_st_fail(st, GN_REG_ERR_LIMIT,
+                          "org '%s' has its maximum of %u devices (org setting max_devices)", o.id, o.s.max_devices);
     if (sp->registered_by) {
         rc = gn_st_scalar_i(st, "SELECT count(*) FROM devices WHERE registered_by=?1", &n, (int64_t)sp->registered_by);
         if (rc != GN_REG_OK)
             return rc;
         if (o.s.gw_max_devices && n >= o.s.gw_max_devices)
-            return gn_st_fail(st, GN_REG_ERR_LIMIT, "the gateway registered its maximum of %u devices",
+            return gn_st_fail(st, GN_REG_ERR_LIMIT,
+                          "the gateway registered its maximum of %u devices",
                         o.s.gw_max_devices);
     }
     char tok[GN_REG_CRED_TEXT_MAX] = "";

@@ -530,6 +530,33 @@ class TestGateways(GannetctlBase):
         self.run_ctl("group", "show", org, "gw:gwt:gw1", expect=EXIT_NOT_FOUND)
 
 
+    def test_S100_quotas_name_the_setting_and_exit_6(self):
+        org = self.make_org()
+        self.run_ctl("org", "set", org, "max_device_types", "2")
+        self.run_ctl("type", "add", org, "gwt", "--gateway")
+        self.run_ctl("type", "add", org, "t")
+        err = self.run_ctl("type", "add", org, "t3", expect=EXIT_LIMIT).stderr
+        self.assertIn("maximum of 2 device types (org setting max_device_types)", err)
+        self.run_ctl("org", "set", org, "max_device_types", "0")     # 0: no limit
+        self.run_ctl("type", "add", org, "t3")
+        self.run_ctl("org", "set", org, "max_devices", "1")
+        self.run_ctl("device", "add", org, "t", "d1")
+        self.assertIn("(org setting max_devices)",
+                      self.run_ctl("device", "add", org, "t", "d2", expect=EXIT_LIMIT).stderr)
+        self.run_ctl("org", "set", org, "max_devices", "0")
+        # 10 groups per device, 10 per gateway (its default group is one)
+        self.run_ctl("gateway", "add", org, "gwt", "gw1")
+        for i in range(11):
+            self.run_ctl("group", "create", org, "g%d" % i)
+        for i in range(10):
+            self.run_ctl("group", "add", org, "g%d" % i, "t", "d1")
+        self.assertIn("already in 10 groups",
+                      self.run_ctl("group", "add", org, "g10", "t", "d1", expect=EXIT_LIMIT).stderr)
+        for i in range(9):
+            self.run_ctl("group", "attach", org, "g%d" % i, "gwt", "gw1")
+        self.assertIn("attached to 10 groups",
+                      self.run_ctl("group", "attach", org, "g9", "gwt", "gw1", expect=EXIT_LIMIT).stderr)
+
 class TestApiKeys(GannetctlBase):
     def test_apikey_lifecycle(self):
         org = self.make_org()
