@@ -250,6 +250,30 @@ class AutoRegistrationLimit(PlatformTestCase):
         self.assert_open(g)
 
 
+class AutoRegistrationOrgQuota(PlatformTestCase):
+    """S-100: the org's max_devices binds auto-registration too (the gateway
+    is one of the org's devices): the registration over it fails like any
+    other (S-060), 173 "Too many active devices", and the message is dropped."""
+    org_settings = ("max_devices=2",)
+
+    @classmethod
+    def setup(cls):
+        cls.device("gwtype", "gw1", "g")
+
+    def test_S100_auto_registration_over_max_devices_fails_173(self):
+        a = self.raw_app()
+        a.mqtt_subscribe([("iot-2/type/quota/id/+/evt/+/fmt/+", 1)])
+        g = self.raw_as("g:%s:gwtype:gw1" % ORG)
+        g.mqtt_subscribe([("iot-2/type/gwtype/id/gw1/notify", 0)])
+        first, second = uid("q1"), uid("q2")
+        g.publish(ev("quota", first), b"1", qos=1)
+        self.assertEqual(a.next_publish().payload, b"1")
+        self.assertEqual(g.publish(ev("quota", second), b"2", qos=1).rc, 0)
+        n = json.loads(g.next_publish().payload)
+        self.assertEqual((n["Id"], n["RC"], n["Message"]), (second, 173, "Too many active devices"))
+        self.assertEqual([x for x in a.collect(QUIET) if x.type == mqttraw.PUBLISH], [])
+        self.assert_open(g)
+
 class PendingAutoRegistrations(PlatformTestCase):
     """S-059: at most gw_max_pending_autoreg (10) auto-registrations of one
     gateway pending at once. The gateway does not wait for each: the
