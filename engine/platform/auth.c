@@ -218,11 +218,19 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
     /* 173: connections of the org. */
     uint32_t lim = gn_plat_min_limit(org.max_connections, cfg->platform_max_org_connections);
     pc->org_slot = gn_plat_org_slot(p, id->org, id->org_len);
-    if (!gn_plat_org_take(p, pc->org_slot, lim)) {
+    if (!gn_plat_org_take(p, pc->org_slot, GN_ORG_CONNS, lim)) {
         refuse(o, GN_CLOSE_ORG_CONNS, 3, "the organization is at its connection limit");
         return;
     }
     pc->counted_org = true;
+    /* S-095: concurrent devices of the org (gateways are devices too). */
+    if (id->cls == GN_PC_DEVICE || id->cls == GN_PC_GATEWAY) {
+        if (!gn_plat_org_take(p, pc->org_slot, GN_ORG_DEVICES, org.max_devices_online)) {
+            refuse(o, GN_CLOSE_ORG_CONNS, 3, "the organization has its maximum of connected devices");
+            return;
+        }
+        pc->counted_device = true;
+    }
     /* S-100: members of one scalable application, org-wide (173 as for
      * the org's connections: the platform's "too many connections"). */
     if (id->cls == GN_PC_SCALABLE) {

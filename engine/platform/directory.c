@@ -133,6 +133,7 @@ gn_pdir_result gn_pdir_org_get(gn_pdir_shard *ps, const char *org, size_t len, g
     out->allow_retain = s->allow_retain;
     out->max_qos = s->max_qos;
     out->max_connections = s->max_connections;
+    out->max_devices_online = s->max_devices_online;
     out->max_subs_device = s->max_subs_device;
     out->max_subs_app = s->max_subs_app;
     out->queue_depth_device = s->queue_depth_device;

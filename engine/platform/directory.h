@@ -30,6 +30,7 @@ typedef struct gn_pdir_org {
     bool     allow_retain;
     uint8_t  max_qos;
     uint32_t max_connections;        /* 0 = none (173) */
+    uint32_t max_devices_online;     /* connected devices and gateways, 0 = none (173, S-095) */
     uint32_t max_subs_device, max_subs_app;       /* 0 = none (154) */
     uint32_t queue_depth_device, queue_depth_app; /* 0 = engine default */
     uint32_t inflight_device, inflight_gateway, inflight_app;

@@ -1,6 +1,6 @@
 /* engine/platform/limits.c — the shared counters behind the connection
- * limits: connections per org (173) in a fixed table of atomics keyed by
- * org id, and the server-wide connection count (104) summed over shards.
+ * limits: connections and connected devices per org (173) in a fixed
+ * table of atomics keyed by org id, and the server-wide connection count (104) summed over shards.
  * Inserting an org takes a mutex (once per org); counting is lock-free. */
 #include <string.h>
 #include <xxhash.h>
@@ -60,25 +60,25 @@ uint32_t gn_plat_org_slot(gn_platform *p, const char *org, size_t len)
     return found;
 }
 
-bool gn_plat_org_take(gn_platform *p, uint32_t slot, uint32_t limit)
+bool gn_plat_org_take(gn_platform *p, uint32_t slot, gn_org_count what, uint32_t limit)
 {
     if (slot == UINT32_MAX)
         return true;
-    gn_org_slot *o = &p->orgs[slot];
+    _Atomic uint32_t *c = &p->orgs[slot].count[what];
     /* relaxed: a count (add, then undo when over; never exceeds limit) */
-    uint32_t n = atomic_fetch_add_explicit(&o->conns, 1, memory_order_relaxed);
+    uint32_t n = atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
     if (limit && n >= limit) {
-        atomic_fetch_sub_explicit(&o->conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(c, 1, memory_order_relaxed);
         return false;
     }
     return true;
 }
 
-void gn_plat_org_release(gn_platform *p, uint32_t slot)
+void gn_plat_org_release(gn_platform *p, uint32_t slot, gn_org_count what)
 {
     if (slot != UINT32_MAX)
         /* relaxed: a count, see gn_plat_org_take */
-        atomic_fetch_sub_explicit(&p->orgs[slot].conns, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&p->orgs[slot].count[what], 1, memory_order_relaxed);
 }
 
 uint64_t gn_plat_server_conns(const gn_shard *s)

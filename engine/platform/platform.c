@@ -180,7 +180,9 @@ void gn_plat_on_close(gn_conn *c)
     gn_plat_rate_release(c);
     c->plat = NULL;
     if (pc->counted_org)
-        gn_plat_org_release(c->shard->eng->plat, pc->org_slot);
+        gn_plat_org_release(c->shard->eng->plat, pc->org_slot, GN_ORG_CONNS);
+    if (pc->counted_device)
+        gn_plat_org_release(c->shard->eng->plat, pc->org_slot, GN_ORG_DEVICES);
     gn_plat_count_release(pc->members);
     gn_plat_autoreg_free(pc);
     uint16_t code = pc->close_set ? pc->close_code : GN_CLOSE_BY_SERVER;

@@ -51,6 +51,7 @@ typedef struct gn_pconn {
     uint16_t  close_code;
     bool      close_set;
     bool      counted_org;             /* holds a slot in its org's connection count */
+    bool      counted_device;          /* and in its count of connected devices (S-095) */
     bool      privileged_gw;
     uint8_t   max_qos;                 /* the org's (S-083) */
     uint8_t   proto31;                 /* MQTT 3.1 (SUBACK 0x00 for gateways, S-061) */

@@ -18,9 +18,17 @@
 
 #define GN_ORG_SLOTS 4096       /* orgs with a connection count (power of two) */
 
+/* What an org slot counts. */
+typedef enum gn_org_count {
+    GN_ORG_CONNS,               /* every connection of the org (173, max_connections) */
+    GN_ORG_DEVICES,             /* connected devices and gateways (173, max_devices_online, S-095) */
+    GN_ORG_COUNTS
+} gn_org_count;
+
 typedef struct gn_org_slot {
     _Atomic uint32_t used;      /* release: name written before; acquire on lookup */
-    _Atomic uint32_t conns;     /* relaxed: a count compared with a limit at CONNECT */
+    /* relaxed: counts compared with a limit at CONNECT, by gn_org_count */
+    _Atomic uint32_t count[GN_ORG_COUNTS];
     char             org[GN_PLAT_ORG_MAX + 1];
 } gn_org_slot;
 
@@ -64,9 +72,10 @@ struct gn_platform {
 /* ---- limits.c */
 /* The org's counter slot (created on first use); UINT32_MAX when full. */
 uint32_t gn_plat_org_slot(gn_platform *p, const char *org, size_t len);
-/* Take one connection of the org if below limit (0 = none). */
-bool gn_plat_org_take(gn_platform *p, uint32_t slot, uint32_t limit);
-void gn_plat_org_release(gn_platform *p, uint32_t slot);
+/* Take one of what `what` counts for the org if below limit (0 = none);
+ * release it with gn_plat_org_release when the connection ends. Any shard. */
+bool gn_plat_org_take(gn_platform *p, uint32_t slot, gn_org_count what, uint32_t limit);
+void gn_plat_org_release(gn_platform *p, uint32_t slot, gn_org_count what);
 /* The lower of two limits where 0 means none. */
 uint32_t gn_plat_min_limit(uint32_t a, uint32_t b);
 /* Open connections of the whole server (every shard). */

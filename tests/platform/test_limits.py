@@ -53,3 +53,35 @@ class OrgConnections(PlatformTestCase):
         time.sleep(0.2)
         self.raw_as("d:%s:sensor:s3" % ORG)
         self.assert_open(b)
+
+
+class OrgDevicesOnline(PlatformTestCase):
+    """S-095: at most max_devices_online devices and gateways of an org
+    connected at once, org-wide over every shard; one more is refused with
+    173 (S-098), applications are not counted."""
+    shards = 2
+    org_settings = ("max_devices_online=2",)
+
+    @classmethod
+    def setup(cls):
+        for i in range(4):
+            cls.device("sensor", "s%d" % i)
+        cls.device("gwtype", "gw1", "g")
+
+    def test_S095_concurrent_devices_over_the_org_limit_close_173(self):
+        a = self.plain_as("d:%s:sensor:s0" % ORG)
+        self.plain_as("g:%s:gwtype:gw1" % ORG)
+        cid = "d:%s:sensor:s1" % ORG
+        self.plain_as(cid, expect_rc=3)
+        code, reason, _ = self.close_line(cid)
+        self.assertEqual((code, reason), (173, "Too many connections for an organization"))
+        self.wait_log_line(r"the organization has its maximum of connected devices")
+        # MQTT 5: Quota exceeded
+        self.paho_as("d:%s:sensor:s2" % ORG, "v5", connect=False).connect(expect_rc=0x97)
+        # applications are not devices
+        self.paho_app()
+        # a device that leaves gives its place back
+        a.disconnect()
+        import time
+        time.sleep(0.3)
+        self.plain_as("d:%s:sensor:s3" % ORG)
