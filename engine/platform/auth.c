@@ -57,6 +57,15 @@ static bool auth_rate_ok(gn_shard *s, gn_pshard *ps, uint32_t max)
     return h - ps->auth_hashes_at < max;
 }
 
+/* The CONNECT will take over a connection of the same client id (this is
+ * the id's owner shard, mqtt_connect.c): that one's counts are released
+ * when the takeover closes it, so the limits let the new one in. */
+static bool replaces_live_connection(gn_shard *s, const gn_connect *cn)
+{
+    gn_session *ss = gn_session_find(s, cn->client_id.ptr, cn->client_id.len);
+    return ss && ss->conn;
+}
+
 static bool user_is(const gn_connect *cn, const char *u)
 {
     size_t n = strlen(u);
@@ -215,8 +224,10 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
         o->will_topic = (const uint8_t *)wbuf;
         o->will_topic_len = (uint16_t)wl;
     }
-    /* 173: connections of the org. */
-    uint32_t lim = gn_plat_min_limit(org.max_connections, cfg->platform_max_org_connections);
+    /* 173: connections of the org. A takeover is let in at the limit: the
+     * count is one over until the old connection has closed. */
+    bool takeover = id->cls != GN_PC_SCALABLE && replaces_live_connection(s, cn);
+    uint32_t lim = takeover ? 0 : gn_plat_min_limit(org.max_connections, cfg->platform_max_org_connections);
     pc->org_slot = gn_plat_org_slot(p, id->org, id->org_len);
     if (!gn_plat_org_take(p, pc->org_slot, GN_ORG_CONNS, lim)) {
         refuse(o, GN_CLOSE_ORG_CONNS, 3, "the organization is at its connection limit");
@@ -225,7 +236,7 @@ void gn_plat_on_connect(gn_conn *c, const gn_connect *cn, gn_pconnect *o)
     pc->counted_org = true;
     /* S-095: concurrent devices of the org (gateways are devices too). */
     if (id->cls == GN_PC_DEVICE || id->cls == GN_PC_GATEWAY) {
-        if (!gn_plat_org_take(p, pc->org_slot, GN_ORG_DEVICES, org.max_devices_online)) {
+        if (!gn_plat_org_take(p, pc->org_slot, GN_ORG_DEVICES, takeover ? 0 : org.max_devices_online)) {
             refuse(o, GN_CLOSE_ORG_CONNS, 3, "the organization has its maximum of connected devices");
             return;
         }

@@ -80,6 +80,9 @@ class OrgDevicesOnline(PlatformTestCase):
         self.paho_as("d:%s:sensor:s2" % ORG, "v5", connect=False).connect(expect_rc=0x97)
         # applications are not devices
         self.paho_app()
+        # a device that reconnects at the limit takes its old connection over
+        a = self.plain_as("d:%s:sensor:s0" % ORG)
+        self.assertEqual(self.close_line("d:%s:sensor:s0" % ORG)[0], 288)
         # a device that leaves gives its place back
         a.disconnect()
         import time

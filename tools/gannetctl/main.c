@@ -1034,7 +1034,10 @@ static const command commands[] = {
     {"org", "create", 0, "", "--id --name --plan", "Create an org (a random 6-character id unless --id).", org_create},
     {"org", "list", 0, "", "", "List the orgs.", org_list},
     {"org", "show", 1, "ORG", "", "Show an org and all its settings.", org_show},
-    {"org", "set", 3, "ORG SETTING VALUE", "", "Change one setting (see 'org show' for the names; rate_model watson|ioto|off).", org_set},
+    {"org", "set", 3, "ORG SETTING VALUE", "",
+     "Change one setting (see 'org show' for the names; rate_model watson|ioto|off). Quotas (0 = none): "
+     "max_device_types, max_devices, max_api_keys, max_group_devices (exit 6 when full, S-100), "
+     "max_devices_online (close 173, S-095).", org_set},
     {"org", "iplist", 1, "ORG", "", "Show the org's IP blacklist or whitelist (S-038).", iplist_show},
     {"org", "blacklist", 2, "ORG CIDR|CC[,CIDR|CC...]",
      "", "Refuse connections from these IPv4 / IPv6 addresses or prefixes and countries (two-letter "
@@ -1130,7 +1133,8 @@ static void usage_global(FILE *o)
         fprintf(o, "  %-8s %-9s %-34s %s\n", commands[i].noun, commands[i].verb, commands[i].args_usage,
                 commands[i].help);
     fprintf(o, "\nExit codes: 0 ok, 1 internal error, 2 usage, 3 not found, 4 already exists, 5 invalid value,\n"
-               "6 limit reached, 7 not allowed in this state, 8 database error, 9 unsupported schema.\n");
+               "6 limit reached (an org quota or the 10 groups of a device or gateway), 7 not allowed in this state,\n"
+               "8 database error, 9 unsupported schema.\n");
 }
 
 static void usage_command(FILE *o, const command *c)
