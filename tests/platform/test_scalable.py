@@ -77,10 +77,24 @@ class ScalableCase(PlatformTestCase):
             shards = {s for _, s in got} | {shard}
             last = len(got) == len(kinds) - 1
             if both and last and len(shards) < 2:
+                closed = self.close_count(cid)
                 self.close_client(c)
+                # the broker frees the member's place (S-100 count) when it
+                # handles the close: wait for that before the next attempt
+                self.wait_close_count(cid, closed + 1)
                 continue
             got.append((c, shard))
         return got
+
+    def close_count(self, cid):
+        """How many close lines gannetd has logged for cid so far."""
+        return len(re.findall(r"close: client=%s addr=" % re.escape(cid), self.broker.log()))
+
+    def wait_close_count(self, cid, n):
+        deadline = time.monotonic() + TIMEOUT
+        while self.close_count(cid) < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertGreaterEqual(self.close_count(cid), n, "no close line for %s" % cid)
 
     def close_client(self, c):
         if isinstance(c, mqttraw.RawClient):

@@ -117,9 +117,10 @@ class TestScalableMemberQuota(ScalableCase):
         # another application of the org has its own count
         other = self.members("A:%s:%s" % (ORG, uid("q")), ["v311", "v311"], both=False)
         self.assertEqual(len(other), 2)
-        # a member leaving makes room
+        # a member leaving makes room (once gannetd has handled its close)
+        closed = self.close_count(cid)
         got[0][0].disconnect()
-        self.close_line(cid, code=0)
+        self.wait_close_count(cid, closed + 1)
         again, _ = self._connect_member(cid, "v5")
         self.assertTrue(again.c.is_connected())
 
