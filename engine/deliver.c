@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "codec/topic.h"
+#include "engine/grow.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
 #include "engine/platform/platform.h"
@@ -321,12 +322,10 @@ void gn_session_add_waiter(gn_session *ss, uint16_t shard, uint64_t pub)
         if (ss->fl->waiters[i].pub == pub && ss->fl->waiters[i].shard == shard)
             return;
     if (ss->fl->nwaiters == ss->fl->capwaiters) {
-        uint32_t ncap = ss->fl->capwaiters ? ss->fl->capwaiters * 2 : 4;
-        gn_waiter *w = realloc(ss->fl->waiters, sizeof *w * ncap);
+        gn_waiter *w = gn_grow(ss->fl->waiters, &ss->fl->capwaiters, sizeof *w, 4);
         if (!w)
             return;     /* the publisher keeps running: bounded by its own window */
         ss->fl->waiters = w;
-        ss->fl->capwaiters = ncap;
     }
     ss->fl->waiters[ss->fl->nwaiters++] = (gn_waiter){ .pub = pub, .shard = shard };
 }

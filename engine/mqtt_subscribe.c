@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "codec/topic.h"
+#include "engine/grow.h"
 #include "engine/log.h"
 #include "engine/mqtt.h"
 #include "engine/platform/platform.h"
@@ -41,12 +42,10 @@ static int ssub_put(gn_session *ss, const uint8_t *f, size_t len, uint8_t opts, 
         return 0;
     }
     if (ss->nsubs == ss->capsubs) {
-        uint32_t ncap = ss->capsubs ? ss->capsubs * 2 : 2;
-        gn_ssub *n = realloc(ss->subs, sizeof *n * ncap);
+        gn_ssub *n = gn_grow(ss->subs, &ss->capsubs, sizeof *n, 2);
         if (!n)
             return -1;
         ss->subs = n;
-        ss->capsubs = ncap;
     }
     char *copy = malloc(len + 1);
     if (!copy)

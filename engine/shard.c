@@ -8,6 +8,7 @@
  * The loop blocks only when the previous turn found nothing to do, and
  * then no longer than the next timer. */
 #include "engine/shard.h"
+#include "engine/grow.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -118,12 +119,10 @@ static bool hold(gn_shard *s, const gn_xslot *sl)
 {
     gn_xbatch *h = &s->shared_held;
     if (h->n == h->cap) {
-        uint32_t ncap = h->cap ? h->cap * 2 : 64;
-        gn_xslot *v = realloc(h->v, sizeof *v * ncap);
+        gn_xslot *v = gn_grow(h->v, &h->cap, sizeof *v, 64);
         if (!v)
             return false;
         h->v = v;
-        h->cap = ncap;
     }
     bool first = sl->pub && !held_by(s, sl->pub_shard, sl->pub);
     h->v[h->n++] = *sl;

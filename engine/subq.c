@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/subq.h"
+#include "engine/grow.h"
 
 typedef struct lane_ent {
     uint64_t seq;
@@ -97,12 +98,10 @@ static void lane_free(gn_subq_lane *l)
 static gn_subq_lane *lane_new(gn_subq *q, uint64_t key)
 {
     if (q->nlanes == q->caplanes) {
-        uint32_t ncap = q->caplanes ? q->caplanes * 2 : 4;
-        gn_subq_lane **h = realloc(q->heap, sizeof *h * ncap);
+        gn_subq_lane **h = gn_grow(q->heap, &q->caplanes, sizeof *h, 4);
         if (!h)
             return NULL;
         q->heap = h;
-        q->caplanes = ncap;
     }
     gn_subq_lane *l = q->spare;
     if (l) {

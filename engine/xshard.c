@@ -1,6 +1,7 @@
 /* engine/xshard.c — cross-shard rings: setup, batched push with
  * empty->non-empty wake-up, and bounded draining (see xshard.h). */
 #include "engine/xshard.h"
+#include "engine/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -82,12 +83,10 @@ int gn_xshard_put(gn_shard *s, uint16_t to, const gn_xslot *slot)
 {
     gn_xbatch *b = &s->x.pend[to];
     if (b->n == b->cap) {
-        uint32_t ncap = b->cap ? b->cap * 2 : 64;
-        gn_xslot *v = realloc(b->v, sizeof *v * ncap);
+        gn_xslot *v = gn_grow(b->v, &b->cap, sizeof *v, 64);
         if (!v)
             return -1;
         b->v = v;
-        b->cap = ncap;
     }
     if (b->n == 0)
         s->x.npend++;
@@ -110,12 +109,10 @@ void gn_xshard_throttle(gn_shard *s, uint16_t to, uint64_t pub)
         if (x->held[i] == pub)
             return;
     if (x->nheld == x->capheld) {
-        uint32_t ncap = x->capheld ? x->capheld * 2 : 16;
-        uint64_t *n = realloc(x->held, sizeof *n * ncap);
+        uint64_t *n = gn_grow(x->held, &x->capheld, sizeof *n, 16);
         if (!n)
             return;
         x->held = n;
-        x->capheld = ncap;
     }
     x->held[x->nheld++] = pub;
     gn_publisher_block(s, pub);

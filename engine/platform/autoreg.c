@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "codec/packet.h"
+#include "engine/grow.h"
 #include "engine/log.h"
 #include "engine/platform/close_codes.h"
 #include "engine/platform/platform_int.h"
@@ -99,12 +100,10 @@ static bool track(gn_shard *s, uint64_t cookie, uint64_t sid)
 {
     gn_pshard *ps = gn_plat_shard(s);
     if (ps->nareg_out == ps->careg_out) {
-        uint32_t ncap = ps->careg_out ? ps->careg_out * 2 : 16;
-        gn_areg_out *n = realloc(ps->areg_out, sizeof *n * ncap);
+        gn_areg_out *n = gn_grow(ps->areg_out, &ps->careg_out, sizeof *n, 16);
         if (!n)
             return false;
         ps->areg_out = n;
-        ps->careg_out = ncap;
     }
     ps->areg_out[ps->nareg_out++] = (gn_areg_out){ .cookie = cookie, .sid = sid };
     return true;
