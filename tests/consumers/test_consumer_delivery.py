@@ -83,8 +83,14 @@ class ConsumerDelivery(ProbeTestCase):
             if len(evs) >= 201:
                 break
             time.sleep(0.05)
-        self.assertEqual([e["payload"] for e in evs], lines + [run + "-q2"])
-        self.assertEqual([e["qos"] for e in evs], [1] * 200 + [2])
+        # order is per publisher: the two mosquitto_pub runs are two
+        # connections, possibly on two shards whose rings the consumer
+        # drains in its own order
+        q1 = [e for e in evs if e["qos"] == 1]
+        q2 = [e for e in evs if e["qos"] != 1]
+        self.assertEqual([e["payload"] for e in q1], lines)
+        self.assertEqual([(e["payload"], e["qos"]) for e in q2], [(run + "-q2", 2)])
+        self.assertEqual(len(evs), 201)
         self.assertTrue(all(e["type"] == "meter" and e["fmt"] == "text" for e in evs))
 
     def test_filter_rules(self):
