@@ -66,6 +66,7 @@ static const key_def keys[] = {
     { "shards",            K_U32,     F(shards),            1, GN_CONFIG_MAX_SHARDS, false, false },
     { "pin_threads",       K_BOOL,    F(pin_threads),       0, 1, false, false },
     { "shard_slice_us",    K_U32,     F(shard_slice_us),    0, 100000, false, false },
+    { "shard_poll_us",     K_U32,     F(shard_poll_us),     0, 10000, false, false },
     { "sqpoll",            K_BOOL,    F(sqpoll),            0, 1, false, false },
     { "sqpoll_idle_ms",    K_U32,     F(sqpoll_idle_ms),    1, 60000, false, false },
     { "uring_entries",     K_U32,     F(uring_entries),     64, 32768, true, false },

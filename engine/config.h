@@ -83,6 +83,8 @@ typedef struct gn_config {
     bool     pin_threads;                 /* true: shard i pinned to the i-th allowed CPU */
     uint32_t shard_slice_us;              /* 0: the kernel's slice; else each shard thread's EEVDF
                                              slice in us (100..100000, gn_thread_set_slice) */
+    uint32_t shard_poll_us;               /* 0: block at once when idle; else busy-poll the ring this
+                                             long first (0..10000) */
     bool     sqpoll;                      /* false: IORING_SETUP_SQPOLL, a polling kernel thread per shard */
     uint32_t sqpoll_idle_ms;              /* 1000 */
     uint32_t uring_entries;               /* 4096 submission queue entries per shard */

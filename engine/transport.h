@@ -60,8 +60,9 @@ typedef struct gn_transport_ops {
     void (*stop_accept)(void *tp);
     /* Submit queued work and wait up to timeout_ms (0: do not block) for
      * events; dispatch them to the engine callbacks. After a blocking wait
-     * the shard's now_ms is refreshed before the first callback. */
-    void (*poll)(void *tp, int timeout_ms);
+     * the shard's now_ms is refreshed before the first callback. Returns
+     * the number of completions dispatched. */
+    int  (*poll)(void *tp, int timeout_ms);
     /* Begin receiving on c (adopt its fd). Data arrives via gn_conn_on_bytes. */
     void (*recv_start)(void *tp, gn_conn *c);
     /* Stop receiving on c; gn_conn_on_recv_stopped is called once no more

@@ -343,7 +343,7 @@ static void dispatch(gn_uring *u, struct io_uring_cqe *cqe)
     }
 }
 
-static void u_poll(void *tp, int timeout_ms)
+static int u_poll(void *tp, int timeout_ms)
 {
     gn_uring *u = tp;
     gn_uring_bufs_commit(u);
@@ -362,6 +362,7 @@ static void u_poll(void *tp, int timeout_ms)
     }
     /* Process in bounded rounds; callbacks may queue SQEs and more CQEs may
      * become ready while we go. */
+    int total = 0;
     for (int round = 0; round < 4; round++) {
         unsigned head, n = 0;
         io_uring_for_each_cqe(&u->ring, head, cqe) {
@@ -370,9 +371,11 @@ static void u_poll(void *tp, int timeout_ms)
         }
         io_uring_cq_advance(&u->ring, n);
         gn_uring_bufs_commit(u);
+        total += (int)n;
         if (n == 0)
             break;
     }
+    return total;
 }
 
 const gn_transport_ops gn_uring_transport = {
