@@ -19,6 +19,7 @@
  * Usage: gnconsume [-p PORT] [-t SHARDS] [-n CONSUMERS] [-f FILTER]
  *                  [-m block|drop] [-r RING_BYTES] [-s SECONDS] [-c CPU]
  *                  [-C CPU] [-w] [-S SPIN_US] [-L SLICE_US] [-K SLICE_US] [-P PRIO] [-Y]
+ *                  [-o KEY=VALUE]...
  *   -c pins the shard(s) to CPU (consumer threads are pinned to it too
  *   unless -C gives theirs); -w: sleep in gn_consumer_wait instead of
  *   polling without pause; -S: the consumers' spin_us (gn_consumer_opts;
@@ -26,7 +27,8 @@
  *   -K: the shards' slice (configuration key shard_slice_us); -P: the
  *   consumer threads' SCHED_FIFO priority (run under chrt -f N with N < PRIO
  *   for a consumer that preempts its shard as soon as it is woken); -Y: the
- *   consumers' wake policy GN_WAKE_NO_YIELD (default GN_WAKE_YIELD). */
+ *   consumers' wake policy GN_WAKE_NO_YIELD (default GN_WAKE_YIELD); -o: any
+ *   engine configuration key (e.g. -o shard_poll_us=50). */
 #include <gannet.h>
 #include <pthread.h>
 #include <sched.h>
@@ -152,7 +154,7 @@ int main(int argc, char **argv)
     gn_consumer_opts co = { .backpressure = GN_BACKPRESSURE_BLOCK, .ring_bytes = 16u << 20 };
     gn_config_defaults(&cfg);
     gn_config_set(&cfg, "shards", "1", err, sizeof err);
-    for (int o; (o = getopt(argc, argv, "p:t:n:f:m:r:s:c:C:wS:L:K:P:Y")) != -1;) {
+    for (int o; (o = getopt(argc, argv, "p:t:n:f:m:r:s:c:C:wS:L:K:P:Yo:")) != -1;) {
         int rc = 0;
         switch (o) {
         case 'p': rc = gn_config_set(&cfg, "port", optarg, err, sizeof err); break;
@@ -170,6 +172,14 @@ int main(int argc, char **argv)
         case 'P': reader_fifo = atoi(optarg); break;
         case 'Y': co.wake = GN_WAKE_NO_YIELD; break;
         case 'K': rc = gn_config_set(&cfg, "shard_slice_us", optarg, err, sizeof err); break;
+        case 'o': {     /* -o key=value: any configuration key */
+            char *eq = strchr(optarg, '=');
+            if (!eq)
+                return fprintf(stderr, "gnconsume: -o wants key=value, not '%s'\n", optarg), 2;
+            *eq = '\0';
+            rc = gn_config_set(&cfg, optarg, eq + 1, err, sizeof err);
+            break;
+        }
         default: return 2;
         }
         if (rc < 0)

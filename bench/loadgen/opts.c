@@ -48,6 +48,9 @@ static void usage(FILE *f)
 "  --pace-us U         with --rate: send every U microseconds what is due\n"
 "                      (1..1000; 0 = the default: 1 ms sleeps, up to 10 ms\n"
 "                      of messages in one burst after a late wake-up)\n"
+"  --pace-spin         with --pace-us: wait for each period on the clock (a\n"
+"                      busy core) instead of sleeping, so a slow wake-up of\n"
+"                      an idle CPU does not turn periods into bursts\n"
 "  --topic PATTERN     publish topic, %p = publisher index (gnload/%p)\n"
 "  --filter F          subscription filter (the topic with %p -> '+')\n"
 "  --client-id PATTERN client id, %p = connection index (gnload-TAG-ROLEn);\n"
@@ -113,7 +116,7 @@ enum {
     O_PAYLOAD, O_SECONDS, O_COUNT, O_RATE, O_TOPIC, O_FILTER, O_CLIENT_ID, O_USER, O_PASS, O_PROTOCOL,
     O_WINDOW, O_DRAIN, O_KEEPALIVE, O_SETTLE, O_SETUP, O_BPID, O_JSON, O_HELP,
     O_TLS, O_TLS12, O_CAFILE, O_CERT, O_KEY, O_WS, O_WS_PATH,
-    O_CREDENTIALS, O_STORM_IO, O_SUB_CLIENT_ID, O_SUB_USER, O_SUB_PASS, O_PACE,
+    O_CREDENTIALS, O_STORM_IO, O_SUB_CLIENT_ID, O_SUB_USER, O_SUB_PASS, O_PACE, O_PACE_SPIN,
 };
 
 static const struct option longopts[] = {
@@ -156,6 +159,7 @@ static const struct option longopts[] = {
     {"sub-username", required_argument, NULL, O_SUB_USER},
     {"sub-password", required_argument, NULL, O_SUB_PASS},
     {"pace-us", required_argument, NULL, O_PACE},
+    {"pace-spin", no_argument, NULL, O_PACE_SPIN},
     {NULL, 0, NULL, 0},
 };
 
@@ -224,6 +228,7 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
         case O_HELP: usage(stdout); *help_only = true; return GL_OK;
         case O_CREDENTIALS: o->credentials = a; ok = a[0] != '\0'; break;
         case O_PACE: ok = parse_u64(a, 1000, &v); o->pace_us = (uint32_t)v; break;
+        case O_PACE_SPIN: o->pace_spin = true; break;
         case O_STORM_IO:
             ok = strcmp(a, "uring") == 0 || strcmp(a, "epoll") == 0 || strcmp(a, "reuse") == 0;
             o->storm_epoll = strcmp(a, "epoll") == 0;
@@ -266,6 +271,10 @@ gl_status gl_opts_parse(int argc, char **argv, gl_opts *o, bool *help_only)
     }
     if (o->password && !o->username && o->protocol != 5) {
         fprintf(stderr, "gnload: MQTT 3.1.1 allows a password only with a username\n");
+        return GL_ERR_USAGE;
+    }
+    if (o->pace_spin && (o->pace_us == 0 || o->rate == 0)) {
+        fprintf(stderr, "gnload: --pace-spin needs --rate and --pace-us\n");
         return GL_ERR_USAGE;
     }
     o->run_tag = ((uint32_t)getpid() * 2654435761u) >> 20;   /* 12 bits */

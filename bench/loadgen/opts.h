@@ -55,6 +55,7 @@ typedef struct gl_opts {
     uint8_t     protocol;     /* 4 (3.1.1) or 5 */
     pid_t       broker_pid;   /* 0: unknown */
     bool        json;         /* one JSON line instead of text */
+    bool        pace_spin;    /* --pace-spin: wait out --pace-us periods on the clock, not asleep */
     uint32_t    window;       /* QoS>0 in-flight ids per publisher */
     double      drain;        /* max seconds to wait for in-flight deliveries */
     uint16_t    keepalive;    /* seconds in CONNECT (pings sent at half of it) */

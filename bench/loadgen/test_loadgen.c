@@ -179,6 +179,13 @@ START_TEST(test_opts_pace_us_bounds)
     ck_assert_uint_eq(o.pace_us, 50);
     ck_assert_uint_eq(o.rate, 1000);
     ck_assert_int_eq(gl_opts_parse(3, over, &o, &help), GL_ERR_USAGE);
+    char *spin[] = {"gnload", "--rate", "1000", "--pace-us", "50", "--pace-spin", NULL};
+    char *spin_alone[] = {"gnload", "--rate", "1000", "--pace-spin", NULL};
+    ck_assert_int_eq(gl_opts_parse(6, spin, &o, &help), GL_OK);
+    ck_assert(o.pace_spin);
+    ck_assert_int_eq(gl_opts_parse(5, paced, &o, &help), GL_OK);
+    ck_assert(!o.pace_spin);
+    ck_assert_int_eq(gl_opts_parse(4, spin_alone, &o, &help), GL_ERR_USAGE);  /* no period to spin for */
 }
 END_TEST
 

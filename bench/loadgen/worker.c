@@ -363,7 +363,13 @@ void *gl_worker_main(void *arg)
 
         int timeout = w->any_again || w->pub_hungry ? 0 : (o->rate > 0 || phase != GL_PHASE_RUN) ? 1 : 10;
         int n;
-        if (timeout == 1 && o->rate > 0 && o->pace_us && phase == GL_PHASE_RUN) {
+        if (timeout == 1 && o->rate > 0 && o->pace_us && phase == GL_PHASE_RUN && o->pace_spin) {
+            /* --pace-spin: poll until one period has passed since the last pump */
+            uint64_t until = w->pace_ns + (uint64_t)o->pace_us * 1000u;
+            do {
+                n = epoll_wait(w->ep, evs, 256, 0);
+            } while (n == 0 && gl_now_ns() < until);
+        } else if (timeout == 1 && o->rate > 0 && o->pace_us && phase == GL_PHASE_RUN) {
             /* --pace-us: sleep one period (timer slack set to 1 ns at start) */
             struct timespec ts = { 0, (long)o->pace_us * 1000L };
             n = epoll_pwait2(w->ep, evs, 256, &ts, NULL);
@@ -389,6 +395,7 @@ void *gl_worker_main(void *arg)
         /* A fresh clock per publisher: the payload's timestamp is the time
          * its PUBLISH goes to the kernel, not the start of a turn that
          * first spent its time reading deliveries. */
+        w->pace_ns = gl_now_ns();
         for (uint32_t i = 0; i < w->npub; i++)
             pump(w, &w->conns[i], gl_now_ns(), phase);
         if (o->mode == GL_MODE_STORM && phase == GL_PHASE_RUN)

@@ -95,6 +95,7 @@ typedef struct gl_worker {
     uint32_t       npub;             /* conns[0..npub) are the publishers */
     bool           any_again;        /* some connection has read_again set */
     bool           pub_hungry;       /* a publisher could send more right away */
+    uint64_t       pace_ns;          /* --pace-spin: when the publishers were last pumped */
     uint32_t       next_start;       /* setup: next connection to open */
     uint32_t       connecting;       /* setup: handshakes in progress */
     gl_ctl_tpls    ctl;
