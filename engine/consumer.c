@@ -300,13 +300,6 @@ int gn_consumer_fd(const gn_consumer *c)
     return c->efd;
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Watch the rings for up to c->spin_ns (capped by the caller's timeout):
  * true as soon as one has records. The clock is read every 64 rounds
  * (vDSO, ~20 ns), the rings every round. */
@@ -315,12 +308,12 @@ static bool spin_for_events(gn_consumer *c, int timeout_ms)
     uint64_t budget = c->spin_ns;
     if (timeout_ms > 0 && (uint64_t)timeout_ms * 1000000u < budget)
         budget = (uint64_t)timeout_ms * 1000000u;
-    uint64_t end = mono_ns() + budget;
+    uint64_t end = gn_clock_ns() + budget;
     for (uint32_t round = 1;; round++) {
         for (uint16_t i = 0; i < c->nrings; i++)
             if (gn_cring_nonempty(&c->rings[i]))
                 return true;
-        if (round % 64 == 0 && mono_ns() >= end)
+        if (round % 64 == 0 && gn_clock_ns() >= end)
             return false;
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
@@ -333,11 +326,11 @@ static bool spin_for_events(gn_consumer *c, int timeout_ms)
 int gn_consumer_wait(gn_consumer *c, int timeout_ms)
 {
     if (timeout_ms != 0 && c->spin_ns) {
-        uint64_t t0 = mono_ns();
+        uint64_t t0 = gn_clock_ns();
         if (spin_for_events(c, timeout_ms))
             return 1;
         if (timeout_ms > 0) {       /* the spin counts against the timeout */
-            uint64_t spent = (mono_ns() - t0) / 1000000u;
+            uint64_t spent = (gn_clock_ns() - t0) / 1000000u;
             timeout_ms = spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
         }
     }

@@ -326,13 +326,6 @@ static void begin_stop(gn_shard *s)
     gn_sessions_shutdown(s);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* shard_poll_us: instead of blocking at once, poll the ring for up to
  * shard_poll_us (bounded by the timer's timeout_ms). Returns true once a
  * poll dispatched completions (the turn then runs without blocking). */
@@ -341,11 +334,11 @@ static bool poll_before_block(gn_shard *s, int timeout_ms)
     uint64_t budget = (uint64_t)s->cfg.shard_poll_us * 1000u;
     if (budget > (uint64_t)timeout_ms * 1000000u)
         budget = (uint64_t)timeout_ms * 1000000u;
-    uint64_t end = now_ns() + budget;
+    uint64_t end = gn_clock_ns() + budget;
     do {
         if (s->tp->poll(s->tpd, 0) > 0)
             return true;
-    } while (now_ns() < end);
+    } while (gn_clock_ns() < end);
     return false;
 }
 

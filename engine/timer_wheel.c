@@ -29,6 +29,13 @@ uint64_t gn_clock_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint64_t gn_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void gn_timer_wheel_init(gn_timer_wheel *w, uint64_t now_ms, void *ctx)
 {
     memset(w, 0, sizeof *w);

@@ -77,6 +77,9 @@ struct gn_timer_wheel {
 /* Milliseconds of CLOCK_MONOTONIC. Any thread. */
 uint64_t gn_clock_ms(void);
 
+/* Nanoseconds of CLOCK_MONOTONIC. Any thread. */
+uint64_t gn_clock_ns(void);
+
 /* Start an empty wheel at time now_ms; ctx is handed to every callback. */
 void gn_timer_wheel_init(gn_timer_wheel *w, uint64_t now_ms, void *ctx);
 
