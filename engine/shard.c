@@ -334,11 +334,13 @@ static bool poll_before_block(gn_shard *s, int timeout_ms)
     uint64_t budget = (uint64_t)s->cfg.shard_poll_us * 1000u;
     if (budget > (uint64_t)timeout_ms * 1000000u)
         budget = (uint64_t)timeout_ms * 1000000u;
-    uint64_t end = gn_clock_ns() + budget;
+    uint64_t t = gn_clock_ns(), end = t + budget;
     do {
+        s->now_ms = t / 1000000u;   /* what the callbacks see, as after a blocking wait */
         if (s->tp->poll(s->tpd, 0) > 0)
             return true;
-    } while (gn_clock_ns() < end);
+        t = gn_clock_ns();
+    } while (t < end);
     return false;
 }
 
