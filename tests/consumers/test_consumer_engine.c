@@ -171,6 +171,22 @@ static void wait_count(reader *r, int want)
     ck_assert_int_eq(atomic_load(&r->n), want);
 }
 
+/* A one-shard engine on 127.0.0.1 with one configuration key set. */
+static gn_engine *engine_one_shard_with(const char *key, const char *value)
+{
+    gn_config cfg;
+    char err[256];
+    gn_config_defaults(&cfg);
+    cfg.port = 0;
+    cfg.shards = 1;
+    strcpy(cfg.listen_address, "127.0.0.1");
+    cfg.log_level = GN_LOG_WARN;
+    ck_assert_msg(gn_config_set(&cfg, key, value, err, sizeof err) == 0, "%s", err);
+    gn_engine *e = gn_engine_create(&cfg, err, sizeof err);
+    ck_assert_msg(e != NULL, "%s", err);
+    return e;
+}
+
 static gn_engine *engine_new(void)
 {
     gn_config cfg;
@@ -680,13 +696,7 @@ START_TEST(test_slices_validated)
     ck_assert_msg(gn_config_validate(&cfg, err, sizeof err) == 0, "%s", err);
 
     /* an engine whose shards run with a short slice delivers as usual */
-    cfg.port = 0;
-    cfg.shards = 1;
-    strcpy(cfg.listen_address, "127.0.0.1");
-    cfg.log_level = GN_LOG_WARN;
-    ck_assert_int_eq(gn_config_set(&cfg, "shard_slice_us", "200", err, sizeof err), 0);
-    gn_engine *e = gn_engine_create(&cfg, err, sizeof err);
-    ck_assert_msg(e != NULL, "%s", err);
+    gn_engine *e = engine_one_shard_with("shard_slice_us", "200");
     gn_consumer *c = open_consumer(e, "sliced/#", GN_BACKPRESSURE_BLOCK);
     ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
     reader rd;
@@ -713,13 +723,7 @@ START_TEST(test_shard_poll_delivers)
     ck_assert_int_eq(cfg.shard_poll_us, 0);
     ck_assert_int_eq(gn_config_set(&cfg, "shard_poll_us", "10001", err, sizeof err), -1);
     ck_assert(strstr(err, "shard_poll_us") != NULL);
-    ck_assert_int_eq(gn_config_set(&cfg, "shard_poll_us", "1000", err, sizeof err), 0);
-    cfg.port = 0;
-    cfg.shards = 1;
-    strcpy(cfg.listen_address, "127.0.0.1");
-    cfg.log_level = GN_LOG_WARN;
-    gn_engine *e = gn_engine_create(&cfg, err, sizeof err);
-    ck_assert_msg(e != NULL, "%s", err);
+    gn_engine *e = engine_one_shard_with("shard_poll_us", "1000");
     gn_consumer *c = open_consumer(e, "polled/#", GN_BACKPRESSURE_BLOCK);
     ck_assert_msg(gn_engine_start(e, err, sizeof err) == 0, "%s", err);
     reader rd;
