@@ -176,7 +176,9 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
     c->block = o->backpressure == GN_BACKPRESSURE_BLOCK;
     int32_t spin = o->spin_us == 0 ? GN_CONSUMER_SPIN_DEFAULT_US : o->spin_us;
     c->spin_ns = spin > 0 ? (uint64_t)spin * 1000u : 0;
-    c->wake_yield = o->wake == GN_WAKE_YIELD;
+    c->wake_yield = o->wake == GN_WAKE_YIELD && !o->on_events;
+    c->on_events = o->on_events;
+    c->on_events_arg = o->on_events_arg;
     atomic_init(&c->wait_cpu, -1);
     c->nrings = e->nshards;
     c->side = calloc(e->nshards, sizeof *c->side);
@@ -212,9 +214,9 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
         consumer_free(c);
         return NULL;
     }
-    gn_log_info("consumer %u: '%s', %s, %u ring%s of %llu bytes", c->idx, c->sub_filter,
-                c->block ? "block" : "drop-oldest", c->nrings, c->nrings == 1 ? "" : "s",
-                (unsigned long long)c->rings[0].cap);
+    gn_log_info("consumer %u: '%s', %s%s, %u ring%s of %llu bytes", c->idx, c->sub_filter,
+                c->block ? "block" : "drop-oldest", c->on_events ? ", inline" : "", c->nrings,
+                c->nrings == 1 ? "" : "s", (unsigned long long)c->rings[0].cap);
     return c;
 }
 
@@ -262,7 +264,7 @@ uint32_t gn_consumer_poll(gn_consumer *c, gn_batch *b, uint32_t max)
 {
     if (max == 0)
         max = 1;
-    for (uint16_t k = 0; k < c->nrings; k++) {
+    for (uint16_t k = 0; !c->on_events && k < c->nrings; k++) {
         uint16_t i = (uint16_t)((c->next_ring + k) % c->nrings);
         gn_cring *r = &c->rings[i];
         uint64_t first = 0, end = 0;
@@ -325,6 +327,10 @@ static bool spin_for_events(gn_consumer *c, int timeout_ms)
 
 int gn_consumer_wait(gn_consumer *c, int timeout_ms)
 {
+    if (c->on_events) {
+        errno = EINVAL;     /* inline: the shards deliver, nothing to wait for */
+        return -1;
+    }
     if (timeout_ms != 0 && c->spin_ns) {
         uint64_t t0 = gn_clock_ns();
         if (spin_for_events(c, timeout_ms))

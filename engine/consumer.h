@@ -12,7 +12,9 @@
  * Threading:
  *   gn_consumer fields marked "controller" are written by gn_consumer_open /
  *   close only; rings[i] is produced by shard i and consumed by the consumer
- *   thread; side[i] belongs to shard i's thread only. The table slot is
+ *   thread (an inline consumer's: by shard i too, which takes and releases
+ *   what it published and calls on_events); side[i] belongs to shard i's
+ *   thread only. The table slot is
  *   published (release) before the subscription and cleared after every
  *   shard acknowledged the close, so a shard that finds a consumer session
  *   id in a match always finds the consumer alive. */
@@ -61,6 +63,8 @@ struct gn_consumer {
     uint16_t         next_ring;        /* consumer thread: round robin of poll */
     uint64_t         spin_ns;          /* controller: gn_consumer_wait watches the rings this long */
     bool             wake_yield;    /* controller: GN_WAKE_YIELD */
+    gn_events_fn     on_events;        /* controller: inline consumer (run on the shards), else NULL */
+    void            *on_events_arg;    /* controller */
     /* The CPU the consumer thread last went to sleep on in gn_consumer_wait
      * (-1: never): relaxed store by the consumer, relaxed load by shards
      * after writing the eventfd; a placement hint, it orders nothing. */

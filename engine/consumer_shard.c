@@ -5,7 +5,8 @@
  * publisher-pause mechanism and the packet is handled again once the ring
  * drained, so its PUBACK follows the placement), the overflow of messages
  * that have no socket to pause, the per-turn publication with eventfd
- * wake-ups on empty -> non-empty, in-process publishes, and close
+ * wake-ups on empty -> non-empty (or, for an inline consumer, the call of
+ * its on_events on this thread), in-process publishes, and close
  * acknowledgements.
  *
  * Threading: shard s's thread; touches only rings[s->id] / side[s->id] of
@@ -95,6 +96,36 @@ static void signal_consumer(gn_consumer *k, gn_cring *r)
     (void)w;    /* EAGAIN: the counter is saturated, the consumer is awake anyway */
 }
 
+/* An inline consumer: hand everything this shard published to on_events
+ * on this thread, then release it (producer and consumer are one thread
+ * here, so the ring's single-consumer rule holds). The producer-blocked
+ * hints of take and release are ours: the turn's drained() check resumes
+ * paused publishers. */
+static void run_inline(gn_shard *s, gn_consumer *k, gn_cring *r)
+{
+    uint64_t first = 0, end = 0;
+    bool wake = false;
+    uint32_t n = gn_cring_take(r, UINT32_MAX, &first, &end, &wake);
+    if (!n)
+        return;
+    gn_batch b = { .buf = r->buf, .mask = r->mask, .pos = first, .end = end,
+                   .ring = s->id, .count = n };
+    count_one(&r->signals);
+    k->on_events(k->on_events_arg, &b);
+    (void)gn_cring_release(r);
+}
+
+/* Publish what this shard wrote into k's ring: wake a sleeping consumer,
+ * or run an inline one. */
+static void publish(gn_shard *s, gn_consumer *k, gn_cring *r)
+{
+    bool was_empty = gn_cring_publish(r);
+    if (k->on_events)
+        run_inline(s, k, r);
+    else if (was_empty)
+        signal_consumer(k, r);
+}
+
 static void put(gn_shard *s, gn_consumer *k, const rec_parts *p)
 {
     gn_cring *r = &k->rings[s->id];
@@ -103,9 +134,8 @@ static void put(gn_shard *s, gn_consumer *k, const rec_parts *p)
         return;
     fill(s, ev, p);
     /* relaxed: the producer reads its own last store */
-    if (r->ptail - atomic_load_explicit(&r->tail, memory_order_relaxed) >= EAGER_PUBLISH_BYTES &&
-        gn_cring_publish(r))
-        signal_consumer(k, r);
+    if (r->ptail - atomic_load_explicit(&r->tail, memory_order_relaxed) >= EAGER_PUBLISH_BYTES)
+        publish(s, k, r);
 }
 
 static gn_consumer *lookup(gn_shard *s, uint64_t sid)
@@ -358,8 +388,8 @@ bool gn_consumers_turn(gn_shard *s)
         }
         if (sd->novf)
             ovf_flush(s, k, sd, r);
-        if (gn_cring_dirty(r) && gn_cring_publish(r))
-            signal_consumer(k, r);
+        if (gn_cring_dirty(r))
+            publish(s, k, r);
         if (k->grouped) {
             uint32_t d = group_depth(s, k);
             /* relaxed: a load hint for pickers (see gn_consumer.depth) */

@@ -139,6 +139,13 @@ typedef enum gn_wake_policy {
     GN_WAKE_NO_YIELD = 1,
 } gn_wake_policy;
 
+typedef struct gn_batch gn_batch;
+
+/* Run-to-completion delivery (gn_consumer_opts.on_events): called on the
+ * thread of the shard that placed the events, with a batch of them (read
+ * with gn_batch_next, valid until the call returns; the shard releases it). */
+typedef void (*gn_events_fn)(void *arg, gn_batch *batch);
+
 typedef struct gn_consumer_opts {
     const char     *filter;       /* topic filter, NUL-terminated (required) */
     const char     *group;        /* NULL: this consumer gets every matching event.
@@ -160,6 +167,26 @@ typedef struct gn_consumer_opts {
                                      CPU it runs on: on a core shared with the shard it
                                      competes with it. */
     gn_wake_policy  wake;         /* what a shard does after waking this consumer */
+    /* NULL: the consumer reads with gn_consumer_poll on a thread of its own.
+     * Set: an inline consumer. It has no thread: each shard takes the
+     * events it placed in the consumer's ring and calls on_events(arg,
+     * batch) on its own thread, at the end of the loop turn in which it
+     * placed them (sooner within a busy turn, every 8 KiB of records),
+     * then releases them. No eventfd write, no context switch: the lowest
+     * latency, for work that takes microseconds per batch (counting,
+     * aggregating, handing on to a lock-free queue of the pipeline's).
+     * The callback runs on several shards at once (one batch per shard at
+     * a time, never two on one shard): state it shares across shards needs
+     * its own synchronisation, or keep it per shard (gn_event.shard,
+     * gn_batch.ring). While it runs the shard reads no sockets, so a slow
+     * callback slows the publishers of that shard (TCP backpressure; with
+     * backpressure BLOCK nothing is lost). It may call gn_engine_publish
+     * and gn_consumer_get_stats; it must not call gn_consumer_close,
+     * gn_engine_stop or gn_engine_destroy (they wait for the shards).
+     * gn_consumer_poll returns 0 and gn_consumer_wait -1 for an inline
+     * consumer; spin_us and wake do not apply. */
+    gn_events_fn    on_events;
+    void           *on_events_arg;
 } gn_consumer_opts;
 
 /* No spin by default: on a core shared with the shard, spinning cost the
@@ -211,11 +238,12 @@ static inline const char *gn_event_field(const gn_event *ev, gn_field f)
 
 /* A batch of records from one shard's ring. Fields are the library's: read
  * the events with gn_batch_next. */
-typedef struct gn_batch {
+struct gn_batch {
     const uint8_t *buf;
     uint64_t       mask, pos, end;
-    uint32_t       ring, count;   /* count: events in the batch */
-} gn_batch;
+    uint32_t       ring, count;   /* ring: the shard the events came from;
+                                     count: events in the batch */
+};
 
 /* Next event of the batch, NULL after the last. */
 static inline const gn_event *gn_batch_next(gn_batch *b)
@@ -242,7 +270,8 @@ void gn_consumer_close(gn_consumer *c);
 /* Take the next batch (up to max events) from the first non-empty ring,
  * round robin over the shards. Returns the number of events (0: every ring
  * was empty: the consumer may now sleep on its fd). Release the batch
- * before the next poll. Never blocks, never allocates. */
+ * before the next poll. Never blocks, never allocates. Always 0 for an
+ * inline consumer (gn_consumer_opts.on_events): its shards deliver. */
 uint32_t gn_consumer_poll(gn_consumer *c, gn_batch *b, uint32_t max);
 
 /* Give a polled batch back: its ring space is free for new events (and a
@@ -259,7 +288,7 @@ int gn_consumer_fd(const gn_consumer *c);
  * spin_us (gn_consumer_opts), it first watches the rings for that long and
  * returns 1 as soon as one is non-empty. Returns 1 when woken (or events
  * seen), 0 on timeout, -1 on error. Call it only after gn_consumer_poll
- * returned 0. */
+ * returned 0. An inline consumer (gn_consumer_opts.on_events) returns -1. */
 int gn_consumer_wait(gn_consumer *c, int timeout_ms);
 
 /* Set the calling thread's CPU time slice under Linux's EEVDF scheduler
@@ -284,7 +313,8 @@ typedef struct gn_consumer_stats {
     uint64_t oversize;            /* events larger than half a ring, not delivered */
     uint64_t wakeups;             /* eventfd writes by the shards (a ring went from
                                      empty to non-empty while the consumer had taken
-                                     everything): events / wakeups is the batching */
+                                     everything): events / wakeups is the batching.
+                                     An inline consumer: on_events calls */
     uint64_t yields;              /* of those, wake-ups of a consumer asleep on the
                                      shard's CPU after which the shard yielded
                                      (GN_WAKE_YIELD) */
