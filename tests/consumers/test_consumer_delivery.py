@@ -1,10 +1,12 @@
 """tests/consumers/test_consumer_delivery.py — events from real MQTT clients
-(paho 3.1.1 and 5.0, mosquitto_pub) reach libgannet consumers complete, in
-per-publisher order, with the decoded platform fields, client id, QoS and a
-receive timestamp order; filter semantics; in-process commands reach MQTT
+(paho 3.1.1 and 5.0, mosquitto_pub) reach libgannet consumers, threaded and
+inline (gn_consumer_opts.on_events), complete, in per-publisher order, with
+the decoded platform fields, client id, QoS and a receive timestamp order; filter semantics; in-process commands reach MQTT
 devices with normal QoS semantics (including a persistent session that was
 offline)."""
 
+import ctypes
+import ctypes.util
 import threading
 import time
 import unittest
@@ -15,22 +17,31 @@ from probe import ProbeTestCase
 
 PLATFORM = "iot-2/type/+/id/+/evt/+/fmt/+"
 
+_xxhash = ctypes.CDLL(ctypes.util.find_library("xxhash") or "libxxhash.so.0")
+_xxhash.XXH3_64bits.restype = ctypes.c_uint64
+_xxhash.XXH3_64bits.argtypes = (ctypes.c_char_p, ctypes.c_size_t)
+
+
+def xxh3(s):
+    """XXH3_64bits of a client id: the engine's shard of it is this % shards."""
+    b = s.encode()
+    return _xxhash.XXH3_64bits(b, len(b))
+
 
 class ConsumerDelivery(ProbeTestCase):
     consumers = ("name=plat,filter=%s,mode=block" % PLATFORM,
                  "name=all,filter=#,mode=block,batch=5",
-                 "name=abc,filter=a/+/c,mode=drop")
+                 "name=abc,filter=a/+/c,mode=drop",
+                 "name=inl,filter=%s,mode=block,inline=1" % PLATFORM)
 
-    def test_paho_publishers_complete_in_order(self):
-        """Four paho publishers (3.1.1 and 5.0, QoS 0/1/2) on different
-        connections (spread over both shards): every event arrives once, in
-        its publisher's order, with its fields."""
-        run = uid("")
-        n = 300
-        pubs = []
-        for k in range(4):
-            c = self.paho("pub%d-%s" % (k, run), protocol="v5" if k % 2 else "v311")
-            pubs.append(c)
+    # -- publishers and what a consumer must have seen from them ---------
+
+    def publish_paho(self, run, n, count=4):
+        """`count` paho publishers (3.1.1 and 5.0 alternately, QoS 0/1/2 in
+        turn) on their own connections (spread over both shards), n events
+        each, concurrently."""
+        pubs = [self.paho("pub%d-%s" % (k, run), protocol="v5" if k % 2 else "v311")
+                for k in range(count)]
 
         def publish(k, c):
             for i in range(n):
@@ -42,15 +53,19 @@ class ConsumerDelivery(ProbeTestCase):
             t.start()
         for t in ts:
             t.join(TIMEOUT * 3)
-        want = 4 * n
+
+    def check_paho(self, name, run, n, count=4):
+        """Consumer `name` got every event of publish_paho once, in each
+        publisher's order, with its fields and client id."""
+        want = count * n
         deadline = time.monotonic() + TIMEOUT
         mine = []
         while time.monotonic() < deadline:
-            mine = [e for e in self.broker.events("plat") if e["payload"].startswith(run + ":")]
+            mine = [e for e in self.broker.events(name) if e["payload"].startswith(run + ":")]
             if len(mine) >= want:
                 break
             time.sleep(0.05)
-        self.assertEqual(len(mine), want)
+        self.assertEqual(len(mine), want, name)
         per = {}
         for e in mine:
             _, k, i = e["payload"].split(":")
@@ -64,23 +79,29 @@ class ConsumerDelivery(ProbeTestCase):
             self.assertEqual(e["qos"], i % 3)
             self.assertEqual(e["topic"], "iot-2/type/kind%d/id/%s-%d/evt/reading/fmt/json" % (k, run, k))
             self.assertTrue(e["flags"] & 0x02)          # GN_EVENT_PLATFORM_EVT
-        for k in range(4):
-            self.assertEqual(per[k], list(range(n)), "publisher %d out of order or incomplete" % k)
+        for k in range(count):
+            self.assertEqual(per[k], list(range(n)),
+                             "%s: publisher %d out of order or incomplete" % (name, k))
         shards = {e["shard"] for e in mine}
         self.assertTrue(shards <= {"0", "1"})
+        return mine
 
-    def test_mosquitto_pub_lines(self):
-        run = uid("")
+    def publish_mosquitto(self, run):
+        """200 lines at QoS 1 (MQTT 3.1.1) then one message at QoS 2 (MQTT
+        5.0): two mosquitto_pub runs, two connections. Returns the lines."""
         topic = "iot-2/type/meter/id/%s/evt/usage/fmt/text" % run
         lines = ["%s-%d" % (run, i) for i in range(200)]
         harness.mosquitto_pub(self.broker.port, topic, lines=lines, qos=1)
         harness.mosquitto_pub(self.broker.port, topic, message=run + "-q2", qos=2,
                               version="mqttv5")
+        return lines
+
+    def check_mosquitto(self, name, run, lines):
         evs = []
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
-            evs = [e for e in self.broker.events("plat") if e["id"] == run]
-            if len(evs) >= 201:
+            evs = [e for e in self.broker.events(name) if e["id"] == run]
+            if len(evs) >= len(lines) + 1:
                 break
             time.sleep(0.05)
         # order is per publisher: the two mosquitto_pub runs are two
@@ -88,10 +109,51 @@ class ConsumerDelivery(ProbeTestCase):
         # drains in its own order
         q1 = [e for e in evs if e["qos"] == 1]
         q2 = [e for e in evs if e["qos"] != 1]
-        self.assertEqual([e["payload"] for e in q1], lines)
-        self.assertEqual([(e["payload"], e["qos"]) for e in q2], [(run + "-q2", 2)])
-        self.assertEqual(len(evs), 201)
-        self.assertTrue(all(e["type"] == "meter" and e["fmt"] == "text" for e in evs))
+        self.assertEqual([e["payload"] for e in q1], lines, name)
+        self.assertEqual([(e["payload"], e["qos"]) for e in q2], [(run + "-q2", 2)], name)
+        self.assertEqual(len(evs), len(lines) + 1, name)
+        self.assertTrue(all(e["type"] == "meter" and e["fmt"] == "text" and e["evt"] == "usage"
+                            for e in evs), name)
+        return evs
+
+    # -- tests -----------------------------------------------------------
+
+    def test_paho_publishers_complete_in_order(self):
+        """Four paho publishers (3.1.1 and 5.0, QoS 0/1/2) on different
+        connections (spread over both shards): every event arrives once, in
+        its publisher's order, with its fields."""
+        run = uid("")
+        self.publish_paho(run, 300)
+        self.check_paho("plat", run, 300)
+
+    def test_mosquitto_pub_lines(self):
+        run = uid("")
+        self.check_mosquitto("plat", run, self.publish_mosquitto(run))
+
+    def test_inline_consumer_delivery(self):
+        """An inline consumer (on_events, called by each shard on its own
+        thread, on both at once): the paho publishers' and mosquitto_pub's
+        events arrive once each, in per-publisher order, with their fields
+        and client ids, from both shards; its stats count them all read,
+        nothing dropped."""
+        # a run whose publisher client ids land on both shards (the engine
+        # hands a connection to the shard owning its client id,
+        # gn_shard_owner: XXH3_64bits(id) % shards), so both shards call the
+        # callback, concurrently
+        while True:
+            run = uid("")
+            if {xxh3("pub%d-%s" % (k, run)) % 2 for k in range(6)} == {0, 1}:
+                break
+        self.publish_paho(run, 300, count=6)
+        lines = self.publish_mosquitto(run)
+        mine = self.check_paho("inl", run, 300, count=6)
+        self.check_mosquitto("inl", run, lines)
+        self.assertEqual({e["shard"] for e in mine}, {"0", "1"})
+        self.assertTrue(all(int(e["shard"]) == xxh3(e["cid"]) % 2 for e in mine))
+        st = self.broker.wait_stats("inl", lambda st: st["read"] == st["events"])
+        self.assertEqual(st["read"], st["events"])
+        self.assertEqual((st["dropped"], st["oversize"]), (0, 0))
+        self.assertGreaterEqual(st["read"], 6 * 300 + len(lines) + 1)
 
     def test_filter_rules(self):
         """a/+/c: one level only; '#' sees everything except $-topics;
