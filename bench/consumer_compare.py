@@ -34,7 +34,9 @@ normal-priority run that overlaps them measures them.
 the latency phase, interleaved with this one, repetition by repetition,
 so both see the same machine load. --gnconsume-args passes options to the
 measured gnconsume (e.g. "-S 50 -K 100 -L 100": spin, shard and consumer
-slices, see bench/consumer/gnconsume.c).
+slices, see bench/consumer/gnconsume.c; "-I": inline consumers).
+The summary records the guest's cpuidle driver and haltpoll setting
+(guest_halt_poll_ns): on a KVM guest they set the cost of every wake-up.
 
 Usage: bench/consumer_compare.py [--reps 3] [--seconds 5] [--nice N] [--raw]
                                  [--pace-us 50] [--rt PRIO] [--gnconsume-args ARGS]
@@ -195,6 +197,21 @@ def run_gannet(args, workdir, consumers, extra, binary=None):
         errf.close()
 
 
+def idle_tuning():
+    """The guest's idle settings, which set how fast a halted vCPU wakes up
+    (a KVM guest's cpuidle-haltpoll: with guest_halt_poll_ns 0 an idle vCPU
+    halts at once and each wake-up costs a VM exit and re-entry)."""
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read().strip()
+        except OSError:
+            return None
+    ns = read("/sys/module/haltpoll/parameters/guest_halt_poll_ns")
+    return {"cpuidle_driver": read("/sys/devices/system/cpu/cpuidle/current_driver"),
+            "guest_halt_poll_ns": int(ns) if ns is not None else None}
+
+
 def med(rs, key):
     return statistics.median(r[key] for r in rs)
 
@@ -278,6 +295,7 @@ def main():
         "reps": args.reps, "seconds": args.seconds, "pace_us": args.pace_us, "nice": args.nice,
         "rt": args.rt,
         "gnconsume_args": args.gnconsume_args,
+        **idle_tuning(),
     }
     if results.get("gannet_latency_baseline"):
         summary["baseline_lat_p50_us"] = med(results["gannet_latency_baseline"], "lat_p50_us")
@@ -305,6 +323,8 @@ def main():
     print("| load average during the runs | %.2f – %.2f | | |" % (s["loadavg_min"], s["loadavg_max"]))
     print("| runs overlapping other real-time processes | %d of %d | | |"
           % (s["runs_with_rt_neighbours"], s["runs"]))
+    print("| cpuidle driver, guest_halt_poll_ns | %s, %s | | |"
+          % (s["cpuidle_driver"], s["guest_halt_poll_ns"]))
 
 
 if __name__ == "__main__":
