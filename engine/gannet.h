@@ -183,8 +183,9 @@ typedef struct gn_consumer_opts {
      * backpressure BLOCK nothing is lost). It may call gn_engine_publish
      * and gn_consumer_get_stats; it must not call gn_consumer_close,
      * gn_engine_stop or gn_engine_destroy (they wait for the shards).
-     * gn_consumer_poll returns 0 and gn_consumer_wait -1 for an inline
-     * consumer; spin_us and wake do not apply. */
+     * gn_consumer_poll returns 0, gn_consumer_wait -1 and gn_consumer_fd
+     * -1 for an inline consumer (it has no eventfd); spin_us and wake do
+     * not apply. */
     gn_events_fn    on_events;
     void           *on_events_arg;
 } gn_consumer_opts;
@@ -280,7 +281,8 @@ void gn_consumer_release(gn_consumer *c, gn_batch *b);
 
 /* An eventfd, readable after a ring went from empty to non-empty: add it to
  * an epoll/io_uring loop, poll until gn_consumer_poll returns 0, read the
- * fd (8 bytes) or call gn_consumer_wait(c, 0), and sleep again. */
+ * fd (8 bytes) or call gn_consumer_wait(c, 0), and sleep again. -1 for an
+ * inline consumer (gn_consumer_opts.on_events): nothing wakes it. */
 int gn_consumer_fd(const gn_consumer *c);
 
 /* Sleep until events may be waiting or timeout_ms passes (-1: forever; 0:

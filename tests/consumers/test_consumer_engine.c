@@ -1073,8 +1073,9 @@ START_TEST(test_inline_two_shards)
 }
 END_TEST
 
-/* poll has nothing to take and wait refuses (EINVAL), before the start and
- * between publishes; meanwhile the callback gets everything. */
+/* poll has nothing to take, there is no fd and wait refuses (EINVAL),
+ * before the start and between publishes; meanwhile the callback gets
+ * everything. */
 static void check_inline_refuses(gn_consumer *c)
 {
     gn_batch b;
@@ -1082,6 +1083,7 @@ static void check_inline_refuses(gn_consumer *c)
     ck_assert_uint_eq(gn_consumer_poll(c, &b, 64), 0);
     ck_assert_uint_eq(b.count, 0);
     ck_assert_ptr_null(gn_batch_next(&b));
+    ck_assert_int_eq(gn_consumer_fd(c), -1);     /* nothing wakes it: no eventfd */
     for (int timeout = 0; timeout <= 20; timeout += 20) {
         errno = 0;
         ck_assert_int_eq(gn_consumer_wait(c, timeout), -1);
