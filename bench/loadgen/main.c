@@ -5,6 +5,7 @@
  * start-up error. */
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,15 @@ int main(int argc, char **argv)
         return 2;
     if (help)
         return 0;
+    int policy = sched_getscheduler(0);
+    if (o.pace_spin && (policy == SCHED_FIFO || policy == SCHED_RR)) {
+        /* a spinning real-time worker never lets the main thread (same
+         * class and priority, same CPU under taskset) run: the run never
+         * ends */
+        fprintf(stderr, "gnload: --pace-spin in a real-time class (chrt) would starve gnload's "
+                        "own timing thread; use one or the other\n");
+        return 2;
+    }
     raise_nofile();
 
     static gl_idents idents;
