@@ -32,14 +32,23 @@ normal-priority run that overlaps them measures them.
 
 --baseline-gnconsume PATH runs a second gnconsume build (e.g. main's) in
 the latency phase, interleaved with this one, repetition by repetition,
-so both see the same machine load. --gnconsume-args passes options to the
-measured gnconsume (e.g. "-S 50 -K 100 -L 100": spin, shard and consumer
-slices, see bench/consumer/gnconsume.c; "-I": inline consumers).
+so both see the same machine load. --gnconsume-args=ARGS passes options to
+the measured gnconsume (e.g. --gnconsume-args="-S 50 -K 100 -L 100": spin,
+shard and consumer slices, see bench/consumer/gnconsume.c;
+--gnconsume-args=-I: inline consumers; write it with '=', as ARGS starts
+with a dash).
 The summary records the guest's cpuidle driver and haltpoll setting
-(guest_halt_poll_ns): on a KVM guest they set the cost of every wake-up.
+(guest_halt_poll_ns): on a KVM guest they set the cost of every wake-up;
+every run records the share of each CPU's time the hypervisor stole
+(/proc/stat steal) while gnload ran.
+
+--pace-spin makes gnload wait for each period on the clock (gnload's
+--pace-spin) instead of sleeping: its core then never halts, so on a VM
+the load generator's own late wake-ups (it stamps each message when it
+writes it) leave the measurement.
 
 Usage: bench/consumer_compare.py [--reps 3] [--seconds 5] [--nice N] [--raw]
-                                 [--pace-us 50] [--rt PRIO] [--gnconsume-args ARGS]
+                                 [--pace-us 50] [--pace-spin] [--rt PRIO] [--gnconsume-args ARGS]
                                  [--baseline-gnconsume PATH]
                                  [--gnload PATH] [--gnconsume PATH] [--mosquitto PATH]
 """
@@ -104,7 +113,9 @@ class RtWatch:
 
 def paced(args, rate):
     extra = ["--rate", str(rate)]
-    return extra + (["--pace-us", str(args.pace_us)] if args.pace_us else [])
+    if args.pace_us:
+        extra += ["--pace-us", str(args.pace_us)] + (["--pace-spin"] if args.pace_spin else [])
+    return extra
 
 
 def loadavg():
@@ -112,17 +123,42 @@ def loadavg():
         return float(f.read().split()[0])
 
 
+def cpu_ticks():
+    """Per-CPU /proc/stat counters: {cpu: (busy+idle total, steal)}."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                v = [int(x) for x in line.split()[1:]]
+                out[line.split()[0]] = (sum(v[:8]), v[7])
+    return out
+
+
+def steal_share(before, after, cpu):
+    """Fraction of cpu's time the hypervisor gave to others (steal) between
+    two cpu_ticks() readings: a vCPU that is not running delays every
+    wake-up and every packet on it."""
+    key = "cpu%d" % cpu
+    if key not in before or key not in after:
+        return None
+    total = after[key][0] - before[key][0]
+    return round((after[key][1] - before[key][1]) / total, 3) if total > 0 else None
+
+
 def gnload(args, port, extra, broker_pid=None):
     cmd = prefix(args, 1) + [args.gnload, "--port", str(port), "--pubs", "4", "--qos", "0",
                              "--seconds", str(args.seconds), "--json"] + extra
     if broker_pid:
         cmd += ["--broker-pid", str(broker_pid)]
+    t0 = cpu_ticks()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.seconds * 4 + 30)
+    t1 = cpu_ticks()
     line = [l for l in out.stdout.splitlines() if l.startswith("{")]
     if not line:
         raise RuntimeError("gnload printed no result: %s" % out.stderr[-400:])
     r = json.loads(line[-1])
     r["command"] = " ".join(cmd[cmd.index(args.gnload):])
+    r["steal_cpu0"], r["steal_cpu1"] = steal_share(t0, t1, 0), steal_share(t0, t1, 1)
     return r
 
 
@@ -149,7 +185,8 @@ def run_mosquitto(args, workdir, extra):
                 "sent_per_s": r["sent_per_s"], "lost": r.get("lost"),
                 "lat_p50_us": r["lat_p50_us"], "lat_p99_us": r["lat_p99_us"],
                 "loadgen_cpu": r.get("loadgen_cpu"), "broker_cpu": r.get("broker_cpu"),
-                "loadavg": la, "rt_neighbours": rtn, "command": r["command"]}
+                "loadavg": la, "rt_neighbours": rtn, "command": r["command"],
+                "steal_cpu0": r["steal_cpu0"], "steal_cpu1": r["steal_cpu1"]}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -184,7 +221,7 @@ def run_gannet(args, workdir, consumers, extra, binary=None):
         c = json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
         c.update({"scenario": "gannet_%d_consumer%s" % (consumers, "s" if consumers > 1 else ""),
                   "sent_per_s": r["sent_per_s"], "sent": r["sent"], "loadavg": la,
-                  "rt_neighbours": rtn,
+                  "rt_neighbours": rtn, "steal_cpu0": r["steal_cpu0"], "steal_cpu1": r["steal_cpu1"],
                   "loadgen_cpu": r.get("loadgen_cpu"), "broker_cpu": r.get("broker_cpu"),
                   "command": " ".join(cmd[cmd.index(binary):]) + "  +  " + r["command"]})
         if c["events"] != r["sent"] * consumers:
@@ -223,6 +260,9 @@ def main():
     ap.add_argument("--nice", type=int, default=0)
     ap.add_argument("--raw", action="store_true")
     ap.add_argument("--pace-us", type=int, default=50)
+    ap.add_argument("--pace-spin", action="store_true",
+                    help="gnload waits for each --pace-us period on the clock instead of sleeping "
+                         "(its core never halts: its own wake-ups leave the measurement)")
     ap.add_argument("--rt", type=int, default=0, metavar="PRIO",
                     help="run the broker side and gnload as SCHED_FIFO PRIO (chrt -f; root)")
     ap.add_argument("--gnconsume-args", default="")
@@ -231,6 +271,8 @@ def main():
     ap.add_argument("--gnconsume", default=newest("build*/bench/consumer/gnconsume"))
     ap.add_argument("--mosquitto", default="/usr/sbin/mosquitto")
     args = ap.parse_args()
+    if args.pace_spin and args.rt:
+        sys.exit("consumer_compare: --pace-spin with --rt would starve gnload's timing thread")
     for name in ("gnload", "gnconsume", "mosquitto"):
         if not getattr(args, name) or not os.access(getattr(args, name), os.X_OK):
             sys.exit("consumer_compare: no %s binary (build first, or pass --%s)" % (name, name))
@@ -290,9 +332,15 @@ def main():
                                                                 "gannet_latency") for r in results[k]),
         "loadavg_min": min(r["loadavg"] for v in results.values() for r in v),
         "loadavg_max": max(r["loadavg"] for v in results.values() for r in v),
+        "steal_max": max((max(r["steal_cpu0"] or 0, r["steal_cpu1"] or 0)
+                          for v in results.values() for r in v), default=None),
+        "latency_steal_median":
+            med([dict(x=max(r["steal_cpu0"] or 0, r["steal_cpu1"] or 0))
+                 for r in results["gannet_latency"]], "x"),
         "runs_with_rt_neighbours": sum(1 for v in results.values() for r in v if r["rt_neighbours"]),
         "runs": sum(len(v) for v in results.values()),
-        "reps": args.reps, "seconds": args.seconds, "pace_us": args.pace_us, "nice": args.nice,
+        "reps": args.reps, "seconds": args.seconds, "pace_us": args.pace_us,
+        "pace_spin": args.pace_spin, "nice": args.nice,
         "rt": args.rt,
         "gnconsume_args": args.gnconsume_args,
         **idle_tuning(),
@@ -323,6 +371,8 @@ def main():
     print("| load average during the runs | %.2f – %.2f | | |" % (s["loadavg_min"], s["loadavg_max"]))
     print("| runs overlapping other real-time processes | %d of %d | | |"
           % (s["runs_with_rt_neighbours"], s["runs"]))
+    print("| CPU time stolen by the hypervisor: gannet latency runs (median), any run (max) | %.1f %%, %.1f %% | | |"
+          % (100 * s["latency_steal_median"], 100 * s["steal_max"]))
     print("| cpuidle driver, guest_halt_poll_ns | %s, %s | | |"
           % (s["cpuidle_driver"], s["guest_halt_poll_ns"]))
 
