@@ -267,9 +267,8 @@ uint32_t gn_consumer_poll(gn_consumer *c, gn_batch *b, uint32_t max)
 {
     if (max == 0)
         max = 1;
-    for (uint16_t k = 0; k < c->nrings; k++) {
-        if (c->on_events)
-            break;          /* inline: the shards take the events */
+    /* inline: the shards take the events, there is never anything to poll */
+    for (uint16_t k = 0; !c->on_events && k < c->nrings; k++) {
         uint16_t i = (uint16_t)((c->next_ring + k) % c->nrings);
         gn_cring *r = &c->rings[i];
         uint64_t first = 0, end = 0;
