@@ -42,6 +42,10 @@ The summary records the guest's cpuidle driver and haltpoll setting
 every run records the share of each CPU's time the hypervisor stole
 (/proc/stat steal) while gnload ran.
 
+Each latency repetition also measures the machine's bare loopback TCP
+(Debian's sockperf, when installed: echo server on core 0, client on core
+1, 10 000 messages/s): the latency floor under any broker on this machine.
+
 --pace-spin makes gnload wait for each period on the clock (gnload's
 --pace-spin) instead of sleeping: its core then never halts, so on a VM
 the load generator's own late wake-ups (it stamps each message when it
@@ -56,6 +60,8 @@ Usage: bench/consumer_compare.py [--reps 3] [--seconds 5] [--nice N] [--raw]
 import argparse
 import json
 import os
+import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -234,6 +240,42 @@ def run_gannet(args, workdir, consumers, extra, binary=None):
         errf.close()
 
 
+def run_loopback(args):
+    """The machine's bare loopback TCP latency, no MQTT and no broker: Debian's
+    sockperf (an echo server on core 0, under-load client on core 1, 10 000
+    messages/s of 64 bytes, one-way = half the round trip). None when sockperf
+    is not installed (apt-get install sockperf)."""
+    if not shutil.which("sockperf"):
+        return None
+    port = free_port()
+    srv = subprocess.Popen(prefix(args, 0) + ["sockperf", "server", "--tcp", "-i", "127.0.0.1",
+                                              "-p", str(port)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        if not wait_port(port, srv):
+            raise RuntimeError("sockperf server did not start")
+        la, t0 = loadavg(), cpu_ticks()
+        out = subprocess.run(prefix(args, 1) + ["sockperf", "under-load", "--tcp", "-i", "127.0.0.1",
+                                                "-p", str(port), "-t", str(max(1, int(args.seconds))),
+                                                "--mps", "10000", "-m", "64"],
+                             capture_output=True, text=True, timeout=args.seconds * 4 + 30)
+        t1 = cpu_ticks()
+    finally:
+        srv.kill()
+        srv.wait()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    got = {}
+    for key, pat in (("p50", r"percentile 50\.000 =\s*([\d.]+)"),
+                     ("p99", r"percentile 99\.000 =\s*([\d.]+)"),
+                     ("max", r"<MAX> observation =\s*([\d.]+)")):
+        m = re.search(pat, text)
+        if not m:
+            raise RuntimeError("sockperf printed no %s: %s" % (key, text[-300:]))
+        got["lat_%s_us" % key] = float(m.group(1))
+    return dict(scenario="loopback_sockperf", loadavg=la, rt_neighbours=[],
+                steal_cpu0=steal_share(t0, t1, 0), steal_cpu1=steal_share(t0, t1, 1), **got)
+
+
 def idle_tuning():
     """The guest's idle settings, which set how fast a halted vCPU wakes up
     (a KVM guest's cpuidle-haltpoll: with guest_halt_poll_ns 0 an idle vCPU
@@ -305,6 +347,9 @@ def main():
         r = run_mosquitto(args, workdir, paced(args, half_m))
         r["scenario"] = "mosquitto_latency"
         record(r)
+        r = run_loopback(args)
+        if r:
+            record(r)
 
     summary = {
         "mosquitto_delivered_per_s": peak_m,
@@ -328,6 +373,10 @@ def main():
         "mosquitto_latency_rate": half_m,
         "mosquitto_lat_p50_us": med(results["mosquitto_latency"], "lat_p50_us"),
         "mosquitto_lat_p99_us": med(results["mosquitto_latency"], "lat_p99_us"),
+        "loopback_p50_us": med(results["loopback_sockperf"], "lat_p50_us")
+        if results.get("loopback_sockperf") else None,
+        "loopback_p99_us": med(results["loopback_sockperf"], "lat_p99_us")
+        if results.get("loopback_sockperf") else None,
         "gannet_gaps": sum(r["gaps"] + r["reorders"] for k in ("gannet_1_consumer", "gannet_2_consumers",
                                                                 "gannet_latency") for r in results[k]),
         "loadavg_min": min(r["loadavg"] for v in results.values() for r in v),
@@ -365,6 +414,11 @@ def main():
     print("| latency runs: sent/s, gnload CPU, broker CPU, wake-ups per event | — | %.0f, %.2f, %.2f, %.3f | — |"
           % (s["gannet_latency_sent_per_s"], s["gannet_latency_loadgen_cpu"] or 0,
              s["gannet_latency_broker_cpu"] or 0, s["gannet_latency_wakeups_per_event"]))
+    if s["loopback_p99_us"] is not None:
+        print("| bare loopback TCP, no broker (sockperf, 10 000 msg/s, one-way), p50 / p99 (µs) | %.0f / %.0f | | |"
+              % (s["loopback_p50_us"], s["loopback_p99_us"]))
+    else:
+        print("| bare loopback TCP (sockperf) | not measured: apt-get install sockperf | | |")
     if "baseline_lat_p50_us" in s:
         print("| baseline gnconsume, interleaved: p50 / p99 (µs) | — | %.0f / %.0f | — |"
               % (s["baseline_lat_p50_us"], s["baseline_lat_p99_us"]))
