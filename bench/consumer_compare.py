@@ -295,6 +295,15 @@ def med(rs, key):
     return statistics.median(r[key] for r in rs)
 
 
+def med_or_none(rs, key):
+    return med(rs, key) if rs else None
+
+
+def worst_steal(r):
+    """The larger steal share of the run's two CPUs (0 where unknown)."""
+    return max(r["steal_cpu0"] or 0, r["steal_cpu1"] or 0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=3)
@@ -373,19 +382,14 @@ def main():
         "mosquitto_latency_rate": half_m,
         "mosquitto_lat_p50_us": med(results["mosquitto_latency"], "lat_p50_us"),
         "mosquitto_lat_p99_us": med(results["mosquitto_latency"], "lat_p99_us"),
-        "loopback_p50_us": med(results["loopback_sockperf"], "lat_p50_us")
-        if results.get("loopback_sockperf") else None,
-        "loopback_p99_us": med(results["loopback_sockperf"], "lat_p99_us")
-        if results.get("loopback_sockperf") else None,
+        "loopback_p50_us": med_or_none(results.get("loopback_sockperf"), "lat_p50_us"),
+        "loopback_p99_us": med_or_none(results.get("loopback_sockperf"), "lat_p99_us"),
         "gannet_gaps": sum(r["gaps"] + r["reorders"] for k in ("gannet_1_consumer", "gannet_2_consumers",
                                                                 "gannet_latency") for r in results[k]),
         "loadavg_min": min(r["loadavg"] for v in results.values() for r in v),
         "loadavg_max": max(r["loadavg"] for v in results.values() for r in v),
-        "steal_max": max((max(r["steal_cpu0"] or 0, r["steal_cpu1"] or 0)
-                          for v in results.values() for r in v), default=None),
-        "latency_steal_median":
-            med([dict(x=max(r["steal_cpu0"] or 0, r["steal_cpu1"] or 0))
-                 for r in results["gannet_latency"]], "x"),
+        "steal_max": max((worst_steal(r) for v in results.values() for r in v), default=None),
+        "latency_steal_median": statistics.median(worst_steal(r) for r in results["gannet_latency"]),
         "runs_with_rt_neighbours": sum(1 for v in results.values() for r in v if r["rt_neighbours"]),
         "runs": sum(len(v) for v in results.values()),
         "reps": args.reps, "seconds": args.seconds, "pace_us": args.pace_us,

@@ -185,15 +185,15 @@ gn_consumer *gn_consumer_open(gn_engine *e, const gn_consumer_opts *o, char *err
     size_t sl = o->group ? strlen("$share/") + strlen(o->group) + 1 + flen : flen;
     c->sub_filter = malloc(sl + 1);
     /* an inline consumer is never woken: no eventfd (one fd less per consumer) */
-    if (!o->on_events)
+    if (!c->on_events)
         c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    bool ok = c->side && c->sub_filter && (o->on_events || c->efd >= 0);
+    bool ok = c->side && c->sub_filter && (c->on_events || c->efd >= 0);
     for (uint16_t i = 0; ok && i < c->nrings; i++)
         ok = gn_cring_init(&c->rings[i], o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES,
                            !c->block) == 0;
     if (!ok) {
         snprintf(err, errlen, "consumer: %s",
-                 !o->on_events && c->efd < 0 ? strerror(errno) : "out of memory");
+                 !c->on_events && c->efd < 0 ? strerror(errno) : "out of memory");
         consumer_free(c);
         return NULL;
     }
